@@ -1,9 +1,19 @@
-"""The ``zerograd`` command line."""
+"""The ``zerograd`` command line: one module per subcommand in ``zerograd.commands``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
 from collections.abc import Sequence
+
+# Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
+# Keep those modules' top-level imports light: `zerograd --help` imports all of them.
+COMMANDS: tuple[str, ...] = ()
+
+
+class CommandError(Exception):
+    """A user mistake (bad argument, missing file): printed as one line, exit code 2, no traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,7 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backpropagation from scratch: the layers, nets and gradient check of chapter 5.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"zerograd.commands.{name}").add_parser(subparsers)
     return parser
 
 
@@ -28,7 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return 0
+    module = importlib.import_module(f"zerograd.commands.{args.command}")
+    try:
+        return module.run(args)
+    except CommandError as err:
+        print(f"zerograd {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Subcommands of the ``zerograd`` command line, one module each (see ``zerograd.cli``)."""
