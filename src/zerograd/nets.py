@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from .gradcheck import numerical_gradient
 from .layers import Affine, Layer, Relu, Sigmoid, SoftmaxWithLoss
 
-__all__ = ["MultiLayerNet", "TwoLayerNet"]
+__all__ = ["MultiLayerNet", "TwoLayerNet", "net_from_config"]
 
 ACTIVATIONS: dict[str, type[Layer]] = {"relu": Relu, "sigmoid": Sigmoid}
 # Named initial scales: He (sqrt(2/n), suits ReLU) and Xavier (sqrt(1/n), suits sigmoid), with the book's
@@ -236,3 +236,18 @@ class TwoLayerNet(MultiLayerNet):
             "weight_init_std": self.weight_init_std,
             "dtype": self.dtype.name,
         }
+
+
+NET_CLASSES: dict[str, type[MultiLayerNet]] = {"MultiLayerNet": MultiLayerNet, "TwoLayerNet": TwoLayerNet}
+
+
+def net_from_config(config: dict[str, Any], rng: np.random.Generator | int | None = None) -> MultiLayerNet:
+    """A freshly initialised net of the architecture ``config`` describes (the dict ``net.config()`` returns)."""
+    config = dict(config)
+    name = config.pop("class", None)
+    if name not in NET_CLASSES:
+        raise ValueError(f"unknown net class {name!r} in config; expected one of {sorted(NET_CLASSES)}")
+    try:
+        return NET_CLASSES[name](**config, rng=rng)
+    except TypeError as err:
+        raise ValueError(f"config does not describe a {name}: {err}") from None
