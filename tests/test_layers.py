@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from zerograd.gradcheck import check_layer
-from zerograd.layers import Affine, AddLayer, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from zerograd.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 
 RTOL, ATOL = 1e-6, 1e-9
 seeds = st.integers(0, 2**32 - 1)
@@ -145,7 +145,7 @@ def test_layers_keep_dtype_and_never_mutate_their_arguments(dtype):
         grads = layer.backward(dout)
         grads = grads if isinstance(grads, tuple) else (grads,)
         name = type(layer).__name__
-        for a, b in zip(inputs, before):
+        for a, b in zip(inputs, before, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=f"{name} changed an input")
         np.testing.assert_array_equal(dout, dout_before, err_msg=f"{name}.backward changed dout")
         if np.ndim(out):

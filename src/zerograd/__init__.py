@@ -2,7 +2,7 @@
 
 from .functions import cross_entropy_error, relu, sigmoid, softmax, softmax_cross_entropy
 from .gradcheck import GradCheckReport, check_layer, check_net, numerical_gradient
-from .layers import Affine, AddLayer, Layer, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from .layers import AddLayer, Affine, Layer, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from .nets import MultiLayerNet, TwoLayerNet
 
 __version__ = "0.1.0"

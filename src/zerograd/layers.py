@@ -143,7 +143,7 @@ class Affine(Layer):
 
     param_names = ("W", "b")
 
-    def __init__(self, W: NDArray, b: NDArray) -> None:
+    def __init__(self, W: NDArray, b: NDArray) -> None:  # noqa: N803 (the book's names)
         if not isinstance(W, np.ndarray) or W.ndim != 2 or W.dtype.kind != "f":
             raise ValueError(f"Affine needs W as a 2-D floating array (D, M), got {_describe(W)}")
         if not isinstance(b, np.ndarray) or b.shape != (W.shape[1],) or b.dtype.kind != "f":

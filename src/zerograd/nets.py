@@ -85,7 +85,7 @@ class MultiLayerNet:
         if rng is None or isinstance(rng, (int, np.integer)):
             rng = np.random.default_rng(rng)
         self.params: dict[str, NDArray] = {}
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
             scale = self._init_scale(n_in)
             self.params[f"W{i}"] = (scale * rng.standard_normal((n_in, n_out))).astype(self.dtype)
             self.params[f"b{i}"] = np.zeros(n_out, dtype=self.dtype)

@@ -5,6 +5,6 @@ Same constructors, methods and attributes as the book (``Affine(W, b)`` with ``d
 ``SoftmaxWithLoss`` computes its loss exactly from the logits (no ``1e-7``).
 """
 
-from ..layers import Affine, AddLayer, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from ..layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 
 __all__ = ["Affine", "AddLayer", "MulLayer", "Relu", "Sigmoid", "SoftmaxWithLoss"]

@@ -1,0 +1,1 @@
+from zerograd.book.functions import *  # noqa: F401,F403

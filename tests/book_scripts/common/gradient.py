@@ -1,0 +1,1 @@
+from zerograd.book.gradient import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from zerograd.book.layers import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from zerograd.book.optimizer import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from zerograd.book.trainer import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from zerograd.book.mnist import *  # noqa: F401,F403

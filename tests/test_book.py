@@ -1,0 +1,77 @@
+"""The book's chapter-5 scripts run on zerograd through thin `common`/`dataset` modules, and give its numbers."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CH05 = Path(__file__).resolve().parent / "book_scripts" / "ch05"
+
+
+def run_script(path: Path, cwd: Path) -> str:
+    # HOME points at an empty cache so that the offline MNIST path is exercised the same way everywhere.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    result = subprocess.run([sys.executable, str(path)], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, f"{path.name} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_example_buy_apple_prints_the_books_numbers():
+    out = run_script(ROOT / "examples" / "buy_apple.py", ROOT)
+    assert out.split("\n")[:4] == ["price: 220", "dApple: 2.2", "dApple_num: 110", "dTax: 200"]
+
+
+def test_example_buy_apple_orange_prints_the_books_numbers():
+    out = run_script(ROOT / "examples" / "buy_apple_orange.py", ROOT)
+    assert out.split("\n")[:6] == ["price: 715", "dApple_num: 110", "dApple: 2.2", "dOrange: 3.3",
+                                   "dOrange_num: 165", "dTax: 650"]
+
+
+def _printed_numbers(out: str) -> dict[str, float]:
+    return {key: float(value) for key, value in re.findall(r"^(\w+): ?(\S+)$", out, flags=re.M)}
+
+
+def test_book_style_buy_apple_scripts():
+    apple = _printed_numbers(run_script(CH05 / "buy_apple.py", CH05))
+    assert apple == pytest.approx({"price": 220, "dApple": 2.2, "dApple_num": 110, "dTax": 200}, rel=1e-12)
+    both = _printed_numbers(run_script(CH05 / "buy_apple_orange.py", CH05))
+    assert both == pytest.approx({"price": 715, "dApple": 2.2, "dApple_num": 110, "dOrange": 3.3,
+                                  "dOrange_num": 165, "dTax": 650}, rel=1e-12)
+
+
+def test_book_style_gradient_check_script_on_real_digits():
+    diffs = {key: float(value) for key, value in
+             re.findall(r"^(W1|b1|W2|b2):(\S+)$", run_script(CH05 / "gradient_check.py", CH05), flags=re.M)}
+    assert set(diffs) == {"W1", "b1", "W2", "b2"}
+    # The book prints W1 2.2e-13, b1 9.7e-13, W2 8.4e-13, b2 1.2e-10; an exact loss keeps every one <= 1e-9.
+    assert all(d <= 1e-9 for d in diffs.values()), diffs
+
+
+def test_book_style_training_script_learns_digits():
+    out = run_script(CH05 / "train_neuralnet.py", CH05)
+    final = re.search(r"^final (\S+) (\S+)$", out, flags=re.M)
+    assert final, out
+    assert float(final.group(2)) >= 0.85
+
+
+def test_chapter_gradient_check_in_process():
+    """TwoLayerNet(784, 50, 10), float64, 3 real digits, the book's numerical gradient (h = 1e-4)."""
+    from zerograd.book.mnist import load_mnist
+
+    from zerograd.book.two_layer_net import TwoLayerNet
+
+    (x_train, t_train), _ = load_mnist(normalize=True, one_hot_label=True)
+    np.random.seed(0)
+    net = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    x, t = x_train[:3], t_train[:3]
+    numerical = net.numerical_gradient(x, t)
+    backprop = net.gradient(x, t)
+    for key in ("W1", "b1", "W2", "b2"):
+        assert np.mean(np.abs(backprop[key] - numerical[key])) <= 1e-9, key
+    assert net.lastLayer is net.last_layer
