@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .batched_numgrad import layered_numerical_gradients
+
 __all__ = ["GradCheckReport", "GradientComparison", "check_layer", "check_net", "compare_gradients",
            "numerical_gradient"]
 
@@ -60,12 +62,14 @@ class GradientComparison:
     analytic_at_worst: float
     numerical_at_worst: float
     passed: bool
+    kind: str = "elementwise"  # or "direction": one directional derivative (fast mode), no worst element
 
     def __str__(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
+        where = f"worst {self.worst_index}" if self.kind == "elementwise" else "along a random direction"
         return (
             f"{self.name:<8} {str(self.shape):<14} mean|diff| {self.mean_abs_diff:.2e}  "
-            f"max rel {self.max_rel_error:.2e}  worst {self.worst_index} "
+            f"max rel {self.max_rel_error:.2e}  {where} "
             f"(backprop {self.analytic_at_worst:+.6e}, numerical {self.numerical_at_worst:+.6e})  {verdict}"
         )
 
@@ -158,6 +162,7 @@ def check_layer(
     atol: float = 1e-9,
     h: float = 1e-6,
     seed: int = 0,
+    mode: str = "exhaustive",
 ) -> GradCheckReport:
     """Check ``layer.backward`` against central differences of ``layer.forward``, in float64.
 
@@ -167,8 +172,11 @@ def check_layer(
     inputs in order (``SoftmaxWithLoss`` returns one, for ``x``; its labels ``t`` are not differentiated).
     Parameters are checked too: ``layer.param_names``, or for a book-style layer every float array attribute
     ``W`` that has a gradient attribute ``dW`` after ``backward``. A ``backward`` that writes into its ``dout`` is
-    reported as a problem.
+    reported as a problem. mode: ``"exhaustive"`` differences every element; ``"fast"`` one random direction per
+    input and parameter (see ``check_net``).
     """
+    if mode not in ("exhaustive", "fast"):
+        raise ValueError(f"check_layer: mode must be 'exhaustive' or 'fast', got {mode!r}")
     layer = copy.deepcopy(layer)
     for name, value in list(vars(layer).items()):
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -190,20 +198,22 @@ def check_layer(
     params = {name: getattr(layer, name) for name in _layer_param_names(layer)}
     analytic_params = {name: np.array(getattr(layer, "d" + name), dtype=np.float64) for name in params}
 
-    def objective(_: Any) -> float:
+    def objective(_: Any = None) -> float:
         return float(np.sum(layer.forward(*inputs) * dout))
 
-    comparisons = []
+    checked = []  # (name, analytic gradient, the array it belongs to)
     for i, grad in enumerate(analytic):
         x = inputs[i]
         if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
             continue  # labels and other non-float inputs have no gradient
-        name = f"x{i}" if len(analytic) > 1 else "x"
-        comparisons.append(compare_gradients(name, np.broadcast_to(grad, x.shape), numerical_gradient(objective, x, h),
-                                             rtol, atol))
-    for name, param in params.items():
-        comparisons.append(compare_gradients(name, analytic_params[name], numerical_gradient(objective, param, h),
-                                             rtol, atol))
+        checked.append((f"x{i}" if len(analytic) > 1 else "x", np.broadcast_to(grad, x.shape), x))
+    checked += [(name, analytic_params[name], param) for name, param in params.items()]
+    rng = np.random.default_rng(seed + 1)
+    comparisons = [
+        _directional_comparison(name, grad, array, objective, h, rng, rtol, atol) if mode == "fast"
+        else compare_gradients(name, grad, numerical_gradient(objective, array, h), rtol, atol)
+        for name, grad, array in checked
+    ]
     return GradCheckReport(comparisons, rtol, atol, problems)
 
 
@@ -214,21 +224,97 @@ def check_net(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     h: float = 1e-5,
+    mode: str = "exhaustive",
+    seed: int = 0,
 ) -> GradCheckReport:
     """Check ``net.gradient(x, t)`` against central differences of ``net.loss(x, t)`` for every parameter.
 
     net: anything with ``params`` (a dict of arrays that its layers use in place), ``loss`` and ``gradient``
     (zerograd's nets, the book's ``TwoLayerNet``, your own). A net whose parameters are not float64 is checked
-    through ``net.astype(np.float64)``; yours is left as it is.
+    through ``net.astype(np.float64)``; yours is left as it is. x: ``(N, ...)``; t: labels ``(N,)`` or ``(N, C)``.
+
+    mode:
+      - ``"exhaustive"`` (default): every element. Nets built as the chapter builds them (layers in an ordered
+        dict, ``Affine`` weights, ``SoftmaxWithLoss`` last) are differenced many elements per forward pass
+        (``zerograd.batched_numgrad``), after a spot check of a few elements against the plain loop; any other
+        net goes through the element loop.
+      - ``"loop"``: the book's element loop, two ``net.loss`` calls per element.
+      - ``"fast"``: one random unit direction ``v`` per parameter: ``(L(θ+hv) - L(θ-hv)) / 2h`` against
+        ``grad · v``, measured relative to ``‖grad‖`` (PyTorch's ``gradcheck(fast_mode=True)`` idea). Two loss
+        calls per parameter; a wrong backward is caught unless it errs exactly orthogonally to ``v``.
     """
+    if mode not in ("exhaustive", "loop", "fast"):
+        raise ValueError(f"check_net: mode must be 'exhaustive', 'loop' or 'fast', got {mode!r}")
     if any(np.asarray(p).dtype != np.float64 for p in net.params.values()):
         if not hasattr(net, "astype"):
             raise TypeError(f"check_net needs float64 parameters (or a net with .astype), got {type(net).__name__}")
         net = net.astype(np.float64)
     x = _float64(np.asarray(x))
     analytic = {key: np.array(grad, dtype=np.float64) for key, grad in net.gradient(x, t).items()}
-    comparisons = [
-        compare_gradients(key, analytic[key], numerical_gradient(lambda _: net.loss(x, t), param, h), rtol, atol)
-        for key, param in net.params.items()
-    ]
-    return GradCheckReport(comparisons, rtol, atol)
+
+    def loss(_: Any = None) -> float:
+        return float(net.loss(x, t))
+
+    if mode == "fast":
+        rng = np.random.default_rng(seed)
+        return GradCheckReport(
+            [_directional_comparison(key, analytic[key], param, loss, h, rng, rtol, atol)
+             for key, param in net.params.items()],
+            rtol, atol,
+        )
+    numerical = None
+    if mode == "exhaustive":
+        numerical = layered_numerical_gradients(net, x, np.asarray(t), h)
+        if numerical is not None and not _agrees_with_loop(numerical, net.params, loss, h, seed):
+            numerical = None  # the net computes its loss some other way: fall back to the honest loop
+    if numerical is None:
+        numerical = {key: numerical_gradient(loss, param, h) for key, param in net.params.items()}
+    return GradCheckReport(
+        [compare_gradients(key, analytic[key], numerical[key], rtol, atol) for key in net.params], rtol, atol
+    )
+
+
+def _agrees_with_loop(numerical: dict[str, NDArray], params: dict[str, NDArray], loss: Callable[[], float],
+                      h: float, seed: int, samples: int = 3) -> bool:
+    """Do a few random elements of the batched differences equal the element loop's? (Same differences, so they
+    agree to rounding; a net whose loss is not what its layers compute — an extra penalty, say — does not.)"""
+    rng = np.random.default_rng(seed)
+    for key, param in params.items():
+        for flat in rng.choice(param.size, size=min(samples, param.size), replace=False):
+            idx = np.unravel_index(flat, param.shape)
+            original = param[idx]
+            try:
+                param[idx] = original + h
+                plus = loss()
+                param[idx] = original - h
+                minus = loss()
+            finally:
+                param[idx] = original
+            expected = (plus - minus) / (2 * h)
+            scale = max(np.max(np.abs(numerical[key])), abs(expected), 1e-300)
+            if abs(numerical[key][idx] - expected) > 1e-7 * scale + 1e-12:
+                return False
+    return True
+
+
+def _directional_comparison(name: str, analytic: NDArray, param: NDArray, loss: Callable[[], float], h: float,
+                            rng: np.random.Generator, rtol: float, atol: float) -> GradientComparison:
+    """``grad · v`` against the central difference of the loss along a random unit direction ``v``."""
+    v = rng.standard_normal(param.shape)
+    v /= np.linalg.norm(v) or 1.0
+    original = param.copy()
+    try:
+        param += h * v
+        plus = loss()
+        param[...] = original - h * v
+        minus = loss()
+    finally:
+        param[...] = original
+    numerical = (plus - minus) / (2 * h)
+    directional = float(np.sum(analytic * v))
+    diff = abs(directional - numerical)
+    # |grad · v| <= ‖grad‖ for a unit v: measure against that bound, which a lucky near-orthogonal v cannot shrink
+    scale = max(float(np.linalg.norm(analytic)), abs(numerical))
+    rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
+    passed = bool(np.isfinite(diff)) and diff <= atol + rtol * scale
+    return GradientComparison(name, param.shape, diff, diff, rel, (), directional, numerical, passed, "direction")
