@@ -130,6 +130,7 @@ def _layers_and_inputs(dtype):
         (Affine(w, b), (x,)),
         (SoftmaxWithLoss(), (x, np.array([0, 1, 2, 3]))),
         (SoftmaxWithLoss(), (x, np.eye(6)[[0, 1, 2, 3]])),
+        (SoftmaxWithLoss(), (x[:1], np.array([5]))),  # one sample: x.T is contiguous already, still no mutation
         (MulLayer(), (x, x[0])),
         (AddLayer(), (x, x[0])),
     ]

@@ -99,20 +99,26 @@ class Relu(Layer):
     """Rectified linear unit ``out = max(0, x)``. x: any shape; out: the same shape and dtype."""
 
     def __init__(self) -> None:
-        self.mask: NDArray[np.bool_] | None = None  # True where x <= 0, as in the book
+        self.active: NDArray[np.bool_] | None = None  # True where x > 0: where the gradient passes
+
+    @property
+    def mask(self) -> NDArray[np.bool_] | None:
+        """The book's mask, True where ``x <= 0`` (where the gradient is stopped)."""
+        return None if self.active is None else ~self.active
 
     def forward(self, x: NDArray) -> NDArray:
-        self.mask = x <= 0
+        self.active = x > 0
         return np.maximum(x, 0)
 
     def backward(self, dout: NDArray) -> NDArray:
-        if self.mask is None:
+        if self.active is None:
             raise self._not_forwarded()
         # d max(0,x)/dx = 1 if x > 0 else 0.
         # NOTE: at exactly x = 0 the derivative is undefined; like the book we take 0 there (the subgradient the
         # mask gives). A finite-difference check straddling 0 sees 0.5 instead, so checks keep inputs off 0.
-        # NOTE: np.where makes a new array; the book's `dout[self.mask] = 0` overwrote the caller's gradient.
-        return np.where(self.mask, 0, dout)
+        # NOTE: a product makes a new array; the book's `dout[self.mask] = 0` overwrote the caller's gradient
+        # (and a masked write or np.where is ~10x slower than this multiply on a random mask).
+        return dout * self.active
 
 
 class Sigmoid(Layer):
@@ -176,14 +182,20 @@ class Affine(Layer):
         out += self.b
         return out
 
-    def backward(self, dout: NDArray) -> NDArray:
+    def backward(self, dout: NDArray, need_dx: bool = True) -> NDArray | None:
+        """dout: ``(N, M)``; returns dx in ``x``'s shape, or ``None`` with ``need_dx=False``.
+
+        A net's first layer passes ``need_dx=False``: nothing needs the gradient of the input images, and
+        ``dout W^T`` is a third of the layer's arithmetic.
+        """
         if self.x is None:
             raise self._not_forwarded()
         # out = x W + b  =>  dL/dx = dout W^T,  dL/dW = x^T dout,  dL/db = sum of dout over the batch.
-        dx = dout @ self.W.T
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)
-        return dx.reshape(self.original_x_shape)
+        if not need_dx:
+            return None
+        return (dout @ self.W.T).reshape(self.original_x_shape)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, dtype={self.W.dtype}"
@@ -206,6 +218,8 @@ class SoftmaxWithLoss(Layer):
 
     def forward(self, x: NDArray, t: ArrayLike) -> float:
         t = np.asarray(t)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
         self._x_shape = x.shape
         if x.ndim == 1:  # one sample
             x = x.reshape(1, -1)
@@ -222,16 +236,23 @@ class SoftmaxWithLoss(Layer):
         self.t = t
         self._labels = None if one_hot else _as_label_indices(t, c, "SoftmaxWithLoss")
 
-        z = x - x.max(axis=1, keepdims=True)  # shift: softmax and the loss are unchanged, exp cannot overflow
-        e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        self.y = e / s
-        log_s = np.log(s)
+        # NOTE: the arithmetic runs on the transposed logits zt: (C, N). NumPy reduces and broadcasts along a
+        # long contiguous batch axis several times faster than along 10 classes per row (measured: the row max
+        # of a (100, 10) array costs 4x that of its (10, 100) transpose), and the result is the same.
+        zt = x.T.copy()  # a copy even when x.T is contiguous already (N = 1): x itself stays untouched
+        zt -= zt.max(axis=0)  # shift each sample: softmax and the loss are unchanged, exp cannot overflow
+        # loss = mean over samples of  -sum_k t_k log y_k,  with  log y_k = z_k - log s,  s = sum_k exp(z_k)
         if one_hot:
-            # -sum_k t_k log y_k with log y_k = z_k - log s
-            self.loss = float(np.sum(t * (log_s - z)) / n)
+            label_term = float(np.vdot(t.T, zt))  # taken before zt turns into y
         else:
-            self.loss = float(np.mean(log_s[:, 0] - z[np.arange(n), self._labels]))
+            label_term = float(zt[self._labels, np.arange(n)].sum())
+        np.exp(zt, out=zt)
+        s = zt.sum(axis=0)
+        zt /= s
+        self.y = zt.T  # (N, C), a view of the transposed buffer
+        log_s = np.log(s)
+        log_s_term = float(np.dot(log_s, t.sum(axis=1))) if one_hot else float(log_s.sum())
+        self.loss = (log_s_term - label_term) / n
         return self.loss
 
     def backward(self, dout: float = 1.0) -> NDArray:
@@ -243,7 +264,7 @@ class SoftmaxWithLoss(Layer):
         if self._labels is None:
             dx = np.subtract(self.y, self.t, dtype=self.y.dtype)
         else:
-            dx = self.y.copy()
+            dx = self.y.copy(order="K")  # keeps the transposed layout: no reordering copy
             dx[np.arange(n), self._labels] -= 1
         dx *= dout / n
         return dx.reshape(self._x_shape)

@@ -7,6 +7,7 @@ chapter's in-place update ``net.params[key] -= lr * grads[key]`` trains the net.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -147,8 +148,10 @@ class MultiLayerNet:
         """Gradients of ``loss(x, t)`` for every parameter by backpropagation: ``{"W1": dW1, "b1": db1, ...}``."""
         self.loss(x, t)
         dout = self.last_layer.backward(1.0)
-        for layer in reversed(self.layers.values()):
+        first, *rest = self.layers.values()
+        for layer in reversed(rest):
             dout = layer.backward(dout)
+        first.backward(dout, need_dx=False)  # the input needs no gradient: skip its dx
         grads = {}
         lam = self.weight_decay_lambda
         for i in range(1, self.hidden_layer_num + 2):
@@ -187,7 +190,7 @@ class MultiLayerNet:
 
     def _check_input(self, x: ArrayLike) -> NDArray:
         x = np.asarray(x)
-        features = int(np.prod(x.shape[1:])) if x.ndim >= 2 else -1
+        features = math.prod(x.shape[1:]) if x.ndim >= 2 else -1
         if features != self.input_size:
             raise ValueError(
                 f"{type(self).__name__} expects x of shape (N, {self.input_size}) (or (N, ...) with "
