@@ -1,0 +1,194 @@
+"""Checkpoints: a net, and optionally the training run around it, in one ``.npz`` file.
+
+Layout of the archive (plain arrays only; it is read with ``allow_pickle=False``):
+
+- ``header``: the UTF-8 bytes of a JSON object (``uint8`` array) — format name and version, the net's
+  ``config()``, the name/shape/dtype of every array below, the optimizer's type and hyperparameters, the epoch,
+  the ``np.random.Generator`` state, the ``TrainConfig`` and free ``metadata`` (dataset name, ...);
+- ``param/W1``, ``param/b1``, ...: the net's parameters;
+- ``optim/<slot>/<key>``: the optimizer's state arrays (``optim/m/W1`` for Adam's first moment of W1);
+- ``history/<name>``: the recorded loss and accuracies, float64.
+
+Files are written to a temporary file beside the target and renamed over it, so a crash mid-write never leaves a
+half-written checkpoint where a good one was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .nets import net_from_config
+from .optim import Optimizer, optimizer_from_state
+
+__all__ = ["Checkpoint", "CheckpointError", "load", "save"]
+
+FORMAT = "zerograd-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """The file is missing, is not a zerograd checkpoint, is damaged, or disagrees with its own header."""
+
+
+@dataclass
+class Checkpoint:
+    """What ``load`` returns. Everything but ``net`` is ``None``/empty for a checkpoint of a net alone."""
+
+    net: Any
+    optimizer: Optimizer | None = None
+    epoch: int = 0
+    rng_state: dict[str, Any] | None = None
+    history: dict[str, Any] = field(default_factory=dict)
+    train_config: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def save(
+    path: str | os.PathLike,
+    net: Any,
+    optimizer: Optimizer | None = None,
+    *,
+    epoch: int = 0,
+    rng_state: dict[str, Any] | None = None,
+    history: dict[str, Any] | None = None,
+    train_config: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``net`` (anything with ``config()`` and ``params``) and the run's state to ``path``, atomically."""
+    if not hasattr(net, "config") or not hasattr(net, "params"):
+        raise TypeError(f"save: need a net with config() and params, got {type(net).__name__}")
+    path = Path(path)
+    arrays: dict[str, NDArray] = {f"param/{key}": np.asarray(value) for key, value in net.params.items()}
+    header: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "net": net.config(),
+        "epoch": int(epoch),
+        "rng_state": rng_state,
+        "train_config": train_config,
+        "metadata": metadata or {},
+        "optimizer": None,
+        "history": {},
+    }
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        header["optimizer"] = {"type": state["type"], "hyperparameters": state["hyperparameters"],
+                               "steps": state["steps"], "slots": {s: sorted(b) for s, b in state["state"].items()}}
+        for slot, buffers in state["state"].items():
+            for key, value in buffers.items():
+                arrays[f"optim/{slot}/{key}"] = value
+    for name, value in (history or {}).items():
+        if isinstance(value, list):
+            arrays[f"history/{name}"] = np.asarray(value, dtype=np.float64)
+        else:
+            header["history"][name] = value
+    header["arrays"] = {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in arrays.items()}
+    try:
+        blob = json.dumps(header, allow_nan=True).encode("utf-8")
+    except TypeError as err:
+        raise TypeError(f"save: the checkpoint header must be JSON-serialisable: {err}") from None
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, header=np.frombuffer(blob, dtype=np.uint8), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint written by ``save``; raises ``CheckpointError`` with the reason when it cannot."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "header" not in archive.files:
+                raise CheckpointError(f"{path}: not a zerograd checkpoint (an .npz archive without a header)")
+            header = _read_header(path, archive["header"])
+            arrays = {name: archive[name] for name in header["arrays"]}
+    except CheckpointError:
+        raise
+    except KeyError as err:
+        raise CheckpointError(f"{path}: damaged checkpoint: the header lists {err} but the archive lacks it") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        if not zipfile.is_zipfile(path):
+            raise CheckpointError(f"{path}: not a zerograd checkpoint (not an .npz archive)") from None
+        raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(err).__name__}: {err})") from None
+
+    for name, spec in header["arrays"].items():
+        a = arrays[name]
+        if list(a.shape) != list(spec["shape"]) or a.dtype.str != spec["dtype"]:
+            raise CheckpointError(f"{path}: array {name!r} is {a.dtype.str} {tuple(a.shape)} but the header says "
+                                  f"{spec['dtype']} {tuple(spec['shape'])}")
+
+    try:
+        net = net_from_config(header["net"], rng=0)
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"{path}: cannot rebuild the net: {err}") from None
+    for key, param in net.params.items():
+        saved = arrays.get(f"param/{key}")
+        if saved is None:
+            raise CheckpointError(f"{path}: parameter {key!r} of the {header['net'].get('class')} is missing")
+        if saved.shape != param.shape or saved.dtype != param.dtype:
+            raise CheckpointError(f"{path}: parameter {key!r} is {saved.dtype} {saved.shape} but the net's config "
+                                  f"needs {param.dtype} {param.shape}")
+        param[...] = saved  # in place: the layers hold these very arrays
+
+    optimizer = None
+    if header.get("optimizer") is not None:
+        spec = header["optimizer"]
+        state = {"type": spec["type"], "hyperparameters": spec["hyperparameters"], "steps": spec["steps"],
+                 "state": {slot: {key: arrays[f"optim/{slot}/{key}"] for key in keys}
+                           for slot, keys in spec["slots"].items()}}
+        try:
+            optimizer = optimizer_from_state(state)
+        except (ValueError, TypeError, KeyError) as err:
+            raise CheckpointError(f"{path}: cannot restore the optimizer: {err}") from None
+        for slot, buffers in optimizer.state.items():
+            for key, value in buffers.items():
+                if key not in net.params or value.shape != net.params[key].shape:
+                    raise CheckpointError(f"{path}: optimizer state {slot}/{key} of shape {value.shape} does not "
+                                          f"match any parameter of the net")
+
+    history = dict(header.get("history") or {})
+    for name, value in arrays.items():
+        if name.startswith("history/"):
+            history[name.removeprefix("history/")] = value.tolist()
+    return Checkpoint(net=net, optimizer=optimizer, epoch=int(header.get("epoch", 0)),
+                      rng_state=header.get("rng_state"), history=history, train_config=header.get("train_config"),
+                      metadata=dict(header.get("metadata") or {}))
+
+
+def _read_header(path: Path, raw: NDArray) -> dict[str, Any]:
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise CheckpointError(f"{path}: not a zerograd checkpoint (its 'header' is not JSON bytes)")
+    try:
+        header = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path}: not a zerograd checkpoint (its header is not valid JSON)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a zerograd checkpoint (header format is "
+                              f"{header.get('format') if isinstance(header, dict) else None!r})")
+    if header.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version {header.get('version')!r}; this zerograd reads "
+                              f"version {VERSION}")
+    for key in ("net", "arrays"):
+        if not isinstance(header.get(key), dict):
+            raise CheckpointError(f"{path}: damaged checkpoint header (no {key!r} entry)")
+    return header

@@ -1,0 +1,254 @@
+"""Optimizers of chapter 6: ``SGD``, ``Momentum``, ``Nesterov``, ``AdaGrad``, ``RMSprop`` and ``Adam``.
+
+Each has the book's interface ``update(params, grads)``: ``params`` and ``grads`` are dicts of arrays with the
+same keys (``"W1"``, ``"b1"``, ...), and every parameter array is changed *in place*, because a net's layers hold
+the very same arrays (``Affine.W is net.params["W1"]``). Per-parameter state (``v``, ``h``, ``m``) is created on
+the first update with each parameter's shape and dtype, so a float32 net stays float32.
+
+``state_dict()`` returns the hyperparameters, the step count and the state arrays; ``load_state_dict`` restores
+them, and ``optimizer_from_state`` builds the right optimizer from such a dict (checkpoints use it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "OPTIMIZERS", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop", "SGD", "make_optimizer",
+    "optimizer_from_state",
+]
+
+# NOTE: added to a square root before dividing (AdaGrad, RMSprop, Adam): a parameter whose gradient has been 0
+# so far would otherwise divide 0 by 0. The book uses 1e-7 too.
+EPS = 1e-7
+
+
+class Optimizer:
+    """Base class: hyperparameters as attributes, state as ``self.state[slot][key]`` arrays.
+
+    Subclasses set ``hyperparameter_names`` and ``slot_names`` and implement ``_step(key, param, grad)``.
+    """
+
+    hyperparameter_names: tuple[str, ...] = ("lr",)
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, lr: float) -> None:
+        self.lr = _positive("lr", lr, type(self).__name__)
+        self.steps = 0  # completed updates; Adam's bias correction needs it
+        self.state: dict[str, dict[str, NDArray]] = {slot: {} for slot in self.slot_names}
+
+    def update(self, params: dict[str, NDArray], grads: dict[str, NDArray]) -> None:
+        """One step on every parameter in ``params``, in place. grads: same keys and shapes as params."""
+        if self.steps == 0 or len(grads) != len(params):
+            self._check_pair(params, grads)  # once, at the boundary: not on every step of the hot loop
+        self.steps += 1
+        for key, param in params.items():
+            self._step(key, param, grads[key])
+
+    def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
+        raise NotImplementedError
+
+    def _slot(self, slot: str, key: str, param: NDArray) -> NDArray:
+        """The state array ``slot`` of parameter ``key``, zeros of the parameter's shape and dtype at first."""
+        buf = self.state[slot].get(key)
+        if buf is None:
+            buf = self.state[slot][key] = np.zeros_like(param)
+        return buf
+
+    def _check_pair(self, params: dict[str, NDArray], grads: dict[str, NDArray]) -> None:
+        name = type(self).__name__
+        if set(grads) != set(params):
+            raise KeyError(f"{name}.update: grads have keys {sorted(grads)} but params have {sorted(params)}")
+        for key, param in params.items():
+            if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
+                raise TypeError(f"{name}.update: params[{key!r}] must be a floating NumPy array (it is updated in "
+                                f"place), got {type(param).__name__}")
+            if np.shape(grads[key]) != param.shape:
+                raise ValueError(f"{name}.update: grads[{key!r}] has shape {np.shape(grads[key])!r}, "
+                                 f"params[{key!r}] has {param.shape!r}")
+
+    # -- saving and restoring ----------------------------------------------------------------------------------
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in self.hyperparameter_names}
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"type", "hyperparameters", "steps", "state": {slot: {key: array}}}``; the arrays are copies."""
+        return {
+            "type": type(self).__name__,
+            "hyperparameters": self.hyperparameters(),
+            "steps": self.steps,
+            "state": {slot: {key: buf.copy() for key, buf in bufs.items()} for slot, bufs in self.state.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned (from an optimizer of the same type)."""
+        name = type(self).__name__
+        if state.get("type") != name:
+            raise ValueError(f"{name}.load_state_dict: the state is of a {state.get('type')!r} optimizer")
+        slots = state.get("state", {})
+        if set(slots) != set(self.slot_names):
+            raise ValueError(f"{name}.load_state_dict: expected state slots {list(self.slot_names)}, "
+                             f"got {sorted(slots)}")
+        hyper = dict(state.get("hyperparameters", {}))
+        if set(hyper) != set(self.hyperparameter_names):
+            raise ValueError(f"{name}.load_state_dict: expected hyperparameters {list(self.hyperparameter_names)}, "
+                             f"got {sorted(hyper)}")
+        for key, value in hyper.items():
+            setattr(self, key, float(value))
+        self.steps = int(state.get("steps", 0))
+        self.state = {slot: {key: np.array(buf, copy=True) for key, buf in slots[slot].items()}
+                      for slot in self.slot_names}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: ``W ← W - lr · ∂L/∂W``."""
+
+    def __init__(self, lr: float = 0.01) -> None:
+        super().__init__(lr)
+
+    def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
+        param -= self.lr * grad
+
+
+class Momentum(Optimizer):
+    """``v ← momentum · v - lr · ∂L/∂W``;  ``W ← W + v`` (a ball rolling downhill, slowed by friction)."""
+
+    hyperparameter_names = ("lr", "momentum")
+    slot_names = ("v",)
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        super().__init__(lr)
+        self.momentum = _fraction("momentum", momentum, type(self).__name__)
+
+    def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
+        v = self._slot("v", key, param)
+        v *= self.momentum
+        v -= self.lr * grad
+        param += v
+
+
+class Nesterov(Momentum):
+    """Nesterov's accelerated gradient, in the form that needs the gradient at ``W`` only:
+
+    ``v ← momentum · v - lr · g``;  ``W ← W + momentum² · v - (1 + momentum) · lr · g``.
+    """
+
+    def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
+        v = self._slot("v", key, param)
+        v *= self.momentum
+        v -= self.lr * grad
+        param += (self.momentum * self.momentum) * v
+        param -= ((1 + self.momentum) * self.lr) * grad
+
+
+class AdaGrad(Optimizer):
+    """``h ← h + g²``;  ``W ← W - lr · g / (√h + ε)``: each parameter's step shrinks as its gradients add up."""
+
+    slot_names = ("h",)
+
+    def __init__(self, lr: float = 0.01) -> None:
+        super().__init__(lr)
+
+    def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
+        h = self._slot("h", key, param)
+        h += grad * grad
+        param -= self.lr * grad / (np.sqrt(h) + EPS)
+
+
+class RMSprop(Optimizer):
+    """``h ← ρ · h + (1 - ρ) · g²``;  ``W ← W - lr · g / (√h + ε)``: AdaGrad that forgets old gradients."""
+
+    hyperparameter_names = ("lr", "decay_rate")
+    slot_names = ("h",)
+
+    def __init__(self, lr: float = 0.01, decay_rate: float = 0.99) -> None:
+        super().__init__(lr)
+        self.decay_rate = _fraction("decay_rate", decay_rate, type(self).__name__)
+
+    def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
+        h = self._slot("h", key, param)
+        h *= self.decay_rate
+        h += (1 - self.decay_rate) * grad * grad
+        param -= self.lr * grad / (np.sqrt(h) + EPS)
+
+
+class Adam(Optimizer):
+    """Momentum and RMSprop together, with bias correction for the zero-initialised averages:
+
+    ``m ← m + (1 - β1)(g - m)``;  ``v ← v + (1 - β2)(g² - v)``;
+    ``W ← W - lr · √(1 - β2^t) / (1 - β1^t) · m / (√v + ε)`` at step ``t`` (1, 2, ...).
+    """
+
+    hyperparameter_names = ("lr", "beta1", "beta2")
+    slot_names = ("m", "v")
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999) -> None:
+        super().__init__(lr)
+        self.beta1 = _fraction("beta1", beta1, type(self).__name__)
+        self.beta2 = _fraction("beta2", beta2, type(self).__name__)
+
+    def update(self, params: dict[str, NDArray], grads: dict[str, NDArray]) -> None:
+        # the step size is the same for every parameter: compute it once per update
+        t = self.steps + 1
+        self._lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        super().update(params, grads)
+
+    def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
+        m = self._slot("m", key, param)
+        v = self._slot("v", key, param)
+        m += (1 - self.beta1) * (grad - m)
+        v += (1 - self.beta2) * (grad * grad - v)
+        param -= self._lr_t * m / (np.sqrt(v) + EPS)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam,
+}
+
+
+def make_optimizer(name: str, **hyperparameters: float) -> Optimizer:
+    """An optimizer by (case-insensitive) name: ``make_optimizer("adam", lr=1e-3)``."""
+    cls = OPTIMIZERS.get(str(name).lower())
+    if cls is None:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    unknown = set(hyperparameters) - set(cls.hyperparameter_names)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no hyperparameter {', '.join(sorted(unknown))}; "
+                         f"it takes {', '.join(cls.hyperparameter_names)}")
+    return cls(**hyperparameters)
+
+
+def optimizer_from_state(state: dict[str, Any]) -> Optimizer:
+    """Rebuild the optimizer whose ``state_dict()`` is ``state``."""
+    by_class = {cls.__name__: cls for cls in OPTIMIZERS.values()}
+    cls = by_class.get(state.get("type"))
+    if cls is None:
+        raise ValueError(f"unknown optimizer type {state.get('type')!r}; expected one of {sorted(by_class)}")
+    optimizer = cls(**state.get("hyperparameters", {}))
+    optimizer.load_state_dict(state)
+    return optimizer
+
+
+def _positive(name: str, value: float, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value: float, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
+    return float(value)

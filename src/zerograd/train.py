@@ -1,0 +1,296 @@
+"""The chapter's training loop as a library: mini-batches, a gradient, an optimizer step; accuracy each epoch.
+
+    config = TrainConfig(epochs=10, lr=0.1)
+    trainer = Trainer(net, config, x_train, t_train, x_test, t_test)
+    history = trainer.fit()
+
+The loop uses only the net's public interface (``net.gradient``, ``net.accuracy``, ``net.params``) and the
+optimizer's ``update``, so it trains zerograd's nets, the ``zerograd.book`` nets, or a net of your own.
+``trainer.state_dict()`` / ``load_state_dict`` (and ``zerograd.checkpoint``) capture everything that decides the
+rest of a run — parameters, optimizer state, epoch, the random generator — so a resumed run is bit-for-bit the
+run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .optim import OPTIMIZERS, Optimizer, make_optimizer
+
+__all__ = ["Callback", "DivergedError", "History", "TrainConfig", "Trainer"]
+
+SAMPLINGS = ("epoch", "book")
+
+
+@dataclass
+class TrainConfig:
+    """How to train. Every default reproduces the book's chapter-5 run (``train_neuralnet.py``) or says why not."""
+
+    epochs: int = 10  # enough for the chapter's TwoLayerNet to level off on MNIST (~97% test accuracy)
+    batch_size: int = 100  # the book's mini-batch: small enough to be noisy (it helps), large enough to vectorise
+    optimizer: str = "sgd"  # chapter 5 trains with plain SGD; chapter 6's optimizers are a flag away
+    lr: float = 0.1  # the book's learning_rate for SGD on MNIST
+    # momentum, decay_rate, beta1, beta2 for the other optimizers; empty = their book defaults
+    optimizer_params: dict[str, float] = field(default_factory=dict)
+    seed: int = 0  # one seed fixes the batch order, so two runs (and a resumed run) are identical
+    # "epoch": one shuffled permutation per epoch, each sample once (the standard practice, and what is timed);
+    # "book": np.random.choice batches with replacement, as the book's loop draws them
+    sampling: str = "epoch"
+    eval_batch_size: int = 1000  # accuracy in batches: memory stays bounded on 60k samples, matmuls stay large
+    # evaluate train accuracy on the first N training samples only (the book's evaluate_sample_num_per_epoch);
+    # None = all of them
+    eval_train_samples: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"TrainConfig: {name} must be a positive integer, got {value!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
+        if str(self.optimizer).lower() not in OPTIMIZERS:
+            raise ValueError(f"TrainConfig: unknown optimizer {self.optimizer!r}; choose one of "
+                             f"{', '.join(OPTIMIZERS)}")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"TrainConfig: sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.eval_train_samples is not None and self.eval_train_samples < 1:
+            raise ValueError(f"TrainConfig: eval_train_samples must be positive or None, got "
+                             f"{self.eval_train_samples!r}")
+
+    def make_optimizer(self) -> Optimizer:
+        return make_optimizer(self.optimizer, lr=self.lr, **self.optimizer_params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class History:
+    """What a run recorded: the loss of every iteration and, per epoch, mean loss, accuracies and seconds."""
+
+    loss: list[float] = field(default_factory=list)  # per iteration: the batch's loss before its update
+    epoch_loss: list[float] = field(default_factory=list)  # per epoch: mean of that epoch's iteration losses
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)  # empty when the trainer has no test set
+    seconds: list[float] = field(default_factory=list)  # per epoch: training time, evaluation excluded
+    iterations_per_epoch: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        return cls(**{f.name: (list(map(float, data[f.name])) if f.name != "iterations_per_epoch"
+                               else int(data[f.name])) for f in fields(cls) if f.name in data})
+
+
+class DivergedError(FloatingPointError):
+    """The loss became NaN or infinite: training stopped, the net's parameters are no longer usable."""
+
+    def __init__(self, iteration: int, epoch: int, loss: float, lr: float) -> None:
+        self.iteration, self.epoch, self.loss, self.lr = iteration, epoch, loss, lr
+        super().__init__(
+            f"the loss became {loss} at iteration {iteration} (epoch {epoch}): training diverged. "
+            f"The learning rate {lr:g} is probably too high; try a lower one, e.g. {lr / 10:g}"
+        )
+
+
+class TrainableNet(Protocol):
+    params: dict[str, NDArray]
+
+    def gradient(self, x: NDArray, t: NDArray) -> dict[str, NDArray]: ...
+    def accuracy(self, x: NDArray, t: NDArray, batch_size: int | None = ...) -> float: ...
+
+
+Callback = Callable[["Trainer"], Any]  # called after each epoch with the trainer; read trainer.history
+
+
+class Trainer:
+    """Mini-batch training of ``net`` on ``x_train: (N, D)``, ``t_train: (N,)`` integer labels (or ``(N, C)``
+    one-hot), evaluated each epoch on the training set and on ``x_test``/``t_test`` when given.
+
+    optimizer: defaults to ``config.make_optimizer()``. callbacks: each called as ``callback(trainer)`` after every
+    epoch (save a checkpoint, print a line, stop early by raising ``StopIteration``).
+    """
+
+    def __init__(
+        self,
+        net: TrainableNet,
+        config: TrainConfig,
+        x_train: NDArray,
+        t_train: NDArray,
+        x_test: NDArray | None = None,
+        t_test: NDArray | None = None,
+        optimizer: Optimizer | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        self.net = net
+        self.config = config
+        self.x_train, self.t_train = _check_split("train", x_train, t_train)
+        if (x_test is None) != (t_test is None):
+            raise ValueError("Trainer: give both x_test and t_test, or neither")
+        self.x_test, self.t_test = (None, None) if x_test is None else _check_split("test", x_test, t_test)
+        self.optimizer = optimizer if optimizer is not None else config.make_optimizer()
+        self.callbacks = list(callbacks)
+        self.rng = np.random.default_rng(config.seed)
+        self.epoch = 0  # finished epochs
+        n = len(self.x_train)
+        self.history = History(iterations_per_epoch=math.ceil(n / config.batch_size))
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+
+    def fit(self, progress: Any = None) -> History:
+        """Train until ``config.epochs`` epochs are done (from ``self.epoch``, so a restored trainer continues).
+
+        progress: an object with ``update(n)`` (a tqdm bar over all iterations), told every few iterations.
+        A ``DivergedError`` stops training at the first NaN/inf loss; ``StopIteration`` from a callback stops it
+        cleanly after that epoch. ``KeyboardInterrupt`` leaves the history as it was after the last finished epoch.
+        """
+        while self.epoch < self.config.epochs:
+            recorded = len(self.history.loss)
+            try:
+                self.train_epoch(progress)
+            except BaseException:
+                del self.history.loss[recorded:]  # the unfinished epoch is not part of the record
+                raise
+            try:
+                for callback in self.callbacks:
+                    callback(self)
+            except StopIteration:
+                break
+        return self.history
+
+    def train_epoch(self, progress: Any = None) -> None:
+        """One epoch: ``ceil(N / batch_size)`` updates, then the accuracies. Appends to ``self.history``."""
+        net, optimizer, cfg = self.net, self.optimizer, self.config
+        x, t, n = self.x_train, self.t_train, len(self.x_train)
+        batch = cfg.batch_size
+        iterations = self.history.iterations_per_epoch
+        if cfg.sampling == "epoch":
+            order = self.rng.permutation(n)  # one permutation per epoch: batches are index slices of it
+        losses = self.history.loss
+        first = len(losses)
+        loss_of = _loss_reader(net)
+        report_every = max(1, iterations // 100)
+        start = time.perf_counter()
+        # NaN/inf is detected from the loss below; NumPy's overflow warnings on the way would only be noise
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for i in range(iterations):
+                if cfg.sampling == "epoch":
+                    idx = order[i * batch : (i + 1) * batch]  # the last batch may be short: it is used, not dropped
+                else:
+                    idx = self.rng.choice(n, batch)  # the book's draw: with replacement
+                x_batch, t_batch = x[idx], t[idx]
+                grads = net.gradient(x_batch, t_batch)
+                loss = loss_of(x_batch, t_batch)
+                if not math.isfinite(loss):
+                    raise DivergedError(first + i + 1, self.epoch + 1, loss, getattr(optimizer, "lr", float("nan")))
+                losses.append(loss)
+                optimizer.update(net.params, grads)
+                if progress is not None and (i + 1) % report_every == 0:
+                    progress.update(report_every)
+        seconds = time.perf_counter() - start
+        if progress is not None and iterations % report_every:
+            progress.update(iterations % report_every)
+        for param in net.params.values():  # the last update can overflow although its loss was finite
+            if not np.all(np.isfinite(param)):
+                raise DivergedError(first + iterations, self.epoch + 1, float("nan"),
+                                    getattr(optimizer, "lr", float("nan")))
+        self.epoch += 1
+        self.history.epoch_loss.append(float(np.mean(losses[first:])))
+        self.history.seconds.append(seconds)
+        self.history.train_acc.append(self.evaluate_train())
+        if self.x_test is not None:
+            self.history.test_acc.append(self.evaluate(self.x_test, self.t_test))
+
+    def evaluate(self, x: NDArray, t: NDArray) -> float:
+        """Accuracy of the net on ``x``, ``t``, computed in batches of ``config.eval_batch_size``."""
+        return float(self.net.accuracy(x, t, batch_size=self.config.eval_batch_size))
+
+    def evaluate_train(self) -> float:
+        limit = self.config.eval_train_samples
+        x, t = (self.x_train, self.t_train) if limit is None else (self.x_train[:limit], self.t_train[:limit])
+        return self.evaluate(x, t)
+
+    # -- saving and restoring ----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything besides the net's parameters that decides the rest of the run (JSON-able but the arrays
+        of the optimizer state)."""
+        return {
+            "epoch": self.epoch,
+            "rng_state": self.rng.bit_generator.state,
+            "optimizer": self.optimizer.state_dict(),
+            "history": self.history.to_dict(),
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.epoch = int(state["epoch"])
+        self.rng.bit_generator.state = state["rng_state"]
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.history = History.from_dict(state["history"])
+        expected = math.ceil(len(self.x_train) / self.config.batch_size)
+        if self.history.iterations_per_epoch != expected:
+            raise ValueError(
+                f"the saved run had {self.history.iterations_per_epoch} iterations per epoch, this one would have "
+                f"{expected}: resume on the same training set with the same batch size"
+            )
+
+    def save_checkpoint(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
+        """Write net, optimizer, epoch, random state and history to ``path`` (see ``zerograd.checkpoint``)."""
+        from .checkpoint import save
+
+        save(path, self.net, optimizer=self.optimizer, epoch=self.epoch, rng_state=self.rng.bit_generator.state,
+             history=self.history.to_dict(), train_config=self.config.to_dict(), metadata=metadata)
+
+    @classmethod
+    def from_checkpoint(cls, path: Any, x_train: NDArray, t_train: NDArray, x_test: NDArray | None = None,
+                        t_test: NDArray | None = None, callbacks: Sequence[Callback] = (),
+                        **config_changes: Any) -> Trainer:
+        """A trainer that continues the run saved at ``path``; ``config_changes`` may raise ``epochs``."""
+        from .checkpoint import load
+
+        ckpt = load(path)
+        if ckpt.optimizer is None or ckpt.train_config is None or ckpt.rng_state is None:
+            raise ValueError(f"{path}: this checkpoint holds a net only, not a training run to resume")
+        config = TrainConfig.from_dict({**ckpt.train_config, **config_changes})
+        trainer = cls(ckpt.net, config, x_train, t_train, x_test, t_test, optimizer=ckpt.optimizer,
+                      callbacks=callbacks)
+        trainer.load_state_dict({"epoch": ckpt.epoch, "rng_state": ckpt.rng_state,
+                                 "optimizer": ckpt.optimizer.state_dict(), "history": ckpt.history,
+                                 "config": ckpt.train_config})
+        return trainer
+
+
+def _loss_reader(net: Any) -> Callable[[NDArray, NDArray], float]:
+    """How to read the batch's loss after ``net.gradient``: the chapter's nets keep it in their last layer
+    (``SoftmaxWithLoss.loss``), so no second forward pass is needed; any other net is asked ``net.loss``."""
+    last = getattr(net, "last_layer", None) or getattr(net, "lastLayer", None)
+    if last is not None and hasattr(last, "loss") and not callable(last.loss):
+        # NOTE: this is the cross-entropy alone; a weight-decay penalty is not part of the recorded loss
+        return lambda x, t: float(last.loss)
+    return lambda x, t: float(net.loss(x, t))
+
+
+def _check_split(name: str, x: Any, t: Any) -> tuple[NDArray, NDArray]:
+    x, t = np.asarray(x), np.asarray(t)
+    if x.ndim < 2:
+        raise ValueError(f"Trainer: x_{name} must be (N, D) or (N, ...), got shape {x.shape!r}")
+    if len(x) != len(t):
+        raise ValueError(f"Trainer: x_{name} has {len(x)} samples but t_{name} has {len(t)} labels")
+    if len(x) == 0:
+        raise ValueError(f"Trainer: the {name} set is empty")
+    return x, t
