@@ -100,6 +100,7 @@ def save(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint or figure is an ordinary file
         with os.fdopen(fd, "wb") as f:
             np.savez(f, header=np.frombuffer(blob, dtype=np.uint8), **arrays)
             f.flush()

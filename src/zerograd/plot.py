@@ -93,6 +93,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint or figure is an ordinary file
         with os.fdopen(fd, "wb") as f:
             fig.savefig(f, format="png", dpi=dpi)
         os.replace(tmp, path)

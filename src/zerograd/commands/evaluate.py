@@ -1,0 +1,83 @@
+"""``zerograd evaluate CKPT``: test accuracy of a saved net, per class, and its confusion matrix as a PNG."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..cli import CommandError
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="accuracy, per-class accuracy and confusion.png of a checkpoint",
+        description="Evaluate a checkpoint on a test set: overall and per-class accuracy, and confusion.png.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
+    p.add_argument("--dataset", default=None,
+                   help="mnist, fashion-mnist, mnist-sample or a PATH.npz [default: the one it was trained on]")
+    p.add_argument("--root", default=None, help="directory of the dataset files")
+    p.add_argument("--split", default="test", choices=["test", "train"], help="which part of the dataset")
+    p.add_argument("--out", default=None, help="directory for confusion.png [default: the checkpoint's]")
+    p.add_argument("--batch-size", type=int, default=1000, help="samples per forward pass")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
+    from ..checkpoint import CheckpointError, load
+    from .train import load_data
+
+    if args.batch_size < 1:
+        raise CommandError(f"--batch-size must be a positive integer, got {args.batch_size}")
+    try:
+        ckpt = load(args.checkpoint)
+    except CheckpointError as err:
+        raise CommandError(str(err)) from None
+    net = ckpt.net
+    spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
+    ds = load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name)
+    x, t = (ds.x_test, ds.t_test) if args.split == "test" else (ds.x_train, ds.t_train)
+    t = np.asarray(t)
+    if t.ndim == 2:
+        t = np.argmax(t, axis=1)
+    features = int(np.prod(x.shape[1:]))
+    if features != net.input_size:
+        raise CommandError(f"the net takes {net.input_size} features per sample but {spec} has {features}")
+    n_classes = net.output_size
+    if t.size and int(t.max()) >= n_classes:
+        raise CommandError(f"{spec} has label {int(t.max())} but the net predicts {n_classes} classes")
+
+    predicted = np.empty(len(x), dtype=np.int64)
+    for start in tqdm(range(0, len(x), args.batch_size), unit="batch", leave=False, disable=None):
+        predicted[start : start + args.batch_size] = np.argmax(net.predict(x[start : start + args.batch_size]), 1)
+    confusion = confusion_matrix(t, predicted, n_classes)
+
+    classes = ckpt.metadata.get("classes") or list(getattr(ds, "classes", ()) or range(n_classes))
+    classes = [str(c) for c in classes][:n_classes]
+    correct = np.diag(confusion)
+    per_class = correct / np.maximum(confusion.sum(axis=1), 1)
+    print(f"{net!r}, epoch {ckpt.epoch}, on {getattr(ds, 'name', spec)} ({args.split}, {len(x)} samples)")
+    print(f"accuracy {correct.sum() / max(len(x), 1):.4f}")
+    width = max(len(c) for c in classes)
+    for i, name in enumerate(classes):
+        print(f"  {name:<{width}}  {per_class[i]:.4f}  ({correct[i]}/{confusion[i].sum()})")
+
+    from ..plot import plot_confusion, save_figure
+
+    out = Path(args.out) if args.out else Path(args.checkpoint).parent
+    path = save_figure(plot_confusion(confusion, classes, title=f"{getattr(ds, 'name', spec)} {args.split}"),
+                       out / "confusion.png")
+    print(f"wrote {path}")
+    return 0
+
+
+def confusion_matrix(t: Any, predicted: Any, n_classes: int) -> Any:
+    """``(C, C)`` counts: row = true class, column = predicted class."""
+    import numpy as np
+
+    return np.bincount(np.asarray(t, dtype=np.int64) * n_classes + np.asarray(predicted, dtype=np.int64),
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
