@@ -122,11 +122,13 @@ def load(path: str | os.PathLike) -> Checkpoint:
             if "header" not in archive.files:
                 raise CheckpointError(f"{path}: not a zerograd checkpoint (an .npz archive without a header)")
             header = _read_header(path, archive["header"])
+            missing = [name for name in header["arrays"] if name not in archive.files]
+            if missing:
+                raise CheckpointError(f"{path}: damaged checkpoint: the header lists {', '.join(missing)} but the "
+                                      "archive lacks it")
             arrays = {name: archive[name] for name in header["arrays"]}
     except CheckpointError:
         raise
-    except KeyError as err:
-        raise CheckpointError(f"{path}: damaged checkpoint: the header lists {err} but the archive lacks it") from None
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
         if not zipfile.is_zipfile(path):
             raise CheckpointError(f"{path}: not a zerograd checkpoint (not an .npz archive)") from None
