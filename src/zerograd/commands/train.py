@@ -106,18 +106,20 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         bar.close()
         callbacks[0].finish(trainer, plot=not args.no_plot)
-        saved = out / CHECKPOINT if trainer.epoch > epochs_done else resume_path
+        end = callbacks[0]
+        saved = out / CHECKPOINT if end.saved_epoch is not None else resume_path
+        epoch = end.saved_epoch if end.saved_epoch is not None else epochs_done
         if saved is None:
-            print(f"\ninterrupted during epoch {trainer.epoch + 1}, before any epoch finished: nothing saved",
+            print(f"\ninterrupted in epoch {trainer.epoch + 1}, before any epoch finished: nothing saved",
                   file=sys.stderr)
         else:
-            print(f"\ninterrupted during epoch {trainer.epoch + 1}; the checkpoint of epoch {trainer.epoch} is "
-                  f"{saved}\nresume with: zerograd train --resume {saved}", file=sys.stderr)
+            print(f"\ninterrupted in epoch {epoch + 1}; the checkpoint of epoch {epoch} is {saved}\n"
+                  f"resume with: zerograd train --resume {saved}", file=sys.stderr)
         return 130
     except DivergedError as err:
         bar.close()
-        kept = (f"; the checkpoint of epoch {trainer.epoch} in {out / CHECKPOINT} is kept"
-                if trainer.epoch > epochs_done else "")
+        saved_epoch = callbacks[0].saved_epoch
+        kept = f"; the checkpoint of epoch {saved_epoch} in {out / CHECKPOINT} is kept" if saved_epoch else ""
         raise CommandError(f"{err}{kept}") from None
     bar.close()
     callbacks[0].finish(trainer, plot=not args.no_plot)
@@ -178,18 +180,21 @@ class _EpochEnd:
 
     def __init__(self, out: Path, metadata: dict[str, Any]) -> None:
         self.out, self.metadata, self.bar = out, metadata, None
+        self.saved_epoch: int | None = None  # the epoch of the checkpoint in `out`, once one is written
 
     def __call__(self, trainer: Any) -> None:
         h, e = trainer.history, trainer.epoch
         test = f"  test acc {h.test_acc[-1]:.4f}" if h.test_acc else ""
         line = (f"epoch {e:>3}/{trainer.config.epochs}  loss {h.epoch_loss[-1]:.4f}  "
                 f"train acc {h.train_acc[-1]:.4f}{test}  {h.seconds[-1]:.2f} s")
+        trainer.save_checkpoint(self.out / CHECKPOINT, metadata=self.metadata)
+        self.saved_epoch = e
+        write_metrics(self.out / "metrics.csv", h)
+        # printed after the save: once a reader sees the line, that epoch's checkpoint is on disk
         if self.bar is not None:
             self.bar.write(line)
         else:
             print(line)
-        trainer.save_checkpoint(self.out / CHECKPOINT, metadata=self.metadata)
-        write_metrics(self.out / "metrics.csv", h)
 
     def finish(self, trainer: Any, plot: bool) -> None:
         if trainer.history.epoch_loss and plot:
