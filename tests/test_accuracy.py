@@ -1,0 +1,67 @@
+"""Real data, full scale, offline: the accuracies the README reports.
+
+Fashion-MNIST comes from the Debian package (dataset-fashion-mnist, which CI installs); the MNIST sample is bundled.
+Without the data these tests skip with the reason — except in CI (env CI set), where they fail.
+Each run stops as soon as it reaches its target, within its epoch budget.
+"""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from zerograd.nets import MultiLayerNet, TwoLayerNet
+from zerograd.train import TrainConfig, Trainer
+
+
+def load_or_skip(name):
+    from zerograd.datasets import DatasetError, load_dataset
+
+    try:
+        return load_dataset(name, download=False, dtype=np.float32)
+    except DatasetError as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing in CI: {err}")
+        pytest.skip(f"{name} is not installed here: {err}")
+
+
+def train_until(net, ds, target, max_epochs, **config):
+    """Train until the test accuracy reaches ``target`` or ``max_epochs`` pass; returns the history."""
+
+    def stop_at_target(trainer):
+        if trainer.history.test_acc[-1] >= target:
+            raise StopIteration
+
+    trainer = Trainer(net, TrainConfig(epochs=max_epochs, **config), ds.x_train, ds.t_train, ds.x_test, ds.t_test,
+                      callbacks=[stop_at_target])
+    started = time.perf_counter()
+    history = trainer.fit()
+    print(f"\n{net!r}: test accuracy {history.test_acc[-1]:.4f} after {len(history.test_acc)} epochs, "
+          f"{time.perf_counter() - started:.1f} s (training {sum(history.seconds):.1f} s)")
+    return history
+
+
+def test_two_layer_net_with_the_books_hyperparameters_on_fashion_mnist():
+    ds = load_or_skip("fashion-mnist")
+    assert ds.x_train.shape == (60000, 784) and ds.x_test.shape == (10000, 784)
+    # the book's TwoLayerNet(784, 50, 10): weights N(0, 0.01²), SGD with lr 0.1, batches of 100
+    net = TwoLayerNet(784, 50, 10, weight_init_std=0.01, dtype=np.float32, rng=0)
+    history = train_until(net, ds, 0.85, max_epochs=10, optimizer="sgd", lr=0.1, batch_size=100, seed=0)
+    assert history.test_acc[-1] >= 0.85, history.test_acc
+
+
+def test_multi_layer_net_with_adam_on_fashion_mnist():
+    ds = load_or_skip("fashion-mnist")
+    net = MultiLayerNet(784, [256, 128], 10, weight_init_std="he", dtype=np.float32, rng=0)
+    history = train_until(net, ds, 0.88, max_epochs=10, optimizer="adam", lr=0.001, batch_size=100, seed=0)
+    assert history.test_acc[-1] >= 0.88, history.test_acc
+
+
+def test_two_layer_net_on_the_bundled_mnist_sample():
+    ds = load_or_skip("mnist-sample")
+    overlap = len(set(map(bytes, ds.x_test[:200])) & set(map(bytes, ds.x_train)))
+    assert overlap == 0, "the held-out split shares images with the training split"
+    net = TwoLayerNet(784, 50, 10, weight_init_std=0.01, dtype=np.float32, rng=0)
+    history = train_until(net, ds, 0.90, max_epochs=20, optimizer="sgd", lr=0.1, batch_size=100, seed=0)
+    assert history.test_acc[-1] >= 0.90, history.test_acc
