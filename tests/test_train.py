@@ -206,3 +206,25 @@ def test_book_trainer_runs_the_books_loop(capsys):
     with pytest.raises(ValueError, match="unknown optimizer 'LBFGS'"):
         BookTrainer(net, x, t, x, t, optimizer="LBFGS")
     assert type(BookTrainer(net, x, t, x, t, optimizer="rmsprpo").optimizer).__name__ == "RMSprop"
+
+
+def test_the_chapter_example_script_learns_the_digit_sample():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from zerograd.datasets import DatasetError, load_dataset
+
+    try:
+        load_dataset("mnist-sample", download=False)
+    except DatasetError as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"the bundled MNIST sample is missing in CI: {err}")
+        pytest.skip(f"the bundled MNIST sample is missing: {err}")
+    script = Path(__file__).resolve().parents[1] / "examples" / "train_neuralnet.py"
+    result = subprocess.run([sys.executable, str(script), "mnist-sample"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    final = float(result.stdout.strip().splitlines()[-1].split()[-1])
+    assert final >= 0.9, result.stdout
