@@ -137,14 +137,14 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[tuple[Any, Any, Any, None], 
     from ..train import TrainConfig
 
     dataset = args.dataset or "mnist"
-    ds = load_data(dataset, args.root, args.dtype)
-    sizes = parse_hidden(args.hidden)
+    sizes = parse_hidden(args.hidden)  # every argument is checked before the (maybe slow) data load
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
     try:
         config = TrainConfig(epochs=args.epochs or 17, batch_size=args.batch_size, optimizer=args.optimizer, lr=lr,
                              seed=args.seed, sampling=args.sampling)
     except ValueError as err:
         raise CommandError(str(err)) from None
+    ds = load_data(dataset, args.root, args.dtype)
     n_classes = len(ds.classes) if getattr(ds, "classes", None) else int(np.max(ds.t_train)) + 1
     net = build_net(sizes, args.activation, args.init, args.weight_decay, args.dtype,
                     input_size=int(np.prod(ds.x_train.shape[1:])), output_size=n_classes, seed=args.seed)
@@ -232,12 +232,8 @@ def load_data(spec: str, root: str | None, dtype: str) -> Any:
         ds = load_dataset(spec, root=root, dtype=np.dtype(dtype))
     except DatasetError as err:
         raise CommandError("; ".join(line.strip() for line in str(err).splitlines() if line.strip())) from None
-    name = getattr(ds, "name", spec)
-    note = ""
-    if spec in ("mnist", "fashion-mnist") and name != spec:
-        note = f" (NOTE: {spec} is not available here, so this is the bundled sample)"
-    print(f"dataset: {name}, {len(ds.x_train)} training and {len(ds.x_test)} test samples, from "
-          f"{getattr(ds, 'source', '?')}{note} [{time.perf_counter() - started:.1f} s]")
+    print(f"dataset: {getattr(ds, 'name', spec)}, {len(ds.x_train)} training and {len(ds.x_test)} test samples, "
+          f"from {getattr(ds, 'source', '?')} [{time.perf_counter() - started:.1f} s]")
     return ds
 
 
