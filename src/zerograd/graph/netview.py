@@ -3,7 +3,7 @@
 ``trace_net(net, x, t)`` runs one forward and one backward pass through the net's own layers (the same steps as
 ``net.gradient``) and records, for every arrow between layers, the shape of the array going forward and the norm
 of the gradient coming back, and for every layer its parameters' shapes and gradient norms. ``draw_net`` draws
-that record in the style of ``zerograd.graph.draw``: shapes above the arrows, gradient norms under them in red.
+that record in the style of ``zerograd.graph.drawing``: shapes above the arrows, gradient norms under them in red.
 
 Works with ``zerograd.nets.TwoLayerNet`` and ``MultiLayerNet`` (any depth, ReLU or sigmoid, with weight decay).
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .draw import BACKWARD_COLOR, FONT, add_arrow, format_number, format_shape
+from .drawing import BACKWARD_COLOR, FONT, add_arrow, format_number, format_shape
 
 if TYPE_CHECKING:
     import graphviz
