@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def load_npz(path: str | os.PathLike[str], *, normalize: bool = True, flatten: b
                                f"{', '.join(npz.files) or 'nothing'}", hint=_HOW)
         try:
             arrays = {k: npz[k] for k in (*REQUIRED, "classes") if k in npz.files}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
             # Object arrays (which would need pickle) are refused with a ValueError; damaged members too.
             raise DatasetError(f"{path}: an array could not be read without pickle ({type(err).__name__}: {err})",
                                hint=_HOW) from None
