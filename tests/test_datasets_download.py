@@ -165,8 +165,17 @@ def test_gz_sha256_alone_verifies(server, tmp_path):
 
 def test_unreachable_mirrors_mean_offline(tmp_path):
     with pytest.raises(NetworkUnavailableError, match="could not download") as info:
-        fetch(REMOTE, [dead_url(), dead_url()], tmp_path, timeout=5, progress=False)
+        fetch(REMOTE, [dead_url(), dead_url()], tmp_path / "dl", timeout=5, progress=False)
     assert info.value.message.count("http://127.0.0.1:") == 2  # every mirror listed with its failure
+    assert not (tmp_path / "dl").exists()  # an offline attempt creates nothing
+
+
+def test_unwritable_download_dir_is_named(server, tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    server.routes = {f"/a/{NAME}": (200, DATA)}
+    with pytest.raises(DatasetError, match="cannot write into the download directory") as info:
+        fetch(REMOTE, [f"{server.url}/a/"], tmp_path / "file" / "sub", progress=False)
+    assert "ZEROGRAD_DATA" in info.value.hint
 
 
 def test_whole_dataset_downloads_then_cache_hit_makes_no_request(server, tmp_path):

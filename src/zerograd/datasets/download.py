@@ -38,11 +38,6 @@ def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout
     Returns the decompressed IDX payload. Raises ``NetworkUnavailableError`` when no mirror answered at all, and
     ``DatasetError`` listing every mirror and why it failed otherwise.
     """
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DatasetError(f"cannot create the download directory {dest_dir} ({err.strerror or err})",
-                           hint="set ZEROGRAD_DATA (or pass root=) to a writable directory") from None
     attempts: list[str] = []
     network_only = True  # stays True while every failure is a connection-level one
     for mirror in mirrors:
@@ -75,17 +70,24 @@ class _IncompleteError(Exception):
 
 def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        # Only now, with a server answering, is the directory made: an offline attempt leaves nothing behind.
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        except OSError as err:
+            raise DatasetError(f"cannot write into the download directory {dest.parent} ({err.strerror or err})",
+                               hint="set ZEROGRAD_DATA (or pass root=) to a writable directory") from None
+        tmp = Path(tmp_name)
+        try:
             announced = response.headers.get("Content-Length")
             total = int(announced) if announced and announced.isdigit() else None
             chunks = []
             from tqdm.auto import tqdm  # lazily: only a real download needs it
 
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name,
-                      disable=None if progress else True, leave=False) as bar:
+            with os.fdopen(fd, "wb") as out, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                                  desc=remote.name, disable=None if progress else True,
+                                                  leave=False) as bar:
                 while True:
                     try:
                         chunk = response.read(CHUNK)
@@ -97,10 +99,10 @@ def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, pr
                     chunks.append(chunk)
                     bar.update(len(chunk))
             data = b"".join(chunks)
-        if total is not None and len(data) != total:
-            raise _IncompleteError(f"transfer interrupted: got {len(data)} of {total} bytes")
-        payload = verified_payload(data, remote, url)
-        os.replace(tmp, dest)  # only now does the file exist under its real name
-        return payload
-    finally:
-        tmp.unlink(missing_ok=True)
+            if total is not None and len(data) != total:
+                raise _IncompleteError(f"transfer interrupted: got {len(data)} of {total} bytes")
+            payload = verified_payload(data, remote, url)
+            os.replace(tmp, dest)  # only now does the file exist under its real name
+            return payload
+        finally:
+            tmp.unlink(missing_ok=True)
