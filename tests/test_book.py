@@ -14,7 +14,7 @@ CH05 = Path(__file__).resolve().parent / "book_scripts" / "ch05"
 
 
 def run_script(path: Path, cwd: Path) -> str:
-    # HOME points at an empty cache so that the offline MNIST path is exercised the same way everywhere.
+    # conftest.py sets ZEROGRAD_OFFLINE=1: without a local MNIST the scripts get the bundled sample, never a download
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run([sys.executable, str(path)], cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=600)
