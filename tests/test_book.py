@@ -63,7 +63,6 @@ def test_book_style_training_script_learns_digits():
 def test_chapter_gradient_check_in_process():
     """TwoLayerNet(784, 50, 10), float64, 3 real digits, the book's numerical gradient (h = 1e-4)."""
     from zerograd.book.mnist import load_mnist
-
     from zerograd.book.two_layer_net import TwoLayerNet
 
     (x_train, t_train), _ = load_mnist(normalize=True, one_hot_label=True)

@@ -9,7 +9,9 @@ batch 256 two threads are 1.4x faster.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
+
+import numpy as np
 
 __all__ = ["SMALL_PRODUCT", "blas_threads", "blas_threads_for"]
 
@@ -17,12 +19,12 @@ __all__ = ["SMALL_PRODUCT", "blas_threads", "blas_threads_for"]
 SMALL_PRODUCT = 8_000_000
 
 
-def blas_threads_for(layer_sizes: Sequence[int], batch_size: int) -> int | None:
-    """1 when every ``(batch, n_in) @ (n_in, n_out)`` product of the net is small, else ``None`` (no limit).
+def blas_threads_for(weights: Iterable[np.ndarray], batch_size: int) -> int | None:
+    """1 when every ``(batch, n_in) @ W`` product of a net is small, else ``None`` (no limit).
 
-    layer_sizes: ``[input, hidden..., output]``, e.g. ``[784, 50, 10]``.
+    weights: the net's parameter arrays (``net.params.values()``); the 2-D ones ``W: (n_in, n_out)`` count.
     """
-    largest = max(batch_size * n_in * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+    largest = max((batch_size * w.shape[0] * w.shape[1] for w in weights if np.ndim(w) == 2), default=0)
     return 1 if largest < SMALL_PRODUCT else None
 
 

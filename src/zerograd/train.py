@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .optim import OPTIMIZERS, Optimizer, make_optimizer
+from .threads import blas_threads, blas_threads_for
 
 __all__ = ["Callback", "DivergedError", "History", "TrainConfig", "Trainer"]
 
@@ -47,6 +48,9 @@ class TrainConfig:
     # evaluate train accuracy on the first N training samples only (the book's evaluate_sample_num_per_epoch);
     # None = all of them
     eval_train_samples: int | None = None
+    # BLAS threads while training; None = one for small nets, where a second thread costs more than it gives
+    # (zerograd.threads: the 784-50-10 net at batch 100 ran 1.6x faster on one), else the library's own setting
+    blas_threads: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -60,6 +64,9 @@ class TrainConfig:
                              f"{', '.join(OPTIMIZERS)}")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"TrainConfig: sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.blas_threads is not None and (isinstance(self.blas_threads, bool) or not isinstance(
+                self.blas_threads, (int, np.integer)) or self.blas_threads < 1):
+            raise ValueError(f"TrainConfig: blas_threads must be a positive integer or None, got {self.blas_threads!r}")
         if self.eval_train_samples is not None and self.eval_train_samples < 1:
             raise ValueError(f"TrainConfig: eval_train_samples must be positive or None, got "
                              f"{self.eval_train_samples!r}")
@@ -158,18 +165,20 @@ class Trainer:
         A ``DivergedError`` stops training at the first NaN/inf loss; ``StopIteration`` from a callback stops it
         cleanly after that epoch. ``KeyboardInterrupt`` leaves the history as it was after the last finished epoch.
         """
-        while self.epoch < self.config.epochs:
-            recorded = len(self.history.loss)
-            try:
-                self.train_epoch(progress)
-            except BaseException:
-                del self.history.loss[recorded:]  # the unfinished epoch is not part of the record
-                raise
-            try:
-                for callback in self.callbacks:
-                    callback(self)
-            except StopIteration:
-                break
+        threads = self.config.blas_threads or blas_threads_for(self.net.params.values(), self.config.batch_size)
+        with blas_threads(threads):
+            while self.epoch < self.config.epochs:
+                recorded = len(self.history.loss)
+                try:
+                    self.train_epoch(progress)
+                except BaseException:
+                    del self.history.loss[recorded:]  # the unfinished epoch is not part of the record
+                    raise
+                try:
+                    for callback in self.callbacks:
+                        callback(self)
+                except StopIteration:
+                    break
         return self.history
 
     def train_epoch(self, progress: Any = None) -> None:

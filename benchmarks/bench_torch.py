@@ -1,0 +1,43 @@
+"""Reference: the chapter's two-layer net in PyTorch, CPU eager mode, float32, shuffled batches each epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _common import load_data, parse_args, report, time_epochs
+
+
+def main() -> None:
+    import torch
+
+    args = parse_args()
+    x_train, t_train, x_test, t_test = load_data(args.dataset)
+    torch.manual_seed(args.seed)
+    x_train_t, t_train_t = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
+    model = torch.nn.Sequential(torch.nn.Linear(784, args.hidden), torch.nn.ReLU(), torch.nn.Linear(args.hidden, 10))
+    with torch.no_grad():  # the book's initialisation: N(0, 0.01²) weights, zero biases
+        for module in model:
+            if isinstance(module, torch.nn.Linear):
+                module.weight.normal_(0, 0.01)
+                module.bias.zero_()
+    loss_fn = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    generator = torch.Generator().manual_seed(args.seed)
+
+    def run_epoch(_: int) -> None:
+        order = torch.randperm(len(x_train_t), generator=generator)
+        for start in range(0, len(order), args.batch_size):
+            idx = order[start : start + args.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x_train_t[idx]), t_train_t[idx])
+            loss.backward()
+            optimizer.step()
+
+    seconds = time_epochs(run_epoch, args.epochs)
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(x_test)).argmax(dim=1).numpy()
+    report(seconds, float(np.mean(predicted == t_test)), torch_threads=torch.get_num_threads())
+
+
+if __name__ == "__main__":
+    main()

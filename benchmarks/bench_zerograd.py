@@ -1,0 +1,31 @@
+"""Worker: zerograd's public API as a user calls it — a TwoLayerNet trained by the Trainer."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from zerograd.nets import TwoLayerNet
+from zerograd.train import TrainConfig, Trainer
+
+from _common import load_data, parse_args, report
+
+
+def main() -> None:
+    extra = argparse.ArgumentParser(add_help=False)
+    extra.add_argument("--dtype", default="float32", help="the net's dtype (float32, the trainer's default)")
+    known, rest = extra.parse_known_args()
+    args = parse_args(rest)
+    x_train, t_train, x_test, t_test = load_data(args.dataset)
+    dtype = np.dtype(known.dtype)
+    net = TwoLayerNet(784, args.hidden, 10, dtype=dtype, rng=args.seed)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    trainer = Trainer(net, config, x_train.astype(dtype, copy=False), t_train, x_test.astype(dtype, copy=False),
+                      t_test)
+    history = trainer.fit()
+    report(history.seconds, history.test_acc[-1])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Side-by-side speed: zerograd against a book-style NumPy reference and PyTorch (CPU, eager), same training.
+
+Each implementation runs in its own subprocess (BLAS/OpenMP thread pools of two libraries in one process slow each
+other), alternating A B C A B C over several rounds; per implementation the median of all its timed epochs is
+reported, with ratios of medians. Also the chapter's gradient check, element loop against zerograd's modes.
+
+    python benchmarks/run.py                      # both configs, 3 rounds, and the gradient check
+    python benchmarks/run.py --config book --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# name → (worker script, extra arguments)
+WORKERS = {
+    "zerograd": ("bench_zerograd.py", []),
+    "zerograd-f64": ("bench_zerograd.py", ["--dtype=float64"]),  # accuracy of float32 against float64
+    "book": ("bench_book.py", []),
+    "torch": ("bench_torch.py", []),
+}
+CONFIGS = {
+    "book": {"hidden": 50, "batch_size": 100, "lr": 0.1},  # the chapter's 784-50-10, batch 100
+    "wide": {"hidden": 1000, "batch_size": 256, "lr": 0.1},  # 784-1000-10, batch 256
+}
+
+
+def run_worker(script: str, options: list[str]) -> dict:
+    result = subprocess.run([sys.executable, str(HERE / script), *options], capture_output=True, text=True,
+                            cwd=HERE)
+    if result.returncode != 0:
+        raise SystemExit(f"{script} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_training(config: str, rounds: int, epochs: int, dataset: str, implementations: list[str]) -> None:
+    settings = CONFIGS[config]
+    options = [f"--hidden={settings['hidden']}", f"--batch-size={settings['batch_size']}", f"--lr={settings['lr']}",
+               f"--epochs={epochs}", f"--dataset={dataset}"]
+    results: dict[str, list[dict]] = {name: [] for name in implementations}
+    for round_ in range(rounds):
+        for name in implementations:
+            script, extra = WORKERS[name]
+            results[name].append(run_worker(script, options + extra))
+            seconds = results[name][-1]["epoch_seconds"]
+            print(f"  round {round_ + 1}/{rounds} {name:<12} " + " ".join(f"{s:.3f}" for s in seconds), flush=True)
+    # the first epoch of each process warms caches and thread pools: time the rest
+    medians = {name: statistics.median(s for r in runs for s in r["epoch_seconds"][1:] or r["epoch_seconds"])
+               for name, runs in results.items()}
+    print(f"\n{config}: 784-{settings['hidden']}-10, batch {settings['batch_size']}, lr {settings['lr']}, "
+          f"{dataset}, {rounds} rounds × {epochs} epochs")
+    header = f"| {'implementation':<14} | s/epoch (median) | × PyTorch | × book-style | test acc | peak RSS MiB |"
+    print(header)
+    print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
+    for name, runs in results.items():
+        vs_torch = f"{medians[name] / medians['torch']:.2f}" if "torch" in medians else "n/a"
+        vs_book = f"{medians[name] / medians['book']:.2f}" if "book" in medians else "n/a"
+        accuracy = statistics.median(r["test_accuracy"] for r in runs)
+        rss = max(r["peak_rss_mib"] for r in runs)
+        print(f"| {name:<14} | {medians[name]:16.4f} | {vs_torch:>9} | {vs_book:>12} | {accuracy:8.4f} | {rss:12.0f} |")
+    print(f"BLAS (NumPy): {results[implementations[0]][0]['blas']}\n")
+
+
+def bench_gradcheck(rounds: int, dataset: str) -> None:
+    modes = ["loop", "exhaustive", "fast"]
+    runs: dict[str, list[dict]] = {mode: [] for mode in modes}
+    for _ in range(rounds):
+        for mode in modes:
+            runs[mode].append(run_worker("bench_gradcheck.py", [f"--mode={mode}", f"--dataset={dataset}"]))
+    loop = statistics.median(r["seconds"] for r in runs["loop"])
+    print("gradient check: TwoLayerNet(784, 50, 10), float64, 3 images, h = 1e-4")
+    print("| mode | seconds (median) | speed-up vs loop | verdict | mean |diff| W1, b1, W2, b2 |")
+    print("|---|---|---|---|---|")
+    for mode in modes:
+        seconds = statistics.median(r["seconds"] for r in runs[mode])
+        verdicts = {r["passed"] for r in runs[mode]}
+        diffs = ", ".join(f"{v:.1e}" for v in runs[mode][-1]["mean_abs_diff"].values())
+        print(f"| {mode} | {seconds:.4f} | {loop / seconds:.1f}× | {'PASS' if verdicts == {True} else 'FAIL'} | "
+              f"{diffs} |")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all", help="which training config")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per config")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per worker process (the first is warm-up)")
+    parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name (full Fashion-MNIST)")
+    parser.add_argument("--skip-gradcheck", action="store_true", help="time training only")
+    args = parser.parse_args()
+    implementations = ["zerograd", "zerograd-f64", "book"]
+    if importlib.util.find_spec("torch") is not None:
+        implementations.append("torch")
+    else:
+        print("PyTorch not installed: `pip install torch==2.13.0` adds it to the comparison\n")
+    for config in CONFIGS if args.config == "all" else [args.config]:
+        bench_training(config, args.rounds, args.epochs, args.dataset, implementations)
+    if not args.skip_gradcheck:
+        bench_gradcheck(args.rounds, args.dataset)
+
+
+if __name__ == "__main__":
+    main()
