@@ -74,3 +74,35 @@ def test_chapter_gradient_check_in_process():
     for key in ("W1", "b1", "W2", "b2"):
         assert np.mean(np.abs(backprop[key] - numerical[key])) <= 1e-9, key
     assert net.lastLayer is net.last_layer
+
+
+CH06 = Path(__file__).resolve().parent / "book_scripts" / "ch06"
+
+
+def test_book_style_optimizer_comparison_runs_and_every_optimizer_learns():
+    out = run_script(CH06 / "optimizer_compare_mnist.py", CH06)
+    curves = {key: (float(first), float(last))
+              for key, first, last in re.findall(r"^(\w+):(\S+):(\S+)$", out, flags=re.M)}
+    assert set(curves) == {"SGD", "Momentum", "AdaGrad", "Adam"}
+    for key, (first, last) in curves.items():
+        assert last < 0.8 * first, (key, first, last)
+
+
+def test_book_style_weight_decay_with_the_books_trainer():
+    values = _printed_numbers(run_script(CH06 / "weight_decay.py", CH06))
+    assert values["epochs"] == 30
+    assert values["train"] > 0.5 and values["test"] > 0.4  # 300 training digits: it learns, and generalises some
+
+
+def test_smooth_curve_and_shuffle_dataset():
+    from zerograd.book.util import shuffle_dataset, smooth_curve
+
+    noisy = np.linspace(2.0, 0.5, 200) + np.random.default_rng(0).normal(0, 0.3, 200)
+    smoothed = smooth_curve(noisy)
+    assert smoothed.shape == noisy.shape
+    assert np.std(np.diff(smoothed)) < 0.3 * np.std(np.diff(noisy))
+    np.testing.assert_allclose(smooth_curve(np.full(40, 3.0)), 3.0)
+    x, t = np.arange(10)[:, None] * np.ones((1, 3)), np.arange(10)
+    xs, ts = shuffle_dataset(x, t)
+    np.testing.assert_array_equal(xs[:, 0], ts)
+    assert sorted(ts) == list(range(10))

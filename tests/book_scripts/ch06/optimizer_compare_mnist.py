@@ -1,0 +1,43 @@
+# Four optimizers on the same five-layer net, compared the way the book's ch06/optimizer_compare_mnist.py does
+# (fewer iterations, so that the test suite stays quick).
+import os
+import sys
+
+sys.path.append(os.pardir)
+import numpy as np
+
+from common.multi_layer_net import MultiLayerNet
+from common.optimizer import *
+from common.util import smooth_curve
+from dataset.mnist import load_mnist
+
+(x_train, t_train), (x_test, t_test) = load_mnist(normalize=True)
+train_size = x_train.shape[0]
+batch_size = 128
+max_iterations = 300
+
+optimizers = {}
+optimizers["SGD"] = SGD()
+optimizers["Momentum"] = Momentum()
+optimizers["AdaGrad"] = AdaGrad()
+optimizers["Adam"] = Adam()
+
+networks = {}
+train_loss = {}
+for key in optimizers.keys():
+    networks[key] = MultiLayerNet(input_size=784, hidden_size_list=[100, 100, 100, 100], output_size=10)
+    train_loss[key] = []
+
+for i in range(max_iterations):
+    batch_mask = np.random.choice(train_size, batch_size)
+    x_batch = x_train[batch_mask]
+    t_batch = t_train[batch_mask]
+    for key in optimizers.keys():
+        grads = networks[key].gradient(x_batch, t_batch)
+        optimizers[key].update(networks[key].params, grads)
+        loss = networks[key].loss(x_batch, t_batch)
+        train_loss[key].append(loss)
+
+for key in optimizers.keys():
+    smoothed = smooth_curve(train_loss[key])
+    print(key + ":" + str(smoothed[0]) + ":" + str(smoothed[-1]))

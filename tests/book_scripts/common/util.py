@@ -1,0 +1,1 @@
+from zerograd.book.util import *  # noqa: F401,F403
