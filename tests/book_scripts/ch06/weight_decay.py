@@ -3,8 +3,6 @@ import os
 import sys
 
 sys.path.append(os.pardir)
-import numpy as np
-
 from common.multi_layer_net import MultiLayerNet
 from common.trainer import Trainer
 from dataset.mnist import load_mnist
