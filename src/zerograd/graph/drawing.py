@@ -58,7 +58,8 @@ class GraphvizNotFoundError(RuntimeError):
 def format_number(x: float, digits: int = 6) -> str:
     """A number as a figure shows it: ``digits`` significant digits, no float noise, no trailing zeros.
 
-    ``3.3000000000000003 -> "3.3"``, ``110.00000000000001 -> "110"``, ``220.0 -> "220"``, ``1e-08 -> "1e-8"``.
+    ``3.3000000000000003 -> "3.3"``, ``110.00000000000001 -> "110"``, ``220.0 -> "220"``, ``1e-08 -> "1e-8"``,
+    ``123456789 -> "1.23457e+8"``.
     """
     x = float(x)
     if not math.isfinite(x):
@@ -68,7 +69,7 @@ def format_number(x: float, digits: int = 6) -> str:
     text = f"{x:.{digits}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
+        text = f"{mantissa}e{int(exponent):+d}"
     return text
 
 
