@@ -351,3 +351,16 @@ def test_checked_in_figures_are_pngs():
     for name in ("apple.png", "apple_orange.png"):
         with Image.open(os.path.join(here, "..", "docs", "images", name)) as image:
             assert image.format == "PNG" and image.width > image.height
+
+
+def test_the_example_script_prints_the_books_numbers(tmp_path):
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(__file__), "..", "examples", "graph_apple.py")
+    out = tmp_path / "apple.dot"
+    result = subprocess.run([sys.executable, script, str(out)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "price: value 220, gradient 1" in result.stdout
+    assert "apple: value 100, gradient 2.2" in result.stdout and "tax: value 1.1, gradient 200" in result.stdout
+    assert ("apple_num", "2", "110", "×") in arrows(out.read_text())
