@@ -212,3 +212,10 @@ def test_repr_is_informative():
     assert repr(Affine(np.zeros((784, 50), np.float32), np.zeros(50, np.float32))) == (
         "Affine(in_features=784, out_features=50, dtype=float32)")
     assert repr(Relu()) == "Relu()"
+
+
+def test_sigmoid_check_in_the_flat_tail():
+    # All 81 inputs at 11: each gradient is y(1 - y) ≈ 1.7e-5. Differencing the summed objective would bury that
+    # under the rounding of a sum of 81 outputs near 1; the checker differences the outputs first.
+    x = np.full((3, 3, 3, 3), 11.0)
+    assert_passes(check_layer(Sigmoid(), x, rtol=RTOL, atol=ATOL))

@@ -8,6 +8,7 @@ from dataset.mnist import load_mnist  # noqa: E402
 from two_layer_net import TwoLayerNet  # noqa: E402
 
 (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
+np.random.seed(0)  # the book leaves the run unseeded; a test wants it repeatable
 network = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
 
 x_batch = x_train[:3]

@@ -12,6 +12,7 @@ from common.util import smooth_curve
 from dataset.mnist import load_mnist
 
 (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True)
+np.random.seed(0)  # the book leaves the run unseeded; a test wants it repeatable
 train_size = x_train.shape[0]
 batch_size = 128
 max_iterations = 300

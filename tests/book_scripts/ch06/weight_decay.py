@@ -3,11 +3,14 @@ import os
 import sys
 
 sys.path.append(os.pardir)
+import numpy as np
+
 from common.multi_layer_net import MultiLayerNet
 from common.trainer import Trainer
 from dataset.mnist import load_mnist
 
 (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True)
+np.random.seed(0)  # the book leaves the run unseeded; a test wants it repeatable
 x_train = x_train[:300]
 t_train = t_train[:300]
 
