@@ -172,3 +172,11 @@ def test_gradcheck_command_passes_on_real_samples():
         line = next(row for row in result.stdout.splitlines() if row.startswith(f"{key}:"))
         assert float(line.split(":")[1].split()[0]) < 1e-9 and line.endswith("PASS")
     assert "SoftmaxWithLoss" in result.stdout and "FAIL" not in result.stdout
+
+
+@pytest.mark.parametrize("mode", ["loop", "fast"])
+def test_gradcheck_command_modes(mode):
+    sample_or_skip()
+    result = zerograd("gradcheck", "--mode", mode, "--hidden", "8")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASS") == 5  # W1 b1 W2 b2 and the net

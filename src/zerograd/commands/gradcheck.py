@@ -24,6 +24,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the net's initial weights")
     p.add_argument("--layers", action="store_true", help="also check every built-in layer on random inputs")
     p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of a PASS")
+    p.add_argument("--mode", choices=["exhaustive", "loop", "fast"], default="exhaustive",
+                   help="exhaustive: every element, many per forward pass; loop: the book's element loop; "
+                        "fast: one random direction per parameter")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     n_classes = len(ds.classes) if getattr(ds, "classes", None) else int(np.max(ds.t_train)) + 1
     net = build_net(parse_hidden(args.hidden), "relu", None, 0.0, "float64", int(np.prod(x.shape[1:])),
                     n_classes, args.seed)
-    report = check_net(net, x, t, rtol=args.rtol)
+    report = check_net(net, x, t, rtol=args.rtol, mode=args.mode)
     print(f"{net!r}, {args.samples} samples of {getattr(ds, 'name', args.dataset)}")
     for c in report:
         # the book prints "W1:<mean |diff|>"; the rest of the line is what makes the number readable
