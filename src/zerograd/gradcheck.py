@@ -25,6 +25,19 @@ __all__ = ["GradCheckReport", "GradientComparison", "check_layer", "check_net", 
            "numerical_gradient"]
 
 
+def _perturbed_pair(evaluate: Callable[[], Any], x: NDArray, idx: tuple[int, ...], h: float) -> tuple[Any, Any]:
+    """``evaluate()`` with ``x[idx]`` moved by ``+h`` and by ``-h``; ``x`` is restored even if it raises."""
+    original = x[idx]
+    try:
+        x[idx] = original + h
+        plus = evaluate()
+        x[idx] = original - h
+        minus = evaluate()
+    finally:
+        x[idx] = original
+    return plus, minus
+
+
 def numerical_gradient(f: Callable[[NDArray], Any], x: NDArray, h: float = 1e-4) -> NDArray:
     """Central differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every element ``i`` of ``x``.
 
@@ -37,14 +50,7 @@ def numerical_gradient(f: Callable[[NDArray], Any], x: NDArray, h: float = 1e-4)
                         + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
-        original = x[idx]
-        try:
-            x[idx] = original + h
-            f_plus = float(f(x))
-            x[idx] = original - h
-            f_minus = float(f(x))
-        finally:
-            x[idx] = original
+        f_plus, f_minus = _perturbed_pair(lambda: float(f(x)), x, idx, h)
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
 
@@ -282,14 +288,7 @@ def _agrees_with_loop(numerical: dict[str, NDArray], params: dict[str, NDArray],
     for key, param in params.items():
         for flat in rng.choice(param.size, size=min(samples, param.size), replace=False):
             idx = np.unravel_index(flat, param.shape)
-            original = param[idx]
-            try:
-                param[idx] = original + h
-                plus = loss()
-                param[idx] = original - h
-                minus = loss()
-            finally:
-                param[idx] = original
+            plus, minus = _perturbed_pair(loss, param, idx, h)
             expected = (plus - minus) / (2 * h)
             scale = max(np.max(np.abs(numerical[key])), abs(expected), 1e-300)
             if abs(numerical[key][idx] - expected) > 1e-7 * scale + 1e-12:
@@ -306,14 +305,7 @@ def _output_differences(outputs: Callable[[], NDArray], x: NDArray, dout: Any, h
     """
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
-        original = x[idx]
-        try:
-            x[idx] = original + h
-            plus = outputs()
-            x[idx] = original - h
-            minus = outputs()
-        finally:
-            x[idx] = original
+        plus, minus = _perturbed_pair(outputs, x, idx, h)
         grad[idx] = np.sum((plus - minus) * dout) / (2 * h)
     return grad
 
