@@ -28,15 +28,11 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from ..checkpoint import CheckpointError, load
-    from .train import load_data
+    from .train import load_checkpoint, load_data
 
     if args.batch_size < 1:
         raise CommandError(f"--batch-size must be a positive integer, got {args.batch_size}")
-    try:
-        ckpt = load(args.checkpoint)
-    except CheckpointError as err:
-        raise CommandError(str(err)) from None
+    ckpt = load_checkpoint(args.checkpoint)
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
     ds = load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name)

@@ -34,15 +34,12 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..checkpoint import CheckpointError, load
     from ..functions import softmax
+    from .train import load_checkpoint
 
     if args.top < 1:
         raise CommandError(f"--top must be a positive integer, got {args.top}")
-    try:
-        ckpt = load(args.checkpoint)
-    except CheckpointError as err:
-        raise CommandError(str(err)) from None
+    ckpt = load_checkpoint(args.checkpoint)
     net = ckpt.net
     if net.input_size != SIDE * SIDE:
         raise CommandError(f"this net takes {net.input_size} features, not a {SIDE}×{SIDE} image")

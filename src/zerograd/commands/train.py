@@ -152,13 +152,9 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[tuple[Any, Any, Any, None], 
 
 
 def _resume_setup(args: argparse.Namespace) -> tuple[tuple[Any, None, Any, str], dict[str, Any]]:
-    from ..checkpoint import CheckpointError, load
     from ..train import TrainConfig
 
-    try:
-        ckpt = load(args.resume)
-    except CheckpointError as err:
-        raise CommandError(str(err)) from None
+    ckpt = load_checkpoint(args.resume)
     if ckpt.train_config is None:
         raise CommandError(f"{args.resume}: this checkpoint holds a net only, not a training run to resume")
     saved = TrainConfig.from_dict(ckpt.train_config)
@@ -219,6 +215,16 @@ def write_metrics(path: Path, history: Any) -> None:
 
 
 # -- helpers shared with the other commands ------------------------------------------------------------------
+
+
+def load_checkpoint(path: Any) -> Any:
+    """``zerograd.checkpoint.load`` with a bad or missing file turned into a one-line ``CommandError``."""
+    from ..checkpoint import CheckpointError, load
+
+    try:
+        return load(path)
+    except CheckpointError as err:
+        raise CommandError(str(err)) from None
 
 
 def load_data(spec: str, root: str | None, dtype: str) -> Any:
