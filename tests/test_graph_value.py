@@ -170,8 +170,8 @@ def evaluate(tree, env, ops):
         return ops.sum(x)
     if op == "sum_rows":
         return ops.sum(x, axis=-1, keepdims=True) if len(np.shape(x)) else x
-    if op == "matmul":  # (..., 3) @ (3, 3); a scalar first becomes a (3,) vector
-        return (x if len(np.shape(x)) else x * env["b"]) @ env["W"]
+    if op == "matmul":  # (..., 3) @ (3, 3); a scalar or a kept (..., 1) axis is first broadcast to (..., 3)
+        return (x if np.shape(x)[-1:] == (3,) else x * env["b"]) @ env["W"]
     raise AssertionError(op)
 
 
