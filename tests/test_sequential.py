@@ -257,7 +257,8 @@ def test_multi_layer_net_extend_round_trips_and_rebuilds_from_config(tmp_path):
 
 def test_builders_give_the_same_numbers_as_drawing_the_weights_by_hand():
     rng = np.random.default_rng(11)
-    expected = {"W1": np.sqrt(2 / 12) * rng.standard_normal((12, 8)), "W2": np.sqrt(2 / 8) * rng.standard_normal((8, 4))}
+    expected = {"W1": np.sqrt(2 / 12) * rng.standard_normal((12, 8)),
+                "W2": np.sqrt(2 / 8) * rng.standard_normal((8, 4))}
     net = MultiLayerNet(12, [8], 4, weight_init_std="he", rng=11)
     for key, value in expected.items():
         np.testing.assert_array_equal(net.params[key], value)

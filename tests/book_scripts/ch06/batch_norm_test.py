@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from common.multi_layer_net_extend import MultiLayerNetExtend
-from common.optimizer import SGD, Adam
+from common.optimizer import SGD
 from dataset.mnist import load_mnist
 
 (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True)
