@@ -67,7 +67,7 @@ function barChart(container, labels, values, highlight) {
 
 // A line chart of one or more series [{name, color, points: [[x, y], ...]}] into an <svg>.
 function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = null, xMax = null} = {}) {
-  const W = 520, H = 240, L = 48, R = 12, T = 12, B = 34;
+  const W = 520, H = 250, L = 48, R = 12, T = 24, B = 34;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.replaceChildren();
   const all = series.flatMap(s => s.points);
@@ -88,13 +88,13 @@ function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = n
     svg.append(svgEl("text", {x: sx(x), y: H - B + 16, class: "tick", "text-anchor": "middle"}, fmt(x, 3)));
   }
   svg.append(svgEl("text", {x: (L + W - R) / 2, y: H - 4, class: "axis-label", "text-anchor": "middle"}, xLabel));
-  svg.append(svgEl("text", {x: 12, y: T + 8, class: "axis-label"}, yLabel));
+  svg.append(svgEl("text", {x: L, y: 12, class: "axis-label", "text-anchor": "middle"}, yLabel));
   series.forEach((s, i) => {
     if (s.points.length) {
       const d = s.points.map((p, k) => `${k ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" ");
       svg.append(svgEl("path", {d, fill: "none", stroke: s.color, "stroke-width": s.width || 2}));
     }
-    svg.append(svgEl("text", {x: W - R - 4, y: T + 14 + 14 * i, fill: s.color, class: "legend",
+    svg.append(svgEl("text", {x: W - R - 4, y: T + 14 + 14 * i, style: `fill: ${s.color}`, class: "legend",
                               "text-anchor": "end"}, s.name));
   });
 }
