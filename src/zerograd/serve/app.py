@@ -70,25 +70,26 @@ class BodyLimit:
                 if declared > self.limit:
                     await _send_error(send, 413, f"the request body is {declared} bytes; at most {self.limit}")
                     return
+        # Read the whole body first (it is at most `limit` bytes), then hand it to the app as it arrived; later
+        # receives (a streaming response waiting for the client to leave) go to the server as usual.
+        messages: list[dict[str, Any]] = []
         received = 0
-
-        async def limited_receive() -> dict[str, Any]:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise _TooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                await _send_error(send, 413, f"the request body is larger than {self.limit} bytes")
+                return
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await _send_error(send, 413, f"the request body is larger than {self.limit} bytes")
+        async def replay() -> dict[str, Any]:
+            return messages.pop(0) if messages else await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _send_error(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, message: str) -> None:
