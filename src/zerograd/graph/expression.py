@@ -35,13 +35,13 @@ class ExpressionError(ValueError):
 def expression_variables(text: str) -> list[str]:
     """The variable names of ``text`` in the order they first appear (``"x*y + x"`` → ``["x", "y"]``)."""
     tree = _parse(text)
-    names: list[str] = []
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    first: dict[str, tuple[int, int]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in names:
-            names.append(node.id)
-    # ast.walk is breadth-first; order by position in the text instead
-    positions = {n.id: (n.lineno, n.col_offset) for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return sorted(names, key=lambda name: positions[name])
+        if isinstance(node, ast.Name) and id(node) not in called and node.id not in FUNCTIONS:
+            position = (node.lineno, node.col_offset)
+            first[node.id] = min(first.get(node.id, position), position)
+    return sorted(first, key=first.__getitem__)
 
 
 def parse_expression(text: str, values: Mapping[str, float], output_name: str = "f") -> Value:
@@ -116,7 +116,7 @@ def _build(node: ast.AST, leaves: dict[str, Value]) -> Value | float:
             with _errstate():
                 result = getattr(left, _BINARY[type(node.op)])(right)
         except (ValueError, TypeError, FloatingPointError, ZeroDivisionError) as err:
-            raise ExpressionError(f"cannot compute the formula: {err}") from None
+            raise ExpressionError(f"cannot compute the formula at these inputs: {err}") from None
         return _finite(result)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
         if len(node.args) != 1 or node.keywords:
@@ -128,7 +128,7 @@ def _build(node: ast.AST, leaves: dict[str, Value]) -> Value | float:
             with _errstate():
                 result = getattr(arg, node.func.id)()
         except (ValueError, FloatingPointError) as err:
-            raise ExpressionError(f"cannot compute the formula: {err}") from None
+            raise ExpressionError(f"cannot compute the formula at these inputs: {err}") from None
         return _finite(result)
     if isinstance(node, ast.Call):
         raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} may be called")
