@@ -42,7 +42,7 @@ def test_an_edge_that_skips_columns_gets_a_waypoint_in_each():
     assert [w.column for w in result.waypoints[edge]] == [1, 2]
     # in each column, the waypoint keeps its distance from the nodes there
     for w in result.waypoints[edge]:
-        for i, place in result.places.items():
+        for place in result.places.values():
             if place.column == w.column:
                 assert abs(place.row - w.row) >= MIN_ROW_GAP - 1e-12
 

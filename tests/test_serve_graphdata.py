@@ -9,7 +9,7 @@ import pytest
 from zerograd.graph import Value, apple_orange_graph
 from zerograd.graph.expression import parse_expression
 from zerograd.serve.graphdata import GraphDataError, local_formula, value_graph_data
-from zerograd.serve.graphs import GraphInputError, expression_data, export_graph_html, graph_data, graph_html
+from zerograd.serve.graphs import GraphInputError, export_graph_html, expression_data, graph_data, graph_html
 from zerograd.serve.netdata import NetInputError, net_page_data, net_view_data
 
 
@@ -36,8 +36,10 @@ def test_changed_inputs_change_values_and_gradients():
     assert n["price"]["value"] == pytest.approx(330) and n["tax"]["grad"] == pytest.approx(300)
 
 
-@pytest.mark.parametrize("make", [lambda: apple_orange_graph(backward=False).price,
-                                  lambda: parse_expression("x*y + x + exp(-x)/2 - sigmoid(y)**2", {"x": 0.7, "y": -1.2})])
+@pytest.mark.parametrize("make", [
+    lambda: apple_orange_graph(backward=False).price,
+    lambda: parse_expression("x*y + x + exp(-x)/2 - sigmoid(y)**2", {"x": 0.7, "y": -1.2}),
+])
 def test_every_edge_gradient_is_the_arriving_gradient_times_the_local_derivative(make):
     out = make()
     data = value_graph_data(out)

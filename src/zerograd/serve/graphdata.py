@@ -33,8 +33,8 @@ KINDS = {"+": "add", "-": "sub", "neg": "neg", "×": "mul", "÷": "div", "**": "
          "sum": "sum", "relu": "relu", "sigmoid": "sigmoid"}
 
 # The local derivative of each kind with respect to each argument, as the book writes them: {x} and {y} are the
-# arguments (their names in a graph, in parentheses when compound; {X} without), e.g. "∂(apple_price·tax)/∂tax = apple_price"), {p} a constant exponent and
-# {q} = p − 1.
+# arguments (their names in a graph, in parentheses when compound; {X} without), as in
+# "∂(apple_price·tax)/∂tax = apple_price"; {p} is a constant exponent and {q} = p − 1.
 LOCAL_DERIVATIVES: dict[str, tuple[str, ...]] = {
     "add": ("∂({x} + {y})/∂{x} = 1", "∂({x} + {y})/∂{y} = 1"),
     "sub": ("∂({x} − {y})/∂{x} = 1", "∂({x} − {y})/∂{y} = −1"),
@@ -103,7 +103,8 @@ def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict
     node_rows: list[dict[str, Any]] = []
     for i, node in enumerate(nodes):
         row: dict[str, Any] = {
-            "id": ids[id(node)], "name": node.name, "display": display[id(node)], "column": places[i].column, "row": places[i].row,
+            "id": ids[id(node)], "name": node.name, "display": display[id(node)],
+            "column": places[i].column, "row": places[i].row,
             "value": _number(node.data), "grad": _number(node.grad),
         }
         if node.is_leaf:

@@ -23,7 +23,8 @@ from ..graph.layout import layout_dag
 from ..graph.netview import trace_net
 from ..nets import TwoLayerNet
 
-__all__ = ["FORMULAS", "LR", "MAX_STEPS", "NetInputError", "digit_choices", "net_html", "net_page_data", "net_structure",
+__all__ = ["FORMULAS", "LR", "MAX_STEPS", "NetInputError", "digit_choices", "net_html", "net_page_data",
+           "net_structure",
            "net_view_data"]
 
 LR = 0.1  # the chapter's learning rate

@@ -72,7 +72,7 @@ class TrainSettings:
         return cls(**{**values, "lr": float(lr)})
 
 
-class _Stop(Exception):
+class _StopRequestedError(Exception):
     """Raised inside the training loop when the page asks the run to stop."""
 
 
@@ -99,7 +99,7 @@ class TrainingRun:
     def _run(self) -> None:
         try:
             self._train()
-        except _Stop:
+        except _StopRequestedError:
             self._emit("stopped", message="stopped on request")
         except Exception as err:  # noqa: BLE001 - reported to the page as one line, never raised into the server
             self._emit("error", message=f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
@@ -130,7 +130,7 @@ class TrainingRun:
 
             def update(self, n: int) -> None:
                 if run.stop_requested:
-                    raise _Stop
+                    raise _StopRequestedError
                 losses = trainer.history.loss
                 self.every = self.every or max(1, trainer.history.iterations_per_epoch // 25)
                 if len(losses) - self.reported >= self.every:
