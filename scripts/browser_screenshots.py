@@ -23,7 +23,7 @@ from zerograd.serve.app import create_app
 from zerograd.serve.digits import quick_model
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync"]
+         "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def serve() -> tuple[str, uvicorn.Server]:

@@ -17,7 +17,7 @@ import pytest
 IN_CI = os.environ.get("CI") == "true"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def require(module):
@@ -285,3 +285,13 @@ def test_the_training_page_streams_epochs_and_stays_responsive(page, server):
     expect(by_testid(page, "train-status")).to_have_text("Stopped.", timeout=30_000)
     epoch = int(by_testid(page, "epoch").inner_text().split("/")[0])
     assert 1 < epoch < 50
+
+
+def test_the_pages_numbers_read_as_zerograds_format_number(page, tmp_path):
+    path = tmp_path / "apple.html"
+    path.write_text(graph_html(graph_data("apple")), encoding="utf-8")
+    page.goto(path.as_uri())
+    numbers = [220.00000000000003, 110.00000000000001, 3.3000000000000003, 1e-8, 123456789.0, 0.0001234, 1.2345e-5,
+               -0.0, 9.9999996, 1e21, -2.5e-7, 0.1 + 0.2, 2 / 3, -1234567.0, 5e-324, 1.7976931348623157e308]
+    shown = page.evaluate("(xs) => xs.map(x => fmt(x))", numbers)
+    assert shown == [format_number(x) for x in numbers]
