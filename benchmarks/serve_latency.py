@@ -72,7 +72,8 @@ def main() -> None:
                     times[name].append(1000 * (time.perf_counter() - started))
                     assert response.status == 200, (name, response.status)
             reference = statistics.median(times["reference: GET /api/model"])
-            print(f"\n{label} ({args.rounds} rounds)\n| request | median ms | p95 ms | × reference |\n|---|---|---|---|")
+            print(f"\n{label} ({args.rounds} rounds)")
+            print("| request | median ms | p95 ms | × reference |\n|---|---|---|---|")
             for name, values in times.items():
                 median = statistics.median(values)
                 p95 = sorted(values)[int(0.95 * len(values)) - 1]
