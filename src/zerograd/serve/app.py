@@ -33,11 +33,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .digits import DigitModel, PredictInputError, load_digit_model
 from .graphdata import GraphDataError
 from .graphs import SHOPPING, GraphInputError, expression_data, graph_data, graph_html
+from .limits import BodyLimit
 from .netdata import NetInputError, net_html, net_page_data, net_view_data
 from .pages import CSP, page
 from .training import TrainingBusyError, TrainingManager, TrainInputError, TrainSettings
 
-__all__ = ["MAX_BODY_BYTES", "BodyLimit", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a drawing's PNG is ~10 KB; a photo for /api/predict fits in 2 MB
 MAX_QUERY_VALUES = 20
@@ -46,57 +47,6 @@ INPUT_ERRORS = (GraphInputError, GraphDataError, NetInputError, PredictInputErro
 
 class RequestError(ValueError):
     """A malformed request (bad JSON, wrong content type); answered with 400 and this one line."""
-
-
-class BodyLimit:
-    """ASGI middleware: a request whose body is larger than ``limit`` bytes gets 413, whether it says its length
-    up front (``Content-Length``) or streams it in chunks (counted as they arrive, before the app sees them)."""
-
-    def __init__(self, app: Callable[..., Awaitable[None]], limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
-                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    await _send_error(send, 400, "the Content-Length header is not a number")
-                    return
-                if declared > self.limit:
-                    await _send_error(send, 413, f"the request body is {declared} bytes; at most {self.limit}")
-                    return
-        # Read the whole body first (it is at most `limit` bytes), then hand it to the app as it arrived; later
-        # receives (a streaming response waiting for the client to leave) go to the server as usual.
-        messages: list[dict[str, Any]] = []
-        received = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                await _send_error(send, 413, f"the request body is larger than {self.limit} bytes")
-                return
-            if not message.get("more_body", False):
-                break
-
-        async def replay() -> dict[str, Any]:
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)
-
-
-async def _send_error(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, message: str) -> None:
-    body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = None,

@@ -245,6 +245,15 @@ class GraphPage {
     for (const n of this.spec.nodes) {
       const p = this.pos(n.id);
       const hot = cur && cur.id === n.id;
+      // a node that feeds several others: its gradient is the sum of what each sends back, written out
+      const sofar = this.parts.get(n.id).length > 1 ? this.shownGrad(n.id) : null;
+      if (sofar) {
+        const sum = sofar.parts.map(e => fmt(this.edgeGrad.get(e.id))).join(" + ") +
+          (sofar.complete ? ` = ${fmt(sofar.total)}` : " + …");
+        svg.append(n.kind === "leaf"
+          ? svgEl("text", {x: p.x, y: p.y + 24, "text-anchor": "end", class: "sum"}, sum)
+          : svgEl("text", {x: p.x, y: p.y + R + 16, "text-anchor": "middle", class: "sum"}, sum));
+      }
       if (n.kind === "leaf") {
         svg.append(svgEl("text", {x: p.x, y: p.y + 5, "text-anchor": "end", class: "leaf" + (hot ? " hot" : "")},
                           n.label));
