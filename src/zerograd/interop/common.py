@@ -96,8 +96,8 @@ def trace_shapes(net: Any, sample: tuple[int, ...]) -> list[tuple[int, ...]]:
 
 
 def net_layers(net: Any) -> list[tuple[str, Any, str]]:
-    """``(name, layer, kind)`` for each layer of the net (loss excluded); ``InteropError`` for a layer of your own
-    or a net whose loss is not the softmax with cross-entropy that ``predict``'s logits feed."""
+    """``(name, layer, kind)`` for each layer of the net (the loss layer is not part of ``predict``); an
+    ``InteropError`` for a layer of your own."""
     if not hasattr(net, "layers") or not hasattr(net, "params"):
         raise InteropError(f"expected a zerograd net (Sequential, TwoLayerNet, ...), got {type(net).__name__}")
     layers = [(name, layer, layer_kind(name, layer)) for name, layer in net.layers.items()]
