@@ -28,6 +28,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--top", type=int, default=3, help="how many classes to list with their probabilities")
     p.add_argument("--no-center", action="store_true",
                    help="only resize to 28×28, without MNIST's crop, 20×20 fit and centring")
+    p.add_argument("--runtime", default="zerograd",
+                   help="zerograd (NumPy), or onnx: export the net and run it in ONNX Runtime ('zerograd[onnx]')")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,12 +49,25 @@ def run(args: argparse.Namespace) -> int:
     center = not args.no_center and "fashion" not in dataset  # Fashion-MNIST items fill the frame: no MNIST framing
 
     x = np.stack([image_to_input(path, center=center) for path in args.images]).astype(net.dtype)
-    probs = softmax(net.predict(x))
+    probs = softmax(net.predict(x) if args.runtime == "zerograd" else onnx_logits(net, x, args.runtime))
     for path, p in zip(args.images, probs, strict=True):
         order = np.argsort(p)[::-1][: args.top]
         top = ", ".join(f"{classes[i]} {p[i]:.3f}" for i in order)
         print(f"{path}: {classes[order[0]]}  ({top})")
     return 0
+
+
+def onnx_logits(net: Any, x: Any, runtime: str) -> Any:
+    """The net's logits for x, computed by ONNX Runtime on the net's ONNX export (``zerograd.interop.onnx``)."""
+    from ..interop import InteropError
+    from ..interop.onnx import onnx_session, run_onnx, to_onnx
+
+    if runtime != "onnx":
+        raise CommandError(f"--runtime must be zerograd or onnx, got {runtime!r}")
+    try:
+        return run_onnx(onnx_session(to_onnx(net)), x)
+    except InteropError as err:
+        raise CommandError(str(err)) from None
 
 
 def image_to_input(path: str | Path, center: bool = True) -> Any:

@@ -155,8 +155,8 @@ def load_state_dict(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError, ... for a bad file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InteropError(f"{path}: not a readable PyTorch state_dict ({first[:200]})") from None
+        first = str(err).strip().splitlines()[0].split(". ")[0] if str(err).strip() else type(err).__name__
+        raise InteropError(f"{path}: not a readable PyTorch state_dict ({first[:160]})") from None
     if not isinstance(state, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
                                                  for k, v in state.items()):
         raise InteropError(f"{path}: not a state_dict (a mapping of names to tensors), got {type(state).__name__}")

@@ -1,0 +1,76 @@
+"""``zerograd export CKPT --format onnx|torch``: a checkpoint's net as an ONNX model or a PyTorch state_dict.
+
+``--from-torch STATE.pt`` goes the other way: the state_dict's tensors loaded into the checkpoint's architecture,
+written as a new zerograd checkpoint. The layer-by-layer mapping is in ``zerograd.interop.onnx`` and
+``zerograd.interop.torch``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..cli import CommandError
+
+FORMATS = {"onnx": ".onnx", "torch": ".pt"}
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "export", help="write a checkpoint's net as ONNX or a PyTorch state_dict (or load one back)",
+        description="Export a checkpoint's net: --format onnx (checked with onnx.checker, runs in ONNX Runtime; "
+                    "needs pip install 'zerograd[onnx]') or --format torch (a state_dict .pt for the equivalent "
+                    "torch.nn.Sequential, zerograd.interop.to_torch; needs 'zerograd[torch]'). With --from-torch "
+                    "STATE.pt, load a state_dict into the checkpoint's architecture and write a zerograd checkpoint.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
+    p.add_argument("--format", default="onnx", help="onnx or torch")
+    p.add_argument("--out", default=None, help="output file [default: CKPT with .onnx / .pt, or -from-torch.npz]")
+    p.add_argument("--probabilities", action="store_true",
+                   help="ONNX: end with a Softmax node (probabilities); without it the output is the logits")
+    p.add_argument("--dtype", default="float32", help="ONNX: float32 or float64 tensors")
+    p.add_argument("--from-torch", metavar="STATE.pt", default=None,
+                   help="load this PyTorch state_dict into CKPT's architecture and save it as a zerograd checkpoint")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..interop import InteropError
+    from .train import load_checkpoint
+
+    if args.from_torch is None and args.format not in FORMATS:
+        raise CommandError(f"unknown format {args.format!r}; zerograd exports {' or '.join(FORMATS)}")
+    if args.dtype not in ("float32", "float64"):
+        raise CommandError(f"--dtype must be float32 or float64, got {args.dtype!r}")
+    ckpt = load_checkpoint(args.checkpoint)
+    try:
+        path = _from_torch(args, ckpt) if args.from_torch is not None else _export(args, ckpt)
+    except InteropError as err:
+        raise CommandError(str(err)) from None
+    print(f"wrote {path}")
+    return 0
+
+
+def _export(args: argparse.Namespace, ckpt: Any) -> Path:
+    out = Path(args.out) if args.out else Path(args.checkpoint).with_suffix(FORMATS[args.format])
+    if args.format == "onnx":
+        from ..interop import save_onnx
+
+        classes = ckpt.metadata.get("classes")
+        return save_onnx(ckpt.net, out, probabilities=args.probabilities, dtype=args.dtype,
+                         classes=[str(c) for c in classes] if classes else None)
+    from ..interop import save_torch
+
+    return save_torch(ckpt.net, out)
+
+
+def _from_torch(args: argparse.Namespace, ckpt: Any) -> Path:
+    from ..checkpoint import save
+    from ..interop import from_torch
+    from ..interop.torch import load_state_dict
+
+    net = from_torch(load_state_dict(args.from_torch), net=ckpt.net)
+    stem = Path(args.checkpoint)
+    out = Path(args.out) if args.out else stem.with_name(f"{stem.stem}-from-torch.npz")
+    return save(out, net, metadata={**ckpt.metadata, "from_torch": str(args.from_torch)})
