@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise CommandError(f"--top must be a positive integer, got {args.top}")
+    if args.runtime not in ("zerograd", "onnx"):
+        raise CommandError(f"--runtime must be zerograd or onnx, got {args.runtime!r}")
     ckpt = load_checkpoint(args.checkpoint)
     net = ckpt.net
     if net.input_size != SIDE * SIDE:
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     center = not args.no_center and "fashion" not in dataset  # Fashion-MNIST items fill the frame: no MNIST framing
 
     x = np.stack([image_to_input(path, center=center) for path in args.images]).astype(net.dtype)
-    probs = softmax(net.predict(x) if args.runtime == "zerograd" else onnx_logits(net, x, args.runtime))
+    probs = softmax(net.predict(x) if args.runtime == "zerograd" else onnx_logits(net, x))
     for path, p in zip(args.images, probs, strict=True):
         order = np.argsort(p)[::-1][: args.top]
         top = ", ".join(f"{classes[i]} {p[i]:.3f}" for i in order)
@@ -57,13 +59,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def onnx_logits(net: Any, x: Any, runtime: str) -> Any:
+def onnx_logits(net: Any, x: Any) -> Any:
     """The net's logits for x, computed by ONNX Runtime on the net's ONNX export (``zerograd.interop.onnx``)."""
     from ..interop import InteropError
     from ..interop.onnx import onnx_session, run_onnx, to_onnx
 
-    if runtime != "onnx":
-        raise CommandError(f"--runtime must be zerograd or onnx, got {runtime!r}")
     try:
         return run_onnx(onnx_session(to_onnx(net)), x)
     except InteropError as err:
