@@ -30,11 +30,11 @@ def data():
     return ds.x_train, ds.t_train, ds.x_test[:N_IMAGES], ds.t_test[:N_IMAGES]
 
 
-def _train(net, data, steps, lr):
+def _train(net, data, steps, lr, batch_size=100):
     x_train, t_train, _, _ = data
     rng = np.random.default_rng(0)
     for _ in range(steps):
-        batch = rng.choice(len(x_train), 100, replace=False)
+        batch = rng.choice(len(x_train), batch_size, replace=False)
         grads = net.gradient(x_train[batch], t_train[batch])
         for key, grad in grads.items():
             net.params[key] -= lr * grad

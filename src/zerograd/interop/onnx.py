@@ -167,7 +167,7 @@ def run_onnx(session: Any, x: Any) -> np.ndarray:
     """The model's output for ``x``, reshaped to the model's input (``(N, 784)`` images for a conv net are fine)."""
     first = session.get_inputs()[0]
     dtype = np.float64 if "double" in first.type else np.float32
-    sample = [d for d in first.shape[1:]]
+    sample = first.shape[1:]
     x = np.asarray(x, dtype=dtype)
     if all(isinstance(d, int) for d in sample):
         x = x.reshape(len(x), *sample)

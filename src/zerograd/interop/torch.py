@@ -90,7 +90,8 @@ def to_torch(net: Any, input_shape: tuple[int, ...] | None = None) -> Any:
     shapes = trace_shapes(net, sample_shape(net, input_shape))
     dtype = getattr(torch, np.dtype(net.dtype).name)
     modules: OrderedDict[str, Any] = OrderedDict()
-    for (name, layer, kind), shape_in in zip(layers, shapes, strict=False):
+    for (layer_name, layer, kind), shape_in in zip(layers, shapes, strict=False):
+        name = layer_name.replace(".", "_")  # a torch module's name cannot hold a dot
         if kind == "Affine":
             if len(shape_in) != 1:
                 modules[f"{name}_flatten"] = nn.Flatten()
