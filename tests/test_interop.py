@@ -343,3 +343,11 @@ def test_without_the_extras_one_line_names_the_extra(ckpt, monkeypatch, capsys):
         assert main(["export", str(ckpt), *argv]) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and f"pip install 'zerograd[{extra}]'" in err
+
+
+def test_export_has_help(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: zerograd export" in out and "--format" in out and "--from-torch" in out
