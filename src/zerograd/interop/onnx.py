@@ -53,90 +53,38 @@ def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = N
     exported, ``MissingExtraError`` without the onnx package.
     """
     onnx = import_extra("onnx", "onnx", "ONNX export")
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper
 
     if dtype not in DTYPES:
         raise InteropError(f"ONNX export: dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
-    np_dtype = DTYPES[dtype]
-    elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
     layers = net_layers(net)
     sample = sample_shape(net, input_shape)
-    shapes = trace_shapes(net, sample)
+    shapes = trace_shapes(net, sample)  # shapes[i]: one sample's shape entering layer i; shapes[-1]: the output's
+    if len(shapes[-1]) != 1:
+        raise InteropError(f"{type(net).__name__} ends in shape (N, {', '.join(map(str, shapes[-1]))}), not logits "
+                           "(N, C)")
+    n_classes = shapes[-1][0]
+    names = [str(c) for c in classes] if classes is not None else [str(i) for i in range(n_classes)]
+    if len(names) != n_classes:
+        raise InteropError(f"{len(names)} class names for a net with {n_classes} outputs")
 
-    nodes: list[Any] = []
-    initializers: list[Any] = []
-
-    def constant(name: str, value: Any, kind: Any = np_dtype) -> str:
-        initializers.append(numpy_helper.from_array(np.asarray(value, dtype=kind), name=name))
-        return name
-
-    keys = _array_keys(net)
-
-    def key(layer_name: str, array: Any) -> str:
-        # the net's own name (W1, running_mean1), so the graph reads like net.params; unique either way
-        return keys.get(id(array)) or f"{layer_name}_{len(initializers)}"
+    graph = _Graph(DTYPES[dtype], {id(a): key for key, a in {**net.params, **getattr(net, "buffers", {})}.items()})
     current = INPUT_NAME
     for (name, layer, kind), shape_in in zip(layers, shapes, strict=False):
-        out = f"{name}_out"
-        if kind == "Affine":
-            if len(shape_in) != 1:
-                nodes.append(helper.make_node("Flatten", [current], [f"{name}_flat"], name=f"{name}_flatten", axis=1))
-                current = f"{name}_flat"
-            nodes.append(helper.make_node("Gemm", [current, constant(key(name, layer.W), layer.W),
-                                                   constant(key(name, layer.b), layer.b)], [out], name=name))
-        elif kind in ("Relu", "Sigmoid"):
-            nodes.append(helper.make_node(kind, [current], [out], name=name))
-        elif kind == "BatchNormalization":
-            inputs = [constant(key(name, a), a) for a in (layer.gamma, layer.beta, layer.running_mean,
-                                                         layer.running_var)]
-            if len(shape_in) != 1:  # images: the book normalises each of the C*H*W values, as (N, C*H*W)
-                nodes.append(helper.make_node("Flatten", [current], [f"{name}_flat"], name=f"{name}_flatten", axis=1))
-                nodes.append(helper.make_node("BatchNormalization", [f"{name}_flat", *inputs], [f"{name}_norm"],
-                                              name=name, epsilon=layer.eps))
-                back = constant(f"{name}_shape", [-1, *shape_in], np.int64)
-                nodes.append(helper.make_node("Reshape", [f"{name}_norm", back], [out], name=f"{name}_reshape"))
-            else:
-                nodes.append(helper.make_node("BatchNormalization", [current, *inputs], [out], name=name,
-                                              epsilon=layer.eps))
-        elif kind == "Dropout":
-            # NOTE: zerograd's dropout, as the book's, keeps every unit at inference and scales by the keep ratio.
-            keep = constant(f"{name}_keep", np_dtype(1.0 - layer.dropout_ratio))
-            nodes.append(helper.make_node("Mul", [current, keep], [out], name=name))
-        elif kind == "Convolution":
-            fh, fw = layer.W.shape[2:]
-            nodes.append(helper.make_node("Conv", [current, constant(key(name, layer.W), layer.W),
-                                                   constant(key(name, layer.b), layer.b)], [out], name=name,
-                                          kernel_shape=[fh, fw], strides=[layer.stride] * 2,
-                                          pads=[layer.pad] * 4))
-        elif kind == "Pooling":
-            nodes.append(helper.make_node("MaxPool", [current], [out], name=name,
-                                          kernel_shape=[layer.pool_h, layer.pool_w], strides=[layer.stride] * 2,
-                                          pads=[layer.pad] * 4))
-        else:  # pragma: no cover - layer_kind knows no other kind
-            raise AssertionError(kind)
-        current = out
-
-    n_out = shapes[-1]
-    if len(n_out) != 1:
-        raise InteropError(f"{type(net).__name__} ends in shape (N, {', '.join(map(str, n_out))}), not logits (N, C)")
+        current = EMITTERS[kind](graph, name, layer, shape_in, current)
     output = "probabilities" if probabilities else "logits"
-    if probabilities:
-        nodes.append(helper.make_node("Softmax", [current], [output], name="Softmax", axis=1))
-    else:
-        nodes.append(helper.make_node("Identity", [current], [output], name="Logits"))
-    names = [str(c) for c in classes] if classes is not None else [str(i) for i in range(n_out[0])]
-    if len(names) != n_out[0]:
-        raise InteropError(f"{len(names)} class names for a net with {n_out[0]} outputs")
+    graph.node("Softmax" if probabilities else "Identity", [current], "Softmax" if probabilities else "Logits",
+               out=output, **({"axis": 1} if probabilities else {}))
 
-    graph = helper.make_graph(
-        nodes, type(net).__name__,
-        [helper.make_tensor_value_info(INPUT_NAME, elem, ["N", *sample])],
-        [helper.make_tensor_value_info(output, elem, ["N", n_out[0]])],
-        initializer=initializers,
+    elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
+    model = helper.make_model(
+        helper.make_graph(graph.nodes, type(net).__name__,
+                          [helper.make_tensor_value_info(INPUT_NAME, elem, ["N", *sample])],
+                          [helper.make_tensor_value_info(output, elem, ["N", n_classes])],
+                          initializer=graph.initializers),
+        opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zerograd", producer_version=_version(),
+        ir_version=IR_VERSION, doc_string=doc or f"{net!r} exported by zerograd",
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zerograd",
-                              producer_version=_version(), ir_version=IR_VERSION,
-                              doc_string=doc or f"{net!r} exported by zerograd")
     config = net.config() if hasattr(net, "config") else {}
     helper.set_model_props(model, {"classes": json.dumps(names), "output": output,
                                    "zerograd_config": json.dumps(config, sort_keys=True)})
@@ -145,6 +93,86 @@ def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = N
     except onnx.checker.ValidationError as err:  # pragma: no cover - a bug in this module, not the user's
         raise InteropError(f"the exported model fails onnx.checker: {str(err).splitlines()[0]}") from None
     return model
+
+
+class _Graph:
+    """The nodes and initializers (weights) of the graph being built."""
+
+    def __init__(self, dtype: Any, keys: dict[int, str]) -> None:
+        self.dtype = dtype
+        self.keys = keys  # id(array) → the net's key for it (W1, running_mean1)
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def node(self, op: str, inputs: list[str], name: str, out: str | None = None, **attrs: Any) -> str:
+        """Add the node ``op(inputs)`` named ``name``; returns the name of its output."""
+        from onnx import helper
+
+        out = out or f"{name}_out"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=name, **attrs))
+        return out
+
+    def weight(self, layer_name: str, array: Any) -> str:
+        """An initializer holding a parameter or buffer, named as in ``net.params`` so the graph reads like it."""
+        return self.constant(self.keys.get(id(array)) or f"{layer_name}_{len(self.initializers)}", array)
+
+    def constant(self, name: str, value: Any, dtype: Any = None) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype or self.dtype), name=name))
+        return name
+
+    def flatten(self, name: str, shape_in: tuple[int, ...], x: str) -> str:
+        """``(N, *shape)`` → ``(N, D)``, as zerograd's Affine and BatchNormalization do; nothing for ``(N, D)``."""
+        return x if len(shape_in) == 1 else self.node("Flatten", [x], f"{name}_flatten", axis=1)
+
+
+def _affine(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
+    # Gemm: Y = X W + b with X (N, D), W (D, M) as zerograd stores it (no transpose flags)
+    return g.node("Gemm", [g.flatten(name, shape_in, x), g.weight(name, layer.W), g.weight(name, layer.b)], name)
+
+
+def _relu(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
+    return g.node("Relu", [x], name)
+
+
+def _sigmoid(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
+    return g.node("Sigmoid", [x], name)
+
+
+def _batchnorm(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
+    # ONNX BatchNormalization at inference: (x - mean) / sqrt(var + epsilon) * scale + B, per channel = axis 1.
+    # On (N, D) axis 1 is the feature: zerograd's per-feature normalisation with its running statistics.
+    stats = [g.weight(name, a) for a in (layer.gamma, layer.beta, layer.running_mean, layer.running_var)]
+    if len(shape_in) == 1:
+        return g.node("BatchNormalization", [x, *stats], name, epsilon=layer.eps)
+    # NOTE: on images the book normalises each of the C*H*W values (not each channel, as ONNX would on
+    # (N, C, H, W)): flatten, normalise per feature, and give the values their shape back.
+    normed = g.node("BatchNormalization", [g.flatten(name, shape_in, x), *stats], name, out=f"{name}_norm",
+                    epsilon=layer.eps)
+    return g.node("Reshape", [normed, g.constant(f"{name}_shape", [-1, *shape_in], np.int64)], f"{name}_reshape")
+
+
+def _dropout(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
+    # NOTE: zerograd's dropout, as the book's, keeps every unit at inference and scales by the keep ratio 1 - r;
+    # an Identity here would give logits 1/(1-r) times too large after the last one.
+    return g.node("Mul", [x, g.constant(f"{name}_keep", 1.0 - layer.dropout_ratio)], name)
+
+
+def _convolution(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
+    # W (FN, C, FH, FW) is ONNX's own layout; zero padding on all four sides, as zerograd pads
+    return g.node("Conv", [x, g.weight(name, layer.W), g.weight(name, layer.b)], name,
+                  kernel_shape=list(layer.W.shape[2:]), strides=[layer.stride] * 2, pads=[layer.pad] * 4)
+
+
+def _pooling(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
+    # MaxPool's padding never wins a window, as zerograd's -inf padding
+    return g.node("MaxPool", [x], name, kernel_shape=[layer.pool_h, layer.pool_w], strides=[layer.stride] * 2,
+                  pads=[layer.pad] * 4)
+
+
+EMITTERS = {"Affine": _affine, "Relu": _relu, "Sigmoid": _sigmoid, "BatchNormalization": _batchnorm,
+            "Dropout": _dropout, "Convolution": _convolution, "Pooling": _pooling}
 
 
 def save_onnx(net: Any, path: str | Path, **kwargs: Any) -> Path:
@@ -172,12 +200,6 @@ def run_onnx(session: Any, x: Any) -> np.ndarray:
     if all(isinstance(d, int) for d in sample):
         x = x.reshape(len(x), *sample)
     return session.run(None, {first.name: x})[0]
-
-
-def _array_keys(net: Any) -> dict[int, str]:
-    """The net's key of each parameter and buffer array, by identity: ``W1``, ``running_mean1``, ..."""
-    arrays = {**net.params, **getattr(net, "buffers", {})}
-    return {id(a): key for key, a in arrays.items()}
 
 
 def _version() -> str:
