@@ -351,3 +351,19 @@ def test_export_has_help(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "usage: zerograd export" in out and "--format" in out and "--from-torch" in out
+
+
+def test_torch_numbered_state_dict_loads_in_order(nets):
+    """A net built in plain torch (keys 0.weight, 2.weight, ...) loads into the same zerograd architecture."""
+    torch = optional("torch", "torch")
+    from zerograd.interop.torch import from_torch
+
+    plain = torch.nn.Sequential(torch.nn.Linear(784, 50, dtype=torch.float64), torch.nn.ReLU(),
+                                torch.nn.Linear(50, 10, dtype=torch.float64))
+    net = from_torch(plain.state_dict(), net=TwoLayerNet(784, 50, 10, rng=0))
+    assert np.array_equal(net.params["W2"], plain[2].weight.detach().numpy().T)
+    x = np.random.default_rng(0).random((8, 784))
+    with torch.no_grad():
+        np.testing.assert_allclose(net.predict(x), plain(torch.from_numpy(x)).numpy(), rtol=0, atol=1e-12)
+    with pytest.raises(InteropError, match="lacks Affine1.weight"):  # a different architecture still fails
+        from_torch(plain.state_dict(), net=TwoLayerNet(784, 30, 10))

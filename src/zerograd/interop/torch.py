@@ -28,7 +28,9 @@ Tensors keep the net's dtype (float64 nets give float64 tensors), so zerograd â†
 NOTE: torch's BatchNorm1d updates ``running_var`` with the *unbiased* batch variance while training; zerograd (the
 book) uses the biased one. Inference agrees; continued training in torch moves the running variance differently.
 A state_dict holds no activations or dropout ratios, so ``from_torch(state_dict, net=...)`` needs the zerograd net
-of the architecture (its arrays are taken from the state_dict); every file is read with ``weights_only=True``.
+of the architecture (its arrays are taken from the state_dict: by these names, or, for torch's own numbering such
+as ``0.weight, 0.bias, 2.weight``, in order when every shape and attribute agrees); every file is read with
+``weights_only=True``.
 """
 
 from __future__ import annotations
@@ -200,6 +202,10 @@ def _load_into(module: Any, state: Mapping[str, Any], what: str) -> None:
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
+    if (missing or unexpected) and _same_layout(expected, state):
+        # torch's own numbering ("0.weight", "2.weight") for the same tensors in the same order: take them in order
+        state = dict(zip(expected, state.values(), strict=True))
+        missing = unexpected = []
     if missing or unexpected:
         parts = ([f"lacks {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}"] if missing else []) + \
                 ([f"has unknown {', '.join(unexpected[:4])}{' ...' if len(unexpected) > 4 else ''}"]
@@ -212,6 +218,13 @@ def _load_into(module: Any, state: Mapping[str, Any], what: str) -> None:
             raise InteropError(f"the state_dict is not of this {what}: {key} is {tuple(value.shape)}, the "
                                f"{what} needs {tuple(expected[key].shape)}")
     module.load_state_dict(state, strict=True)
+
+
+def _same_layout(expected: Mapping[str, Any], state: Mapping[str, Any]) -> bool:
+    """Same number of tensors, same shapes in the same order, names aside."""
+    return len(expected) == len(state) and all(
+        isinstance(b, torch.Tensor) and tuple(a.shape) == tuple(b.shape) and a_key.rsplit(".", 1)[-1] ==
+        b_key.rsplit(".", 1)[-1] for (a_key, a), (b_key, b) in zip(expected.items(), state.items(), strict=True))
 
 
 def _modules(module: Any) -> list[tuple[str, Any]]:
