@@ -19,6 +19,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Affine", "AddLayer", "BatchNormalization", "Dropout", "GradCheckReport", "Layer", "MulLayer", "MultiLayerNet",
-    "MultiLayerNetExtend", "Relu", "Sequential", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet", "check_layer", "check_net", "cross_entropy_error", "numerical_gradient",
-    "relu", "sigmoid", "softmax", "softmax_cross_entropy",
+    "MultiLayerNetExtend", "Relu", "Sequential", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet", "check_layer",
+    "check_net", "cross_entropy_error", "numerical_gradient", "relu", "sigmoid", "softmax", "softmax_cross_entropy",
 ]
