@@ -218,14 +218,17 @@ def check_net(
     """Check ``net.gradient(x, t)`` against central differences of ``net.loss(x, t)`` for every parameter.
 
     net: anything with ``params`` (a dict of arrays that its layers use in place), ``loss`` and ``gradient``
-    (zerograd's nets, the book's ``TwoLayerNet``, your own). A net whose parameters are not float64 is checked
-    through ``net.astype(np.float64)``; yours is left as it is. x: ``(N, ...)``; t: labels ``(N,)`` or ``(N, C)``.
+    (zerograd's nets, the book's ``TwoLayerNet``, your own). A net with ``astype`` is checked as a float64 copy
+    (yours keeps its dtype, running statistics and caches). The loss is taken in the mode ``gradient`` uses
+    (``net.training``), with every Dropout's mask held at the draw ``gradient`` made. x: ``(N, ...)``; t: labels
+    ``(N,)`` or ``(N, C)``.
 
     mode:
-      - ``"exhaustive"`` (default): every element. Nets built as the chapter builds them (layers in an ordered
-        dict, ``Affine`` weights, ``SoftmaxWithLoss`` last) are differenced many elements per forward pass
-        (``zerograd.batched_numgrad``), after a spot check of a few elements against the plain loop; any other
-        net goes through the element loop.
+      - ``"exhaustive"`` (default): every element. In a ``Sequential`` ending in ``SoftmaxWithLoss``, the weights
+        of an ``Affine`` whose upper layers all treat samples independently are differenced many elements per
+        forward pass (``zerograd.batched_numgrad``), after a spot check of a few elements against the plain loop;
+        every other parameter (below a BatchNorm or Dropout, or of any other net) goes through the element loop.
+        Each comparison's ``method`` says which ran ("batched" or "loop").
       - ``"loop"``: the book's element loop, two ``net.loss`` calls per element.
       - ``"fast"``: one random unit direction ``v`` per parameter: ``(L(θ+hv) - L(θ-hv)) / 2h`` against
         ``grad · v``, measured relative to ``‖grad‖`` (PyTorch's ``gradcheck(fast_mode=True)`` idea). Two loss
