@@ -35,6 +35,9 @@ class NormalSource(Protocol):
 class MultiLayerNet:
     """Fully connected net ``Affine → act → ... → Affine → SoftmaxWithLoss`` of any depth.
 
+    Shape: x (N, D) or (N, ...) with D elements per sample, t (N,) or (N, C) → predict (N, C) logits, loss a
+    float, gradient ``{"W1": (D, H1), "b1": (H1,), ..., "Wk": (Hk-1, C), "bk": (C,)}``.
+
     input_size: features per sample ``D`` (784 for MNIST); hidden_size_list: the hidden widths, e.g. ``[100, 100]``;
     output_size: classes ``C``. activation: ``"relu"`` or ``"sigmoid"``. weight_init_std: a number (the standard
     deviation of every weight, 0.01 in the book's TwoLayerNet) or ``"he"``/``"relu"`` (``sqrt(2/n_in)``) or
@@ -110,14 +113,20 @@ class MultiLayerNet:
     # -- the chapter's interface -------------------------------------------------------------------------------
 
     def predict(self, x: ArrayLike) -> NDArray:
-        """Logits (scores before softmax) ``(N, C)`` for x ``(N, D)``."""
+        """Logits (scores before softmax) ``(N, C)`` for x ``(N, D)``.
+
+        Shape: x (N, D) or (N, ...) → (N, C).
+        """
         x = self._check_input(x)
         for layer in self.layers.values():
             x = layer.forward(x)
         return x
 
     def loss(self, x: ArrayLike, t: ArrayLike) -> float:
-        """Mean cross-entropy of the predictions, plus the L2 penalty ``λ/2 · Σ‖W‖²`` when ``λ > 0``."""
+        """Mean cross-entropy of the predictions, plus the L2 penalty ``λ/2 · Σ‖W‖²`` when ``λ > 0``.
+
+        Shape: x (N, D), t (N,) or (N, C) → a float.
+        """
         y = self.predict(x)
         return self.last_layer.forward(y, t) + self._weight_decay()
 
@@ -128,7 +137,10 @@ class MultiLayerNet:
         return 0.5 * self.weight_decay_lambda * squares
 
     def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int | None = None) -> float:
-        """Fraction of samples whose largest logit is the label. ``batch_size`` bounds memory on large sets."""
+        """Fraction of samples whose largest logit is the label. ``batch_size`` bounds memory on large sets.
+
+        Shape: x (N, D), t (N,) or (N, C) → a float in [0, 1].
+        """
         t = np.asarray(t)
         if t.ndim != 1:
             t = np.argmax(t, axis=1)
@@ -145,7 +157,10 @@ class MultiLayerNet:
         return correct / len(x)
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
-        """Gradients of ``loss(x, t)`` for every parameter by backpropagation: ``{"W1": dW1, "b1": db1, ...}``."""
+        """Gradients of ``loss(x, t)`` for every parameter by backpropagation: ``{"W1": dW1, "b1": db1, ...}``.
+
+        Shape: x (N, D), t (N,) or (N, C) → a dict with one array per parameter, each of its parameter's shape.
+        """
         self.loss(x, t)
         dout = self.last_layer.backward(1.0)
         first, *rest = self.layers.values()
@@ -161,7 +176,10 @@ class MultiLayerNet:
         return grads
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike, h: float = 1e-4) -> dict[str, NDArray]:
-        """The same gradients by central differences (slow: two forward passes per parameter element)."""
+        """The same gradients by central differences (slow: two forward passes per parameter element).
+
+        Shape: x (N, D), t (N,) or (N, C) → a dict with one array per parameter, each of its parameter's shape.
+        """
         return {key: numerical_gradient(lambda _: self.loss(x, t), param, h=h) for key, param in self.params.items()}
 
     # -- beyond the book ---------------------------------------------------------------------------------------
@@ -210,6 +228,9 @@ class MultiLayerNet:
 
 class TwoLayerNet(MultiLayerNet):
     """The chapter's ``Affine1 → Relu1 → Affine2 → SoftmaxWithLoss``.
+
+    Shape: x (N, D), t (N,) or (N, C) → predict (N, C), loss a float, gradient
+    ``{"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}``.
 
     input_size ``D`` → hidden_size ``H`` → output_size ``C``; weights drawn with standard deviation
     ``weight_init_std`` (0.01, as in the book), biases zero. Parameters ``W1: (D, H)``, ``b1: (H,)``,
