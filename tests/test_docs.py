@@ -12,6 +12,8 @@ notebooks execute, and the layers' ``>>>`` examples pass as doctests.
 from __future__ import annotations
 
 import doctest
+import importlib
+import importlib.util
 import io
 import json
 import os
@@ -94,7 +96,8 @@ def shown_commands(text: str) -> set[str]:
 
 
 def test_code_block_reader_finds_fenced_and_indented_blocks():
-    text = "intro\n\n```python\nx = 1\n```\n\n    zerograd train  # go\n\n```bash\npip install . && pytest -q\ngit clone x\n```\n"
+    text = ("intro\n\n```python\nx = 1\n```\n\n    zerograd train  # go\n\n"
+            "```bash\npip install . && pytest -q\ngit clone x\n```\n")
     assert python_blocks(text) == [(4, "x = 1\n")]
     assert shown_commands(text) == {"zerograd train", "pip install .", "pytest -q"}
 
@@ -218,6 +221,20 @@ def test_notebook_executes(name, tmp_path, monkeypatch):
     assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) == 1  # the curves
 
 
+def test_notebooks_are_what_their_generator_writes(tmp_path):
+    # scripts/make_notebooks.py holds both notebooks' cells; an edit made to one .ipynb alone would drift.
+    needs("nbformat")
+    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "scripts" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--out", str(tmp_path)])
+    for name in ("ch05.ipynb", "ch05.ja.ipynb"):
+        written, stored = (json.loads(path.read_text(encoding="utf-8")) for path in (tmp_path / name, NOTEBOOKS / name))
+        assert written["cells"] == stored["cells"], (
+            f"docs/notebooks/{name} differs from what scripts/make_notebooks.py writes: edit the script and rerun it"
+        )
+
+
 def test_notebooks_are_valid_json_with_a_python_kernel():
     for name in ("ch05.ipynb", "ch05.ja.ipynb"):
         data = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
@@ -231,8 +248,6 @@ CHAPTER_5_LAYERS = ("MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "Softma
 
 @pytest.mark.parametrize("module_name", ["zerograd.layers", "zerograd.functions"])
 def test_docstring_examples(module_name):
-    import importlib
-
     module = importlib.import_module(module_name)
     out = io.StringIO()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
