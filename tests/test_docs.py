@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import optional
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = {"README.md": ROOT / "README.md", "README.ja.md": ROOT / "README.ja.md"}
@@ -164,17 +165,12 @@ def test_relative_links_and_images_of_the_readmes_exist():
 
 
 def load_notebook(name: str):
-    nbformat = pytest.importorskip("nbformat", reason="nbformat comes with the test extra: pip install '.[test]'")
-    return nbformat.read(NOTEBOOKS / name, as_version=4)
+    return optional("nbformat", "test").read(NOTEBOOKS / name, as_version=4)
 
 
 def needs(module: str):
-    try:
-        return __import__(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{module} is missing in CI: the test extra must install it")
-        pytest.skip(f"{module} is not installed (pip install '.[test]')")
+    """nbformat, nbclient, ipykernel come with the test extra: skip without them locally, fail in CI."""
+    return optional(module, "test")
 
 
 def test_notebooks_are_stored_without_outputs_and_share_their_code():
