@@ -9,15 +9,14 @@ Layout of the archive (plain arrays only; it is read with ``allow_pickle=False``
 - ``optim/<slot>/<key>``: the optimizer's state arrays (``optim/m/W1`` for Adam's first moment of W1);
 - ``history/<name>``: the recorded loss and accuracies, float64.
 
-Files are written to a temporary file beside the target and renamed over it, so a crash mid-write never leaves a
-half-written checkpoint where a good one was.
+Files are written through ``zerograd.fileio.atomic_open`` (a temporary file beside the target, fsync, rename), so
+a crash or a full disk mid-write never leaves a half-written checkpoint where a good one was.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .fileio import atomic_open
 from .nets import net_from_config
 from .optim import Optimizer, optimizer_from_state
 
@@ -97,18 +97,8 @@ def save(
     except TypeError as err:
         raise TypeError(f"save: the checkpoint header must be JSON-serialisable: {err}") from None
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint or figure is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, header=np.frombuffer(blob, dtype=np.uint8), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb", make_dirs=True) as f:
+        np.savez(f, header=np.frombuffer(blob, dtype=np.uint8), **arrays)
     return path
 
 

@@ -6,36 +6,37 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from . import common
+from .common import CommandError
 
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "evaluate", help="accuracy, per-class accuracy and confusion.png of a checkpoint",
         description="Evaluate a checkpoint on a test set: overall and per-class accuracy, and confusion.png.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
     p.add_argument("--dataset", default=None,
                    help="mnist, fashion-mnist, mnist-sample or a PATH.npz [default: the one it was trained on]")
     p.add_argument("--root", default=None, help="directory of the dataset files")
-    p.add_argument("--split", default="test", choices=["test", "train"], help="which part of the dataset")
+    p.add_argument("--split", default="test", choices=["test", "train"],
+                   help="which part of the dataset (default: %(default)s)")
     p.add_argument("--out", default=None, help="directory for confusion.png [default: the checkpoint's]")
-    p.add_argument("--batch-size", type=int, default=1000, help="samples per forward pass")
+    p.add_argument("--batch-size", type=int, default=1000, help="samples per forward pass (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from .train import load_checkpoint, load_data
-
-    if args.batch_size < 1:
-        raise CommandError(f"--batch-size must be a positive integer, got {args.batch_size}")
-    ckpt = load_checkpoint(args.checkpoint)
+    common.positive_int(args.batch_size, "--batch-size")
+    out = Path(args.out) if args.out else Path(args.checkpoint).parent
+    common.check_out_dir(out, ["confusion.png"])
+    ckpt = common.load_checkpoint(args.checkpoint)
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
-    ds = load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name)
+    ds = common.load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name,
+                          max_classes=max(net.output_size, 1))
     x, t = (ds.x_test, ds.t_test) if args.split == "test" else (ds.x_train, ds.t_train)
     t = np.asarray(t)
     if t.ndim == 2:
@@ -64,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..plot import plot_confusion, save_figure
 
-    out = Path(args.out) if args.out else Path(args.checkpoint).parent
-    path = save_figure(plot_confusion(confusion, classes, title=f"{getattr(ds, 'name', spec)} {args.split}"),
-                       out / "confusion.png")
+    path = out / "confusion.png"
+    try:
+        save_figure(plot_confusion(confusion, classes, title=f"{getattr(ds, 'name', spec)} {args.split}"), path)
+    except OSError as err:
+        raise common.write_error(err, path) from None
     print(f"wrote {path}")
     return 0
 

@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from . import common
+from .common import CommandError
 
 SIDE = 28  # MNIST and Fashion-MNIST images are 28×28
 DIGIT_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
@@ -22,11 +23,10 @@ def add_parser(subparsers: Any) -> None:
         "predict", help="classify PNG/JPEG images with a checkpoint",
         description="Predict the class of each image (PNG, JPEG, any size) with a trained checkpoint; prints the "
                     "predicted class and the top-3 probabilities.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
-    p.add_argument("--top", type=int, default=3, help="how many classes to list with their probabilities")
+    p.add_argument("--top", type=int, default=3, help="how many classes to list with their probabilities (default: %(default)s)")
     p.add_argument("--no-center", action="store_true",
                    help="only resize to 28×28, without MNIST's crop, 20×20 fit and centring")
 
@@ -35,11 +35,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..functions import softmax
-    from .train import load_checkpoint
-
-    if args.top < 1:
-        raise CommandError(f"--top must be a positive integer, got {args.top}")
-    ckpt = load_checkpoint(args.checkpoint)
+    common.positive_int(args.top, "--top")
+    ckpt = common.load_checkpoint(args.checkpoint)
     net = ckpt.net
     if net.input_size != SIDE * SIDE:
         raise CommandError(f"this net takes {net.input_size} features, not a {SIDE}×{SIDE} image")

@@ -6,14 +6,14 @@ download never leaves a partial file that looks complete.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..fileio import atomic_open
 from .catalog import RemoteFile
 from .errors import ChecksumError, DatasetError
 from .verify import verified_payload
@@ -71,23 +71,22 @@ class _IncompleteError(Exception):
 def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        # Only now, with a server answering, is the directory made: an offline attempt leaves nothing behind.
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        except OSError as err:
-            raise DatasetError(f"cannot write into the download directory {dest.parent} ({err.strerror or err})",
-                               hint="set ZEROGRAD_DATA (or pass root=) to a writable directory") from None
-        tmp = Path(tmp_name)
-        try:
+        with contextlib.ExitStack() as stack:
+            # Only now, with a server answering, is the directory made: an offline attempt leaves nothing behind.
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                # the file lands under its real name only when this block finishes: complete and verified
+                out = stack.enter_context(atomic_open(dest, "wb"))
+            except OSError as err:
+                raise DatasetError(f"cannot write into the download directory {dest.parent} ({err.strerror or err})",
+                                   hint="set ZEROGRAD_DATA (or --root / root=) to a writable directory") from None
             announced = response.headers.get("Content-Length")
             total = int(announced) if announced and announced.isdigit() else None
             chunks = []
             from tqdm.auto import tqdm  # lazily: only a real download needs it
 
-            with os.fdopen(fd, "wb") as out, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                                  desc=remote.name, disable=None if progress else True,
-                                                  leave=False) as bar:
+            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name,
+                      disable=None if progress else True, leave=False) as bar:
                 while True:
                     try:
                         chunk = response.read(CHUNK)
@@ -102,7 +101,4 @@ def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, pr
             if total is not None and len(data) != total:
                 raise _IncompleteError(f"transfer interrupted: got {len(data)} of {total} bytes")
             payload = verified_payload(data, remote, url)
-            os.replace(tmp, dest)  # only now does the file exist under its real name
-            return payload
-        finally:
-            tmp.unlink(missing_ok=True)
+        return payload

@@ -13,12 +13,12 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import write_bytes
 from .errors import DatasetError
 
 # dtype code (third magic byte) → big-endian NumPy dtype, as the format defines them.
@@ -120,13 +120,5 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | 
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically, creating its folder (``zerograd.fileio.write_bytes``)."""
+    write_bytes(path, data, make_dirs=True)
