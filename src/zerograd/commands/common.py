@@ -109,11 +109,8 @@ def check_out_file(path: Path, flag: str = "--out", need_bytes: int = 0) -> None
     if path.is_dir():
         raise CommandError(f"{flag} {path}: is a folder, not a file name")
     parent = path.parent
-    if not parent.exists():
-        if _first_existing(parent, flag).is_dir():
-            raise CommandError(f"{flag} {path}: the folder {parent} does not exist")
-    if not parent.is_dir():
-        raise CommandError(f"{flag} {path}: {parent} is not a folder")
+    if _first_existing(parent, flag) != parent:
+        raise CommandError(f"{flag} {path}: the folder {parent} does not exist")
     _check_writable(parent, f"{flag} {path}", need_bytes)
 
 

@@ -8,6 +8,7 @@ background is light), and 28×28. For digit datasets it is also framed like MNIS
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,19 +55,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def image_to_input(path: str | Path, center: bool = True) -> Any:
-    """A ``(784,)`` float array in [0, 1], light ink on a dark background, from an image file."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    """A ``(784,)`` float array in [0, 1], light ink on a dark background, from an image file.
 
-    try:
-        with Image.open(path) as img:
-            img.load()
-            gray = img.convert("L")
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such image file") from None
-    except (UnidentifiedImageError, OSError) as err:
-        raise CommandError(f"{path}: cannot read this image ({err.__class__.__name__}); give a PNG or JPEG") from None
-    a = np.asarray(gray, dtype=np.float32) / 255.0
+    Any mode Pillow reads: 16-bit greyscale is scaled from 0..65535, transparency is composited on a background
+    that contrasts with the opaque pixels (dark ink on a transparent sheet lands on white paper, light ink on
+    black), colour is converted to luminance. A blank result is warned about on stderr; an image over Pillow's
+    ``Image.MAX_IMAGE_PIXELS`` is refused.
+    """
+    import numpy as np
+
+    a = _read_gray(path)
+    if float(a.max() - a.min()) < 1 / 255:
+        print(f"zerograd predict: warning: {path} is blank (one uniform shade after conversion to greyscale); "
+              "its prediction means nothing", file=sys.stderr)
     # MNIST is white ink on black: a picture whose border is mostly light is dark ink on paper, so invert it
     border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
     if np.median(border) > 0.5:
@@ -76,6 +77,54 @@ def image_to_input(path: str | Path, center: bool = True) -> Any:
     if center:
         return _mnist_frame(a).reshape(-1)
     return _resize(a, SIDE, SIDE).reshape(-1)
+
+
+def _read_gray(path: str | Path) -> Any:
+    """The image at ``path`` as ``(H, W)`` float32 luminance in [0, 1]."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own warnings (a large image, palette transparency) would print raw; we say it in one line
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                if img.width * img.height > Image.MAX_IMAGE_PIXELS:
+                    raise CommandError(f"{path}: {img.width}×{img.height} pixels is more than the "
+                                       f"{Image.MAX_IMAGE_PIXELS} this command reads; shrink it first")
+                img.load()
+                return _luminance(img)
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such image file") from None
+    except Image.DecompressionBombError as err:
+        raise CommandError(f"{path}: far too large an image ({str(err).split(',')[0]}); shrink it first") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as err:
+        raise CommandError(f"{path}: cannot read this image ({err.__class__.__name__}); give a PNG or JPEG") from None
+
+
+def _luminance(img: Any) -> Any:
+    import numpy as np
+
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        # NOTE: 16-bit greyscale: convert("L") would clip every value above 255 to white
+        a = np.asarray(img, dtype=np.float64)
+        return (np.clip(a, 0, 65535) / 65535.0).astype(np.float32)
+    if img.mode == "F":
+        a = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        return np.clip(a / (255.0 if a.max() > 1 else 1.0), 0, 1).astype(np.float32)
+    if "A" in img.mode or "a" in img.mode or "transparency" in img.info:
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3]
+        gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as convert("L")
+        # the background is what the transparent part stands for: paper that contrasts with the drawn ink
+        covered = alpha.sum()
+        ink = float((gray * alpha).sum() / covered) if covered > 0 else 0.0
+        background = 1.0 if ink < 0.5 else 0.0
+        return (gray * alpha + background * (1.0 - alpha)).astype(np.float32)
+    if img.mode not in ("1", "L", "P", "RGB"):
+        img = img.convert("RGB")  # CMYK, YCbCr, LAB, HSV: through RGB, as Pillow converts them
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
 def _resize(a: Any, height: int, width: int) -> Any:

@@ -32,7 +32,7 @@ def mirror_url(mirror: str, name: str) -> str:
 
 
 def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout: float = DEFAULT_TIMEOUT,
-          progress: bool = True) -> bytes:
+          progress: bool = True, max_raw: int | None = None) -> bytes:
     """Download ``remote`` into ``dest_dir`` from the first mirror that serves verified bytes.
 
     Returns the decompressed IDX payload. Raises ``NetworkUnavailableError`` when no mirror answered at all, and
@@ -43,7 +43,8 @@ def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout
     for mirror in mirrors:
         url = mirror_url(mirror, remote.name)
         try:
-            data = _download_to(url, dest_dir / remote.name, remote, timeout=timeout, progress=progress)
+            data = _download_to(url, dest_dir / remote.name, remote, timeout=timeout, progress=progress,
+                                max_raw=max_raw)
         except urllib.error.HTTPError as err:
             attempts.append(f"{url}: HTTP {err.code} {err.reason}")
             network_only = False
@@ -68,7 +69,8 @@ class _IncompleteError(Exception):
     """The server closed the connection before sending all the bytes it announced."""
 
 
-def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool) -> bytes:
+def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool,
+                 max_raw: int | None) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         with contextlib.ExitStack() as stack:
@@ -100,5 +102,5 @@ def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, pr
             data = b"".join(chunks)
             if total is not None and len(data) != total:
                 raise _IncompleteError(f"transfer interrupted: got {len(data)} of {total} bytes")
-            payload = verified_payload(data, remote, url)
+            payload = verified_payload(data, remote, url, max_raw)
         return payload
