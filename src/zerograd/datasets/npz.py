@@ -48,7 +48,7 @@ def load_npz(path: str | os.PathLike[str], *, normalize: bool = True, flatten: b
     if missing:
         raise DatasetError(f"{path}: missing array(s) {', '.join(missing)}; it holds "
                            f"{', '.join(sorted(arrays)) or 'nothing'}", hint=_HOW)
-    x_train, x_test = (_images(path, k, arrays[k]) for k in ("x_train", "x_test"))
+    x_train, x_test = (_images(path, k, arrays[k], dt) for k in ("x_train", "x_test"))
     if x_train.shape[1:] != x_test.shape[1:]:
         raise DatasetError(f"{path}: x_train samples have shape {x_train.shape[1:]}, x_test samples "
                            f"{x_test.shape[1:]}; they must match", hint=_HOW)
@@ -74,7 +74,7 @@ def load_npz(path: str | os.PathLike[str], *, normalize: bool = True, flatten: b
                  normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, dtype=dt)
 
 
-def _images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
+def _images(path: Path, key: str, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if x.ndim not in (2, 3, 4) or x.shape[0] == 0 or 0 in x.shape:
         raise DatasetError(f"{path}: {key} must be (N, D), (N, H, W) or (N, C, H, W) with N >= 1, got shape "
                            f"{x.shape}", hint=_HOW)
@@ -86,6 +86,9 @@ def _images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "f":
         if not np.all(np.isfinite(x)):
             raise DatasetError(f"{path}: {key} holds NaN or infinite values", hint="clean the data before saving")
+        if x.size and np.abs(x).max() > np.finfo(dtype).max:
+            raise DatasetError(f"{path}: {key} holds values up to {np.abs(x).max():g}, beyond {dtype}'s range: they "
+                               f"would become infinite", hint="scale the data, or load it with dtype=np.float64")
         return x
     raise DatasetError(f"{path}: {key} has dtype {x.dtype}; expected uint8, integers or floats", hint=_HOW)
 

@@ -1,0 +1,245 @@
+"""Seeded, structure-aware fuzzing of every file format zerograd reads from disk (issue 10).
+
+Each mutation is either raw (flipped, inserted, deleted bytes; truncation) or made through the format — an .npy
+header with another shape or dtype, a zip member renamed, flagged encrypted or recompressed, a JSON header field
+given another type or value — and re-zipped so the CRCs are valid and the damage reaches the parser behind them.
+The only exceptions allowed out are the documented ones: ``DatasetError`` and ``CheckpointError``.
+"""
+
+import gzip
+import io
+import os
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+
+from zerograd.datasets import DatasetError, load_npz, read_idx
+from zerograd.nets import TwoLayerNet
+
+SEED = 20261129
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """A folder for the mutated files: in memory (/dev/shm) where there is one, as thousands are written."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="zerograd-fuzz-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def raw_mutation(data: bytes, rng: np.random.Generator) -> bytes:
+    b = bytearray(data)
+    kind = rng.integers(5)
+    if kind == 0 or not b:  # truncate
+        return bytes(b[: rng.integers(len(b) + 1)])
+    if kind == 1:  # flip a few bytes
+        for _ in range(rng.integers(1, 9)):
+            b[rng.integers(len(b))] = rng.integers(256)
+        return bytes(b)
+    if kind == 2:  # insert junk
+        at = rng.integers(len(b) + 1)
+        return bytes(b[:at] + rng.bytes(int(rng.integers(1, 64))) + b[at:])
+    if kind == 3:  # delete a range
+        at = rng.integers(len(b))
+        return bytes(b[:at] + b[at + rng.integers(1, 64):])
+    at = rng.integers(len(b))  # overwrite with an interesting integer
+    value = rng.choice([0, 1, 0x7F, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF])
+    b[at: at + 4] = struct.pack("<I", int(value))
+    return bytes(b[: len(data)])
+
+
+# -- .npy / .npz -------------------------------------------------------------------------------------------------
+
+HEADER_FIELDS = [
+    ("'descr': '<f8'", ["'descr': '<f4'", "'descr': '|O'", "'descr': '<U5'", "'descr': '|V8'", "'descr': '<i8'",
+                        "'descr': [('a', '<f8')]", "'descr': 'xyz'", "'descr': '<f8', 'descr': '<f4'", "'descr': 3"]),
+    ("'fortran_order': False", ["'fortran_order': True", "'fortran_order': 1", "'fortran_order': None"]),
+]
+SHAPES = ["()", "(0,)", "(-1,)", "(1e3,)", "(2**62, 2**62)", "(4294967296, 4294967296, 100)", "('a',)",
+          "(1, 2, 3, 4, 5)", "[3]", "(" * 50 + ")" * 50, "(3", "None"]
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    f = io.BytesIO()
+    np.save(f, array)
+    return f.getvalue()
+
+
+def mutate_npy(data: bytes, rng: np.random.Generator) -> bytes:
+    """An .npy whose header (dict text, lengths, magic) or payload is changed."""
+    kind = rng.integers(4)
+    if kind == 0:
+        return raw_mutation(data, rng)
+    header_len = struct.unpack("<H", data[8:10])[0]
+    header, payload = data[10: 10 + header_len].decode("latin1"), data[10 + header_len:]
+    if kind == 1:
+        old, choices = HEADER_FIELDS[rng.integers(len(HEADER_FIELDS))]
+        key = old.split(":")[0]
+        start = header.index(key)
+        end = header.index(",", start)
+        header = header[:start] + str(rng.choice(choices)) + header[end:]
+    elif kind == 2:
+        start = header.index("'shape': ") + len("'shape': ")
+        end = header.index("), ", start) + 1 if "), " in header[start:] else header.index(")", start) + 1
+        header = header[:start] + str(rng.choice(SHAPES)) + header[end:]
+    else:
+        payload = payload[: rng.integers(len(payload) + 1)] if rng.random() < 0.5 else payload + rng.bytes(8)
+    encoded = header.encode("latin1")
+    if rng.random() < 0.1:
+        return data[:6] + b"\x02\x00" + struct.pack("<I", len(encoded) + int(rng.integers(-5, 5))) + encoded + payload
+    return data[:6] + b"\x01\x00" + struct.pack("<H", len(encoded)) + encoded + payload
+
+
+def zip_members(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    f = io.BytesIO()
+    with zipfile.ZipFile(f, "w", compression) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return f.getvalue()
+
+
+def set_flag_bits(data: bytes, bits: int) -> bytes:
+    """Set general-purpose flag bits in every local and central header (the "encrypted" flag is bit 0)."""
+    b = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = b.find(signature)
+        while at != -1:
+            flags = struct.unpack_from("<H", b, at + offset)[0]
+            struct.pack_into("<H", b, at + offset, flags | bits)
+            at = b.find(signature, at + 4)
+    return bytes(b)
+
+
+def mutate_npz(members: dict[str, bytes], rng: np.random.Generator) -> bytes:
+    members = dict(members)
+    kind = rng.integers(7)
+    names = list(members)
+    if kind <= 2:  # an .npy inside, re-zipped: the CRC is right, the damage is in the array
+        name = names[rng.integers(len(names))]
+        members[name] = mutate_npy(members[name], rng)
+        return zip_members(members, zipfile.ZIP_DEFLATED if rng.random() < 0.3 else zipfile.ZIP_STORED)
+    if kind == 3:  # member names: missing, renamed, not .npy, duplicated
+        name = names[rng.integers(len(names))]
+        data = members.pop(name)
+        choice = rng.integers(3)
+        if choice == 0:
+            members[name.replace(".npy", "")] = data
+        elif choice == 1:
+            members["extra.txt"] = data
+            members[name] = data
+        f = io.BytesIO()
+        with zipfile.ZipFile(f, "w") as z:
+            for n, d in members.items():
+                z.writestr(n, d)
+            if choice == 2:
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # "Duplicate name": that is the point
+                    z.writestr(names[0], b"")
+                    z.writestr(names[0], members[names[0]] if names[0] in members else data)
+        return f.getvalue()
+    if kind == 4:
+        return set_flag_bits(zip_members(members), int(rng.choice([1, 8, 64, 1 << 13])))
+    if kind == 5:  # other compression methods
+        method = int(rng.choice([zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]))
+        return zip_members(members, method)
+    return raw_mutation(zip_members(members, zipfile.ZIP_DEFLATED if rng.random() < 0.5 else zipfile.ZIP_STORED),
+                        rng)
+
+
+def dataset_members(rng: np.random.Generator) -> dict[str, bytes]:
+    arrays = {"x_train": rng.integers(0, 256, (12, 4, 4)).astype(np.uint8), "t_train": rng.integers(0, 3, 12),
+              "x_test": rng.random((5, 4, 4)), "t_test": np.eye(3)[rng.integers(0, 3, 5)],
+              "classes": np.array(["a", "b", "c"])}
+    return {f"{k}.npy": npy_bytes(v) for k, v in arrays.items()}
+
+
+def test_fuzz_dataset_npz(scratch, tmp_path):
+    rng = np.random.default_rng(SEED)
+    members = dataset_members(rng)
+    path = scratch / "d.npz"
+    path.write_bytes(zip_members(members))
+    assert load_npz(path).x_train.shape == (12, 16)
+    outcomes = {"loaded": 0, "refused": 0}
+    for i in range(2500):
+        data = mutate_npz(members, rng)
+        path.write_bytes(data)
+        try:
+            ds = load_npz(path, flatten=bool(i % 2))
+        except DatasetError as err:
+            assert str(path) in str(err), err
+            outcomes["refused"] += 1
+            continue
+        except Exception as err:  # noqa: BLE001 - the point of the test
+            (tmp_path / f"escaped{i}.npz").write_bytes(data)
+            pytest.fail(f"mutation {i} escaped as {type(err).__name__}: {err} (kept as escaped{i}.npz)")
+        outcomes["loaded"] += 1
+        assert np.all(np.isfinite(ds.x_train)) and np.all(np.isfinite(ds.x_test)) and ds.x_train.dtype == np.float32
+        assert len(ds.classes) <= 1000 and ds.t_train.max() < len(ds.classes)
+        # what loads, trains: one gradient step and an accuracy, as zerograd train would do first
+        net = TwoLayerNet(int(np.prod(ds.x_train.shape[1:])), 3, len(ds.classes), rng=0)
+        grads = net.gradient(ds.x_train[:3], ds.t_train[:3])
+        assert all(np.all(np.isfinite(g)) for g in grads.values())
+        assert 0 <= net.accuracy(ds.x_test, ds.t_test) <= 1
+    assert outcomes["refused"] > 1000 and outcomes["loaded"] > 10, outcomes
+
+
+# -- IDX -------------------------------------------------------------------------------------------------------
+
+
+def mutate_idx(raw: bytes, rng: np.random.Generator) -> bytes:
+    b = bytearray(raw)
+    kind = rng.integers(4)
+    if kind == 0:  # header fields: dtype code, ndim, a dimension
+        field = rng.integers(3)
+        if field == 0:
+            b[2] = int(rng.choice([0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E, 0x00, 0xFF]))
+        elif field == 1:
+            b[3] = int(rng.choice([0, 1, 2, 3, 4, 255]))
+        else:
+            d = int(rng.integers(min(b[3], 3))) if b[3] else 0
+            b[4 + 4 * d: 8 + 4 * d] = int(rng.choice([0, 1, 27, 29, 2**31, 2**32 - 1])).to_bytes(4, "big")
+        out = bytes(b)
+    else:
+        out = raw_mutation(raw, rng)
+    if rng.random() < 0.5:  # inside a valid gzip stream (its CRC right), or the gzip damaged itself
+        out = gzip.compress(out, mtime=0)
+        if rng.random() < 0.3:
+            out = raw_mutation(out, rng)
+    return out
+
+
+def test_fuzz_idx(scratch):
+    from zerograd.datasets.idx import idx_bytes
+
+    rng = np.random.default_rng(SEED + 1)
+    raws = [idx_bytes(rng.integers(0, 256, (6, 28, 28)).astype(np.uint8)), idx_bytes(np.arange(6, dtype=np.uint8)),
+            idx_bytes(rng.random((3, 5)).astype(np.float32))]
+    path = scratch / "f-idx.gz"
+    refused = 0
+    for i in range(2500):
+        data = mutate_idx(raws[i % 3], rng)
+        path.write_bytes(data)
+        try:
+            array = read_idx(path, max_bytes=1 << 20)
+        except DatasetError as err:
+            assert str(path) in str(err), err
+            refused += 1
+            continue
+        except Exception as err:  # noqa: BLE001 - the point of the test
+            pytest.fail(f"mutation {i} escaped as {type(err).__name__}: {err}")
+        assert array.nbytes <= 1 << 20
+    assert refused > 1000
