@@ -1,7 +1,8 @@
 """What the subcommands share: the one-line error, argument validators, output-path checks, the run lock, and
 loading checkpoints, datasets and nets with their problems turned into one-line errors.
 
-Kept light at import time (no NumPy): ``zerograd --help`` imports every command module, and they import this.
+Imports at the top stay light (the standard library): ``zerograd --help`` imports every command module, and they
+import this.
 """
 
 from __future__ import annotations

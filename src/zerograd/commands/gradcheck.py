@@ -20,7 +20,8 @@ def add_parser(subparsers: Any) -> None:
                    help="where the samples come from: mnist-sample (bundled), mnist, fashion-mnist or a PATH.npz "
                         "(default: %(default)s)")
     p.add_argument("--root", default=None, help="directory of the dataset files")
-    p.add_argument("--samples", type=int, default=3, help="training samples in the batch (default: %(default)s, as the book)")
+    p.add_argument("--samples", type=int, default=3,
+                   help="training samples in the batch (default: %(default)s, as the book)")
     p.add_argument("--hidden", default="50",
                    help="hidden widths: 50 (TwoLayerNet) or 100,100 (MultiLayerNet) (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the net's initial weights (default: %(default)s)")

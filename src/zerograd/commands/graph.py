@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..nets import ACTIVATIONS
 from . import common
 from .common import CommandError
 
@@ -29,9 +30,12 @@ def add_parser(subparsers: Any) -> None:
                    help="forward values only, no gradients (the book's forward-pass figures)")
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG, in dots per inch (default: %(default)s)")
     p.add_argument("--hidden", default="50",
-                   help="net only: hidden widths, 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet (default: %(default)s)")
-    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid"], help="net only: hidden activation (default: %(default)s)")
-    p.add_argument("--input-size", type=int, default=784, help="net only: features per sample (default: %(default)s, MNIST's)")
+                   help="net only: hidden widths, 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
+                        "(default: %(default)s)")
+    p.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS),
+                   help="net only: hidden activation (default: %(default)s)")
+    p.add_argument("--input-size", type=int, default=784,
+                   help="net only: features per sample (default: %(default)s, MNIST's)")
     p.add_argument("--classes", type=int, default=10, help="net only: output classes (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=100,
                    help="net only: samples in the batch (random pixels in [0, 1) and random labels) "

@@ -27,7 +27,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
-    p.add_argument("--top", type=int, default=3, help="how many classes to list with their probabilities (default: %(default)s)")
+    p.add_argument("--top", type=int, default=3,
+                   help="how many classes to list with their probabilities (default: %(default)s)")
     p.add_argument("--no-center", action="store_true",
                    help="only resize to 28×28, without MNIST's crop, 20×20 fit and centring")
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..nets import ACTIVATIONS
 from ..optim import DEFAULT_LR, OPTIMIZERS
 from ..train import SAMPLINGS, TrainConfig
 from . import common
@@ -21,7 +22,6 @@ from .common import CommandError
 DEFAULT_OUT = "zerograd-run"
 CHECKPOINT = "checkpoint.npz"
 OUTPUTS = (CHECKPOINT, "metrics.csv", "curves.png")
-ACTIVATIONS = ("relu", "sigmoid")  # zerograd.nets.ACTIVATIONS, named here so that --help need not import NumPy
 # a resumed run is the saved run continued bit for bit: these flags would change it, so --resume refuses them
 RUN_FLAGS = {"hidden": "--hidden", "activation": "--activation", "init": "--init", "optimizer": "--optimizer",
              "lr": "--lr", "batch_size": "--batch-size", "sampling": "--sampling", "weight_decay": "--weight-decay",
@@ -46,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--hidden", default=None,
                    help="hidden layer widths: 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
                         "(default: 50)")
-    p.add_argument("--activation", default=None, choices=ACTIVATIONS, help="hidden activation (default: relu)")
+    p.add_argument("--activation", default=None, choices=tuple(ACTIVATIONS), help="hidden activation (default: relu)")
     p.add_argument("--init", default=None,
                    help="initial weight scale: a number (standard deviation) or he/xavier (default: 0.01 for one "
                         "hidden layer as in the book, he for more)")

@@ -40,7 +40,8 @@ def load_npz(path: str | os.PathLike[str], *, normalize: bool = True, flatten: b
         arrays = read_npz(path)
     except NpzFormatError as err:
         single = _is_npy(path)
-        what = "holds a single array (an .npy), not the four arrays of an .npz" if single else f"not a usable .npz: {err}"
+        what = ("holds a single array (an .npy), not the four arrays of an .npz" if single
+                else f"not a usable .npz: {err}")
         raise DatasetError(f"{path}: {what}", hint=_HOW) from None
     except OSError as err:
         raise DatasetError(f"{path}: cannot read ({err.strerror or err})", hint="check that it is readable") from None
