@@ -174,7 +174,7 @@ def test_fuzz_dataset_npz(scratch, tmp_path):
     path.write_bytes(zip_members(members))
     assert load_npz(path).x_train.shape == (12, 16)
     outcomes = {"loaded": 0, "refused": 0}
-    for i in range(2500):
+    for i in range(1500):
         data = mutate_npz(members, rng)
         path.write_bytes(data)
         try:
@@ -194,7 +194,7 @@ def test_fuzz_dataset_npz(scratch, tmp_path):
         grads = net.gradient(ds.x_train[:3], ds.t_train[:3])
         assert all(np.all(np.isfinite(g)) for g in grads.values())
         assert 0 <= net.accuracy(ds.x_test, ds.t_test) <= 1
-    assert outcomes["refused"] > 1000 and outcomes["loaded"] > 10, outcomes
+    assert outcomes["refused"] > 600 and outcomes["loaded"] > 10, outcomes
 
 
 # -- IDX -------------------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_fuzz_idx(scratch):
             idx_bytes(rng.random((3, 5)).astype(np.float32))]
     path = scratch / "f-idx.gz"
     refused = 0
-    for i in range(2500):
+    for i in range(2000):
         data = mutate_idx(raws[i % 3], rng)
         path.write_bytes(data)
         try:
@@ -242,4 +242,144 @@ def test_fuzz_idx(scratch):
         except Exception as err:  # noqa: BLE001 - the point of the test
             pytest.fail(f"mutation {i} escaped as {type(err).__name__}: {err}")
         assert array.nbytes <= 1 << 20
-    assert refused > 1000
+    assert refused > 800
+
+
+# -- checkpoints ---------------------------------------------------------------------------------------------
+
+JSON_VALUES = [None, True, False, -1, 0, 1, 3, 2**31, 2**64, 10**30, -(10**9), 1e308, -0.0, 0.5, float("nan"),
+               float("inf"), "", "x", "relu", "Adam", "float16", [], [1, 2], [[3]], {}, {"a": 1}, {"type": "Relu"}]
+
+
+def json_paths(value, path=()):
+    """Every (path, value) in a JSON tree, the root excluded."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key), item
+            yield from json_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield (*path, i), item
+            yield from json_paths(item, (*path, i))
+
+
+def mutate_header(header: dict, rng: np.random.Generator) -> dict:
+    import copy
+
+    header = copy.deepcopy(header)
+    paths = list(json_paths(header))
+    for _ in range(int(rng.integers(1, 3))):
+        path, _value = paths[rng.integers(len(paths))]
+        parent = header
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            kind = rng.integers(4)
+            if kind == 0 and isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            elif kind == 1 and isinstance(parent, (dict, list)):
+                old = parent[path[-1]]
+                if isinstance(old, bool) or not isinstance(old, (int, float)):
+                    parent[path[-1]] = JSON_VALUES[rng.integers(len(JSON_VALUES))]
+                else:  # a nearby or extreme number of the same kind
+                    parent[path[-1]] = type(old)(rng.choice([old + 1, old - 1, old * 2, -old, 0, old * 10**6]))
+            else:
+                parent[path[-1]] = JSON_VALUES[rng.integers(len(JSON_VALUES))]
+        except (KeyError, IndexError, TypeError, OverflowError):
+            continue
+    return header
+
+
+def checkpoint_members(arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
+    return {f"{k}.npy": npy_bytes(v) for k, v in arrays.items()}
+
+
+def mutate_checkpoint(arrays: dict[str, np.ndarray], rng: np.random.Generator) -> bytes:
+    import json
+
+    kind = rng.integers(10)
+    if kind <= 4:  # the JSON header, re-encoded and re-zipped: valid CRCs, hostile values
+        header = mutate_header(json.loads(arrays["header"].tobytes()), rng)
+        changed = dict(arrays, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+        return zip_members(checkpoint_members(changed))
+    if kind <= 6:  # an array of another shape or dtype, the header's table updated to agree (or not)
+        header = json.loads(arrays["header"].tobytes())
+        names = [n for n in arrays if n != "header"]
+        name = names[rng.integers(len(names))]
+        a = arrays[name]
+        choice = rng.integers(4)
+        if choice == 0:
+            new = np.zeros(tuple(n + 1 for n in a.shape) or (1,), dtype=a.dtype)
+        elif choice == 1:
+            new = a.astype(rng.choice([np.float16, np.int64, np.uint8, np.complex64, np.bool_]))
+        elif choice == 2:
+            new = np.full_like(a, rng.choice([np.nan, np.inf, -1e30]))
+        else:
+            new = a.reshape(-1)[: max(a.size - 1, 0)]
+        if rng.random() < 0.8:
+            header["arrays"][name] = {"shape": list(new.shape), "dtype": new.dtype.str}
+        changed = dict(arrays, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **{name: new})
+        return zip_members(checkpoint_members(changed))
+    if kind <= 8:
+        return mutate_npz(checkpoint_members(arrays), rng)
+    return raw_mutation(zip_members(checkpoint_members(arrays)), rng)
+
+
+def test_fuzz_checkpoints(scratch, tmp_path, monkeypatch, capsys):
+    """Mutated checkpoints load or raise CheckpointError; those that load predict, and (a sample of them) go
+    through ``zerograd evaluate`` and ``zerograd train --resume`` with no exception escaping the CLI."""
+    from zerograd import checkpoint
+    from zerograd.checkpoint import CheckpointError
+    from zerograd.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(SEED + 2)
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_train=rng.random((30, 6)), t_train=np.arange(30) % 3, x_test=rng.random((9, 6)),
+             t_test=np.arange(9) % 3)
+    bases = []
+    for i, extra in enumerate((["--hidden", "5", "--optimizer", "adam"],
+                               ["--hidden", "4,3", "--optimizer", "momentum", "--activation", "sigmoid",
+                                "--weight-decay", "0.01", "--sampling", "book"])):
+        assert main(["train", "--dataset", str(data), "--epochs", "2", "--out", f"run{i}", "--no-plot",
+                     "--batch-size", "8", *extra]) == 0
+        with np.load(tmp_path / f"run{i}" / "checkpoint.npz") as z:
+            bases.append({name: z[name] for name in z.files})
+    checkpoint.save(tmp_path / "net.npz", TwoLayerNet(6, 4, 3, rng=0), metadata={"classes": ["a", "b", "c"]})
+    with np.load(tmp_path / "net.npz") as z:
+        bases.append({name: z[name] for name in z.files})
+    capsys.readouterr()
+
+    path = scratch / "checkpoint.npz"
+    counts = {"loaded": 0, "refused": 0, "cli": 0}
+    for i in range(2000):
+        blob = mutate_checkpoint(bases[i % len(bases)], rng)
+        path.write_bytes(blob)
+        try:
+            ckpt = checkpoint.load(path)
+        except CheckpointError as err:
+            assert str(path) in str(err), err
+            counts["refused"] += 1
+            continue
+        except Exception as err:  # noqa: BLE001 - the point of the test
+            (tmp_path / f"escaped{i}.npz").write_bytes(blob)
+            pytest.fail(f"mutation {i} escaped checkpoint.load as {type(err).__name__}: {err} "
+                        f"(kept as {tmp_path}/escaped{i}.npz)")
+        counts["loaded"] += 1
+        try:
+            from zerograd.commands.common import net_sizes
+
+            features, _ = net_sizes(ckpt.net)
+            ckpt.net.predict(rng.random((2, features)).astype(ckpt.net.dtype))
+            if counts["cli"] < 25:  # the CLI path for a sample: each run costs tens of milliseconds
+                counts["cli"] += 1
+                for argv in (["evaluate", str(path), "--out", str(scratch)],
+                             ["train", "--resume", str(path), "--epochs", str(ckpt.epoch + 1), "--out",
+                              str(scratch / "resumed"), "--overwrite", "--no-plot"]):
+                    code = main(argv)
+                    err = capsys.readouterr().err
+                    assert code in (0, 1, 2) and "Traceback" not in err, (argv, code, err)
+        except Exception as err:  # noqa: BLE001 - the point of the test
+            (tmp_path / f"escaped{i}.npz").write_bytes(blob)
+            pytest.fail(f"mutation {i} loaded, then {type(err).__name__}: {err} (kept as {tmp_path}/escaped{i}.npz)")
+    assert counts["refused"] > 800 and counts["loaded"] > 50, counts

@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .checkpoint_schema import HeaderError, check_header
 from .fileio import atomic_open
 from .nets import net_from_config
 from .optim import Optimizer, optimizer_from_state
+from .safenpz import NpzFormatError, read_npz
 
 __all__ = ["Checkpoint", "CheckpointError", "load", "save"]
 
@@ -107,28 +109,14 @@ def load(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    arrays = _read_arrays(path)
+    if "header" not in arrays:
+        raise CheckpointError(f"{path}: not a zerograd checkpoint (an .npz archive without a header)")
+    header = _read_header(path, arrays.pop("header"))
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "header" not in archive.files:
-                raise CheckpointError(f"{path}: not a zerograd checkpoint (an .npz archive without a header)")
-            header = _read_header(path, archive["header"])
-            missing = [name for name in header["arrays"] if name not in archive.files]
-            if missing:
-                raise CheckpointError(f"{path}: damaged checkpoint: the header lists {', '.join(missing)} but the "
-                                      "archive lacks it")
-            arrays = {name: archive[name] for name in header["arrays"]}
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-        if not zipfile.is_zipfile(path):
-            raise CheckpointError(f"{path}: not a zerograd checkpoint (not an .npz archive)") from None
-        raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(err).__name__}: {err})") from None
-
-    for name, spec in header["arrays"].items():
-        a = arrays[name]
-        if list(a.shape) != list(spec["shape"]) or a.dtype.str != spec["dtype"]:
-            raise CheckpointError(f"{path}: array {name!r} is {a.dtype.str} {tuple(a.shape)} but the header says "
-                                  f"{spec['dtype']} {tuple(spec['shape'])}")
+        check_header(header, arrays)
+    except HeaderError as err:
+        raise CheckpointError(f"{path}: damaged checkpoint header: {err}") from None
 
     try:
         net = net_from_config(header["net"], rng=0)
@@ -168,12 +156,30 @@ def load(path: str | os.PathLike) -> Checkpoint:
                       metadata=dict(header.get("metadata") or {}))
 
 
+def _read_arrays(path: Path) -> dict[str, NDArray]:
+    """Every array of the archive, each checked against its .npy header and the file's size before it is read."""
+    try:
+        return read_npz(path)
+    except NpzFormatError as err:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic == b"\x93NUMPY":
+            raise CheckpointError(f"{path}: not a zerograd checkpoint (a single .npy array, not an .npz archive)") \
+                from None
+        if not zipfile.is_zipfile(path):
+            raise CheckpointError(f"{path}: not a zerograd checkpoint (not an .npz archive)") from None
+        raise CheckpointError(f"{path}: damaged or truncated checkpoint ({err})") from None
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read ({err.strerror or err})") from None
+
+
 def _read_header(path: Path, raw: NDArray) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise CheckpointError(f"{path}: not a zerograd checkpoint (its 'header' is not JSON bytes)")
     try:
         header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: bad JSON, or an integer of more digits than Python converts; RecursionError: absurd nesting
         raise CheckpointError(f"{path}: not a zerograd checkpoint (its header is not valid JSON)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a zerograd checkpoint (header format is "

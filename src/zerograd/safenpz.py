@@ -21,6 +21,7 @@ import math
 import os
 import struct
 import tokenize
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -130,6 +131,14 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
 
 
 def _read_header(f: object, version: tuple[int, int]) -> tuple[object, bool, np.dtype]:
+    with warnings.catch_warnings():
+        # the header is a Python literal parsed by ast: a damaged one can make the parser warn (invalid escape
+        # sequences); the damage is reported as an error below or after, the warning would only be noise
+        warnings.simplefilter("ignore")
+        return _parse_header(f, version)
+
+
+def _parse_header(f: object, version: tuple[int, int]) -> tuple[object, bool, np.dtype]:
     if version == (1, 0):
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
     elif version == (2, 0):

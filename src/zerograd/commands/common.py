@@ -272,6 +272,29 @@ def resolved_spec(spec: str) -> str:
     return str(Path(spec).expanduser().resolve())
 
 
+def net_sizes(net: Any) -> tuple[int, int]:
+    """``(features in, classes out)`` of a loaded net: its own ``input_size``/``output_size`` (the chapter's nets),
+    else those of its first and last layers with ``in_features``/``out_features`` (a ``Sequential``)."""
+    inp, out = getattr(net, "input_size", None), getattr(net, "output_size", None)
+    if inp is None or out is None:
+        layers = list(getattr(net, "layers", {}).values())
+        ins = [layer.in_features for layer in layers if hasattr(layer, "in_features")]
+        outs = [layer.out_features for layer in layers if hasattr(layer, "out_features")]
+        if not ins or not outs:
+            raise CommandError(f"cannot tell how many features {type(net).__name__} takes and how many classes it "
+                               "predicts: it has no Affine layer")
+        inp, out = ins[0], outs[-1]
+    return int(inp), int(out)
+
+
+def class_names(metadata: dict[str, Any], n_classes: int, fallback: Any = ()) -> list[str]:
+    """The saved class names when there is one per output, else ``fallback``'s, else ``0 … n-1``."""
+    for names in (metadata.get("classes"), fallback):
+        if names and len(names) == n_classes:
+            return [str(c) for c in names]
+    return [str(i) for i in range(n_classes)]
+
+
 def number_of_classes(ds: Any) -> int:
     import numpy as np
 

@@ -36,15 +36,15 @@ def run(args: argparse.Namespace) -> int:
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
     ds = common.load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name,
-                          max_classes=max(net.output_size, 1))
+                          max_classes=max(common.net_sizes(net)[1], 1))
     x, t = (ds.x_test, ds.t_test) if args.split == "test" else (ds.x_train, ds.t_train)
     t = np.asarray(t)
     if t.ndim == 2:
         t = np.argmax(t, axis=1)
     features = int(np.prod(x.shape[1:]))
-    if features != net.input_size:
-        raise CommandError(f"the net takes {net.input_size} features per sample but {spec} has {features}")
-    n_classes = net.output_size
+    input_size, n_classes = common.net_sizes(net)
+    if features != input_size:
+        raise CommandError(f"the net takes {input_size} features per sample but {spec} has {features}")
     if t.size and int(t.max()) >= n_classes:
         raise CommandError(f"{spec} has label {int(t.max())} but the net predicts {n_classes} classes")
 
@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
         predicted[start : start + args.batch_size] = np.argmax(net.predict(x[start : start + args.batch_size]), 1)
     confusion = confusion_matrix(t, predicted, n_classes)
 
-    classes = ckpt.metadata.get("classes") or list(getattr(ds, "classes", ()) or range(n_classes))
-    classes = [str(c) for c in classes][:n_classes]
+    classes = common.class_names(ckpt.metadata, n_classes, getattr(ds, "classes", ()))
     correct = np.diag(confusion)
     per_class = correct / np.maximum(confusion.sum(axis=1), 1)
     print(f"{net!r}, epoch {ckpt.epoch}, on {getattr(ds, 'name', spec)} ({args.split}, {len(x)} samples)")

@@ -40,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
     common.positive_int(args.top, "--top")
     ckpt = common.load_checkpoint(args.checkpoint)
     net = ckpt.net
-    if net.input_size != SIDE * SIDE:
-        raise CommandError(f"this net takes {net.input_size} features, not a {SIDE}×{SIDE} image")
-    classes = [str(c) for c in (ckpt.metadata.get("classes") or range(net.output_size))]
+    input_size, n_classes = common.net_sizes(net)
+    if input_size != SIDE * SIDE:
+        raise CommandError(f"this net takes {input_size} features, not a {SIDE}×{SIDE} image")
+    classes = common.class_names(ckpt.metadata, n_classes)
     dataset = str(ckpt.metadata.get("dataset", ""))
     center = not args.no_center and "fashion" not in dataset  # Fashion-MNIST items fill the frame: no MNIST framing
 

@@ -257,7 +257,12 @@ def _resume_setup(args: argparse.Namespace) -> tuple[Any, None, TrainConfig, dic
         raise CommandError(f"{args.resume}: its training settings are damaged ({err})") from None
     dataset = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
     root = args.root or ckpt.metadata.get("root")
-    ds = common.load_data(dataset, root, ckpt.net.dtype.name, max_classes=max(ckpt.net.output_size, 1))
+    input_size, n_classes = common.net_sizes(ckpt.net)
+    ds = common.load_data(dataset, root, ckpt.net.dtype.name, max_classes=n_classes)
+    if _features(ds) != input_size or common.number_of_classes(ds) > n_classes:
+        raise CommandError(f"{args.resume}: the saved net takes {input_size} features and predicts {n_classes} "
+                           f"classes; {getattr(ds, 'name', dataset)} has {_features(ds)} features and "
+                           f"{common.number_of_classes(ds)} classes")
     print(f"resuming {args.resume} at epoch {ckpt.epoch} (the saved run's net, optimizer, batch size and seed)")
     return ds, None, config, _metadata(ds, dataset, root)
 
@@ -335,9 +340,12 @@ def write_metrics(path: Path, history: Any) -> None:
     from ..fileio import write_text
 
     rows = ["epoch,loss,train_acc,test_acc,seconds"]
+    def cell(values: list[float], i: int, digits: int) -> str:
+        return f"{values[i]:.{digits}f}" if i < len(values) else ""  # a resumed run of your own may lack some
+
     for i, loss in enumerate(history.epoch_loss):
-        test = f"{history.test_acc[i]:.6f}" if i < len(history.test_acc) else ""
-        rows.append(f"{i + 1},{loss:.6f},{history.train_acc[i]:.6f},{test},{history.seconds[i]:.4f}")
+        rows.append(f"{i + 1},{loss:.6f},{cell(history.train_acc, i, 6)},{cell(history.test_acc, i, 6)},"
+                    f"{cell(history.seconds, i, 4)}")
     write_text(path, "\n".join(rows) + "\n", make_dirs=True)
 
 
