@@ -57,6 +57,13 @@ def non_negative_float(value: Any, flag: str) -> float:
     return float(value)
 
 
+def fraction(value: Any, flag: str) -> float:
+    """A ratio in [0, 1): dropout."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value < 1):
+        raise CommandError(f"{flag} must be in [0, 1), got {value}")
+    return float(value)
+
+
 def seed(value: Any, flag: str = "--seed") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
         raise CommandError(f"{flag} must be an integer in 0..{SEED_MAX} (2**32 - 1), got {value}")
@@ -302,24 +309,31 @@ def number_of_classes(ds: Any) -> int:
 
 
 def build_net(sizes: list[int], activation: str, init: str | None, weight_decay: float, dtype: str,
-              input_size: int, output_size: int, seed: int) -> Any:
-    """The chapter's TwoLayerNet for one ReLU hidden layer without weight decay, else a MultiLayerNet.
+              input_size: int, output_size: int, seed: int, batchnorm: bool = False, dropout: float = 0.0) -> Any:
+    """The chapter's TwoLayerNet for one ReLU hidden layer without weight decay, a MultiLayerNetExtend with batch
+    normalization or dropout, else a MultiLayerNet.
 
     init: None gives each net its book default (0.01 for the TwoLayerNet; He for ReLU, Xavier for sigmoid in a
     MultiLayerNet).
     """
     import numpy as np
 
-    from ..nets import MultiLayerNet, TwoLayerNet
+    from ..nets import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
 
     scale = init_scale(init)
     non_negative_float(weight_decay, "--weight-decay")
+    fraction(dropout, "--dropout")
     rng = np.random.default_rng([seed, 1])  # its own stream: the trainer's batch order uses the seed itself
+    default = "he" if activation == "relu" else "xavier"  # the scale that suits the activation (chapter 6)
     try:
+        if batchnorm or dropout:
+            return MultiLayerNetExtend(input_size, sizes, output_size, activation=activation,
+                                       weight_init_std=default if scale is None else scale,
+                                       weight_decay_lambda=weight_decay, use_dropout=dropout > 0,
+                                       dropout_ration=dropout, use_batchnorm=batchnorm, dtype=dtype, rng=rng)
         if len(sizes) == 1 and activation == "relu" and weight_decay == 0:
             return TwoLayerNet(input_size, sizes[0], output_size, weight_init_std=0.01 if scale is None else scale,
                                dtype=dtype, rng=rng)
-        default = "he" if activation == "relu" else "xavier"  # the scale that suits the activation (chapter 6)
         return MultiLayerNet(input_size, sizes, output_size, activation=activation,
                              weight_init_std=default if scale is None else scale, weight_decay_lambda=weight_decay,
                              dtype=dtype, rng=rng)

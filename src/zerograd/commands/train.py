@@ -23,7 +23,8 @@ DEFAULT_OUT = "zerograd-run"
 CHECKPOINT = "checkpoint.npz"
 OUTPUTS = (CHECKPOINT, "metrics.csv", "curves.png")
 # a resumed run is the saved run continued bit for bit: these flags would change it, so --resume refuses them
-RUN_FLAGS = {"hidden": "--hidden", "activation": "--activation", "init": "--init", "optimizer": "--optimizer",
+RUN_FLAGS = {"hidden": "--hidden", "activation": "--activation", "init": "--init", "batchnorm": "--batchnorm",
+             "dropout": "--dropout", "optimizer": "--optimizer",
              "lr": "--lr", "batch_size": "--batch-size", "sampling": "--sampling", "weight_decay": "--weight-decay",
              "dtype": "--dtype", "seed": "--seed", "max_classes": "--max-classes"}
 # the loss of an epoch this many times the first iteration's means training is running away (Adam at lr 1e6
@@ -50,6 +51,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--init", default=None,
                    help="initial weight scale: a number (standard deviation) or he/xavier (default: 0.01 for one "
                         "hidden layer as in the book, he for more)")
+    p.add_argument("--batchnorm", action="store_true", default=None,
+                   help="batch normalization after each hidden Affine (chapter 6's MultiLayerNetExtend)")
+    p.add_argument("--dropout", type=float, default=None, metavar="RATIO",
+                   help="dropout ratio after each hidden activation, in [0, 1) (default: 0, none)")
     p.add_argument("--optimizer", default=None, choices=tuple(OPTIMIZERS),
                    help=f"update rule (default: {defaults.optimizer})")
     p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: {lrs})")
@@ -115,6 +120,8 @@ def _validate(args: argparse.Namespace) -> None:
         common.non_negative_float(args.weight_decay, "--weight-decay")
     if args.seed is not None:
         common.seed(args.seed)
+    if args.dropout is not None:
+        common.fraction(args.dropout, "--dropout")
     if args.max_classes is not None:
         common.positive_int(args.max_classes, "--max-classes")
     common.init_scale(args.init)
@@ -242,7 +249,8 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[Any, Any, TrainConfig, dict[
     ds = common.load_data(dataset, args.root, dtype, max_classes=args.max_classes)
     net = common.build_net(common.parse_hidden(args.hidden or "50"), args.activation or "relu", args.init,
                            args.weight_decay or 0.0, dtype, input_size=_features(ds),
-                           output_size=common.number_of_classes(ds), seed=config.seed)
+                           output_size=common.number_of_classes(ds), seed=config.seed,
+                           batchnorm=bool(args.batchnorm), dropout=args.dropout or 0.0)
     return ds, net, config, _metadata(ds, dataset, args.root)
 
 
