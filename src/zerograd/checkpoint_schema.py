@@ -159,8 +159,9 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
         for i, spec in enumerate([*layers, net.get("loss") or {"type": "SoftmaxWithLoss"}]):
             spec = _dict(spec, f"net.layers[{i}]")
             kind = spec.get("type")
-            if kind is None:
-                continue  # a layer of the user's own: load() refuses it unless given net=
+            if kind is None:  # refused before any layer is built: the others could allocate from their sizes
+                raise HeaderError(f"layer {spec.get('name')!r} is a {str(spec.get('class'))[:60]} of your own, which "
+                                  "zerograd cannot rebuild by name: build the net yourself and pass it as net=")
             _str(kind, f"net.layers[{i}].type", tuple(LAYER_TYPES))
             _str(spec.get("name", ""), f"net.layers[{i}].name")
             for key, value in spec.items():
