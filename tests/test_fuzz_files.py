@@ -290,8 +290,18 @@ def mutate_header(header: dict, rng: np.random.Generator) -> dict:
     return header
 
 
+_MEMBERS: dict[int, tuple[np.ndarray, bytes]] = {}
+
+
 def checkpoint_members(arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
-    return {f"{k}.npy": npy_bytes(v) for k, v in arrays.items()}
+    """The archive members of ``arrays``; the encoded arrays are reused across mutations of one base."""
+    members = {}
+    for k, v in arrays.items():
+        key = id(v)
+        if key not in _MEMBERS:
+            _MEMBERS[key] = (v, npy_bytes(v))  # holding v keeps its id from being reused
+        members[f"{k}.npy"] = _MEMBERS[key][1]
+    return members
 
 
 def mutate_checkpoint(arrays: dict[str, np.ndarray], rng: np.random.Generator) -> bytes:
@@ -340,14 +350,20 @@ def test_fuzz_checkpoints(scratch, tmp_path, monkeypatch, capsys):
     bases = []
     for i, extra in enumerate((["--hidden", "5", "--optimizer", "adam"],
                                ["--hidden", "4,3", "--optimizer", "momentum", "--activation", "sigmoid",
-                                "--weight-decay", "0.01", "--sampling", "book"])):
+                                "--weight-decay", "0.01", "--sampling", "book"],
+                               ["--hidden", "5,4", "--batchnorm", "--dropout", "0.2", "--optimizer", "rmsprop"])):
         assert main(["train", "--dataset", str(data), "--epochs", "2", "--out", f"run{i}", "--no-plot",
                      "--batch-size", "8", *extra]) == 0
         with np.load(tmp_path / f"run{i}" / "checkpoint.npz") as z:
             bases.append({name: z[name] for name in z.files})
-    checkpoint.save(tmp_path / "net.npz", TwoLayerNet(6, 4, 3, rng=0), metadata={"classes": ["a", "b", "c"]})
-    with np.load(tmp_path / "net.npz") as z:
-        bases.append({name: z[name] for name in z.files})
+    from zerograd.layers import Affine, BatchNorm, Dropout, Relu
+    from zerograd.nets import Sequential
+
+    sequential = Sequential(Affine.new(6, 5, rng=0), BatchNorm(5), Relu(), Dropout(0.2, rng=0), Affine.new(5, 3))
+    for name, net in (("net", TwoLayerNet(6, 4, 3, rng=0)), ("seq", sequential)):
+        checkpoint.save(tmp_path / f"{name}.npz", net, metadata={"classes": ["a", "b", "c"]})
+        with np.load(tmp_path / f"{name}.npz") as z:
+            bases.append({name: z[name] for name in z.files})
     capsys.readouterr()
 
     path = scratch / "checkpoint.npz"
@@ -373,7 +389,8 @@ def test_fuzz_checkpoints(scratch, tmp_path, monkeypatch, capsys):
             ckpt.net.predict(rng.random((2, features)).astype(ckpt.net.dtype))
             if counts["cli"] < 25:  # the CLI path for a sample: each run costs tens of milliseconds
                 counts["cli"] += 1
-                for argv in (["evaluate", str(path), "--out", str(scratch)],
+                plot = [] if counts["cli"] <= 3 else ["--no-plot"]  # matplotlib costs more than the rest
+                for argv in (["evaluate", str(path), "--out", str(scratch), *plot],
                              ["train", "--resume", str(path), "--epochs", str(ckpt.epoch + 1), "--out",
                               str(scratch / "resumed"), "--overwrite", "--no-plot"]):
                     code = main(argv)

@@ -22,6 +22,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--split", default="test", choices=["test", "train"],
                    help="which part of the dataset (default: %(default)s)")
     p.add_argument("--out", default=None, help="directory for confusion.png [default: the checkpoint's]")
+    p.add_argument("--no-plot", action="store_true", help="skip confusion.png")
     p.add_argument("--batch-size", type=int, default=1000, help="samples per forward pass (default: %(default)s)")
 
 
@@ -31,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     common.positive_int(args.batch_size, "--batch-size")
     out = Path(args.out) if args.out else Path(args.checkpoint).parent
-    common.check_out_dir(out, ["confusion.png"])
+    if not args.no_plot:
+        common.check_out_dir(out, ["confusion.png"])
     ckpt = common.load_checkpoint(args.checkpoint)
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
@@ -62,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     for i, name in enumerate(classes):
         print(f"  {name:<{width}}  {per_class[i]:.4f}  ({correct[i]}/{confusion[i].sum()})")
 
+    if args.no_plot:
+        return 0
     from ..plot import plot_confusion, save_figure
 
     path = out / "confusion.png"
