@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..train import TrainConfig
 from . import common
 from .common import CommandError
 
@@ -23,7 +24,8 @@ def add_parser(subparsers: Any) -> None:
                    help="which part of the dataset (default: %(default)s)")
     p.add_argument("--out", default=None, help="directory for confusion.png [default: the checkpoint's]")
     p.add_argument("--no-plot", action="store_true", help="skip confusion.png")
-    p.add_argument("--batch-size", type=int, default=1000, help="samples per forward pass (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=TrainConfig.eval_batch_size,
+                   help="samples per forward pass (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:

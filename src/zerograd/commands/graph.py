@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..nets import ACTIVATIONS
+from ..train import TrainConfig
 from . import common
 from .common import CommandError
 
@@ -37,7 +38,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--input-size", type=int, default=784,
                    help="net only: features per sample (default: %(default)s, MNIST's)")
     p.add_argument("--classes", type=int, default=10, help="net only: output classes (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=100,
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size,
                    help="net only: samples in the batch (random pixels in [0, 1) and random labels) "
                         "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=0,

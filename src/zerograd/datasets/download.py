@@ -7,6 +7,7 @@ download never leaves a partial file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.client
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ from .catalog import RemoteFile
 from .errors import ChecksumError, DatasetError
 from .verify import verified_payload
 
+_LOCAL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a mirror counts as down
 CHUNK = 1 << 16
 USER_AGENT = "zerograd-datasets/0.1 (+python urllib)"
@@ -57,6 +59,8 @@ def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout
         except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
             reason = getattr(err, "reason", None) or err
             attempts.append(f"{url}: {type(reason).__name__}: {reason}")
+            if getattr(err, "errno", None) in _LOCAL_ERRNOS:
+                network_only = False  # writing the file failed here (a full disk): not a sign of being offline
         else:
             return data
     tried = "; ".join(attempts) or "no mirrors configured"
