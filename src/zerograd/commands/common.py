@@ -102,6 +102,21 @@ def parse_hidden(text: str, flag: str = "--hidden") -> list[int]:
 def check_out_dir(out: Path, files: Sequence[str], flag: str = "--out", need_bytes: int = 0) -> None:
     """Refuse now what would fail at the first save: ``out`` a file, under a file, not writable, the disk full,
     or one of ``files`` inside it a folder. Creates nothing."""
+    try:
+        _check_out_dir(out, files, flag, need_bytes)
+    except OSError as err:  # a folder on the way we may not even look into
+        raise CommandError(f"{flag} {out}: {err.strerror or err}") from None
+
+
+def check_out_file(path: Path, flag: str = "--out", need_bytes: int = 0) -> None:
+    """The same checks for one output file: its folder must exist and be writable, the path not be a folder."""
+    try:
+        _check_out_file(path, flag, need_bytes)
+    except OSError as err:
+        raise CommandError(f"{flag} {path}: {err.strerror or err}") from None
+
+
+def _check_out_dir(out: Path, files: Sequence[str], flag: str, need_bytes: int) -> None:
     if out.exists() and not out.is_dir():
         raise CommandError(f"{flag} {out}: is a file, not a folder")
     existing = _first_existing(out, flag)
@@ -112,8 +127,7 @@ def check_out_dir(out: Path, files: Sequence[str], flag: str = "--out", need_byt
             raise CommandError(f"{flag} {out}: {target} is a folder; it must be free for a file")
 
 
-def check_out_file(path: Path, flag: str = "--out", need_bytes: int = 0) -> None:
-    """The same checks for one output file: its folder must exist and be writable, the path not be a folder."""
+def _check_out_file(path: Path, flag: str, need_bytes: int) -> None:
     if path.is_dir():
         raise CommandError(f"{flag} {path}: is a folder, not a file name")
     parent = path.parent
@@ -133,7 +147,8 @@ def _first_existing(path: Path, flag: str) -> Path:
 
 
 def _check_writable(folder: Path, what: str, need_bytes: int) -> None:
-    # NOTE: os.access says yes to root even on a read-only mount; creating a file is the only honest test
+    # NOTE: creating a file is the one test that sees everything: permissions (which root ignores), read-only
+    # mounts, ACLs, quotas; os.access answers for some of these only
     try:
         fd, probe = tempfile.mkstemp(prefix=".zerograd-probe.", dir=folder)
     except OSError as err:
@@ -167,9 +182,9 @@ class RunLock:
         self.held = False
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(3):
             try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 owner = self._owner()
