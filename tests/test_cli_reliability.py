@@ -185,6 +185,13 @@ def test_a_label_far_out_of_range_is_named(tmp_path, capsys):
     code = main(["train", "--dataset", "d.npz", "--epochs", "1", "--out", "A"])
     one_line_error(capsys, 2, code, "t_train[7] is label 10000000", "--max-classes")
     assert not (tmp_path / "A").exists()
+    # a class-name list is a class count too
+    np.savez(tmp_path / "d.npz", x_train=rng.random((40, 4)), t_train=t % 10, x_test=rng.random((5, 4)),
+             t_test=np.arange(5), classes=np.array(["c"] * 5000))
+    one_line_error(capsys, 2, main(["train", "--dataset", "d.npz", "--out", "A"]), "5000 names")
+    assert main(["train", "--dataset", "d.npz", "--epochs", "1", "--out", "A", "--no-plot", "--hidden", "3",
+                 "--max-classes", "5000"]) == 0
+    assert checkpoint.load(tmp_path / "A" / "checkpoint.npz").net.output_size == 5000
 
 
 # -- defect 6: predict reads every image mode right ---------------------------------------------------------------

@@ -61,6 +61,9 @@ def load_npz(path: str | os.PathLike[str], *, normalize: bool = True, flatten: b
         if names.ndim != 1 or names.dtype.kind not in "US":
             raise DatasetError(f"{path}: classes must be a 1-D array of strings, got {names.dtype} {names.shape}",
                                hint="np.array(['cat', 'dog', ...])")
+        if len(names) > max_classes:
+            raise DatasetError(f"{path}: classes lists {len(names)} names, more than the limit of {max_classes}",
+                               hint=_MORE_CLASSES)
         if len(names) < num_classes:
             raise DatasetError(f"{path}: {len(names)} class names but labels go up to {num_classes - 1}",
                                hint="give one name per class")
