@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from zerograd import checkpoint, fileio
-from zerograd.cli import main
+from zerograd.cli import COMMANDS, main
 from zerograd.commands import common
 
 TRAIN = ["train", "--dataset", "mnist-sample", "--no-plot"]
@@ -279,7 +279,8 @@ def test_a_gz_bomb_is_refused_without_inflating_it(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["train", "--seed", "-1"], ["gradcheck", "--seed", "-1"],
-                                  ["graph", "net", "--seed", "-1"], ["train", "--seed", str(2**32)]])
+                                  ["compare", "init", "--seed", "-1"], ["graph", "net", "--seed", "-1"],
+                                  ["train", "--seed", str(2**32)]])
 def test_seed_out_of_range(argv, capsys):
     one_line_error(capsys, 2, main(argv), "--seed must be an integer in 0..4294967295")
 
@@ -347,7 +348,7 @@ def test_offline_fallback_names_the_cli_flag(tmp_path, capsys):
     assert "pass --root" in err and "root=" not in err
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "gradcheck", "graph"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_help_shows_each_default_once(command, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
