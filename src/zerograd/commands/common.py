@@ -132,7 +132,7 @@ def _check_out_file(path: Path, flag: str, need_bytes: int) -> None:
         raise CommandError(f"{flag} {path}: is a folder, not a file name")
     parent = path.parent
     if _first_existing(parent, flag) != parent:
-        raise CommandError(f"{flag} {path}: the folder {parent} does not exist")
+        raise CommandError(f"{flag} {path}: cannot write it, the folder {parent} does not exist")
     _check_writable(parent, f"{flag} {path}", need_bytes)
 
 
