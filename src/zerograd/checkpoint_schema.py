@@ -204,7 +204,7 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
             if saved is None:
                 raise HeaderError(f"{kind} {short!r} of the {name} is missing")
             if saved.shape != shape:
-                raise HeaderError(f"{kind} {short!r} is {saved.dtype} {saved.shape} but the net's config needs "
+                raise HeaderError(f"{kind} {short!r} is {saved.dtype} {saved.shape} but the {name} needs "
                                   f"{saved.dtype} {shape}")
         needed = sum(math.prod(shape) for shape in shapes.values())
     if needed is not None and needed != stored:
