@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from . import common
+from .common import CommandError
 
 FORMATS = {"onnx": ".onnx", "torch": ".pt"}
 
@@ -37,27 +38,39 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..interop import InteropError
-    from .train import load_checkpoint
 
     if args.from_torch is None and args.format not in FORMATS:
         raise CommandError(f"unknown format {args.format!r}; zerograd exports {' or '.join(FORMATS)}")
     if args.dtype not in ("float32", "float64"):
         raise CommandError(f"--dtype must be float32 or float64, got {args.dtype!r}")
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = common.load_checkpoint(args.checkpoint)
+    out = Path(args.out) if args.out else _default_out(args)
+    common.check_out_file(out)
     try:
-        path = _from_torch(args, ckpt) if args.from_torch is not None else _export(args, ckpt)
+        path = _from_torch(args, ckpt, out) if args.from_torch is not None else _export(args, ckpt, out)
     except InteropError as err:
         raise CommandError(str(err)) from None
+    except OSError as err:
+        raise common.write_error(err, out) from None
     print(f"wrote {path}")
     return 0
 
 
-def _export(args: argparse.Namespace, ckpt: Any) -> Path:
-    out = Path(args.out) if args.out else Path(args.checkpoint).with_suffix(FORMATS[args.format])
+def _default_out(args: argparse.Namespace) -> Path:
+    ckpt = Path(args.checkpoint)
+    if args.from_torch is not None:
+        return ckpt.with_name(f"{ckpt.stem}-from-torch.npz")
+    return ckpt.with_suffix(FORMATS[args.format])
+
+
+def _export(args: argparse.Namespace, ckpt: Any, out: Path) -> Path:
     if args.format == "onnx":
         from ..interop import save_onnx
 
         classes = ckpt.metadata.get("classes")
+        outputs = [layer for layer in ckpt.net.layers.values() if hasattr(layer, "out_features")]
+        if not classes or not outputs or len(classes) != outputs[-1].out_features:
+            classes = None  # no names, or not one per output: "0", "1", ...
         return save_onnx(ckpt.net, out, probabilities=args.probabilities, dtype=args.dtype,
                          classes=[str(c) for c in classes] if classes else None)
     from ..interop import save_torch
@@ -65,12 +78,10 @@ def _export(args: argparse.Namespace, ckpt: Any) -> Path:
     return save_torch(ckpt.net, out)
 
 
-def _from_torch(args: argparse.Namespace, ckpt: Any) -> Path:
+def _from_torch(args: argparse.Namespace, ckpt: Any, out: Path) -> Path:
     from ..checkpoint import save
     from ..interop import from_torch
     from ..interop.torch import load_state_dict
 
     net = from_torch(load_state_dict(args.from_torch), net=ckpt.net)
-    stem = Path(args.checkpoint)
-    out = Path(args.out) if args.out else stem.with_name(f"{stem.stem}-from-torch.npz")
     return save(out, net, metadata={**ckpt.metadata, "from_torch": str(args.from_torch)})

@@ -107,10 +107,7 @@ def net_layers(net: Any) -> list[tuple[str, Any, str]]:
 
 
 def write_file(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (a temporary file renamed over it), readable by everyone."""
-    from ..datasets.idx import write_atomic
+    """Write ``data`` to ``path`` atomically (``zerograd.fileio``: a temporary file renamed over it)."""
+    from ..fileio import write_bytes
 
-    path = Path(path)
-    write_atomic(path, data)
-    path.chmod(0o644)  # write_atomic's temporary file is private; an exported model is an ordinary file
-    return path
+    return write_bytes(path, data, make_dirs=True)
