@@ -23,16 +23,24 @@ from ..train import DivergedError
 from .config import HYPERPARAMETERS, TuneConfig
 from .objective import Split, load_split, train_trial
 from .space import Choice, FloatRange, IntRange
-from .study import (count_states, fail_dead_local_trials, make_pruner, make_sampler, open_storage, open_study,
-                    require_optuna, worker_id)
+from .study import (
+    count_states,
+    fail_dead_local_trials,
+    make_pruner,
+    make_sampler,
+    open_storage,
+    open_study,
+    require_optuna,
+    worker_id,
+)
 
-__all__ = ["Objective", "Surplus", "run_workers", "work"]
+__all__ = ["Objective", "SurplusTrialError", "run_workers", "work"]
 
 POLL_S = 0.5  # how often a waiting worker, or the parent's progress bar, looks at the study
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
-class Surplus(Exception):
+class SurplusTrialError(Exception):
     """This trial was started after the study already had its ``target`` live trials."""
 
 
@@ -47,12 +55,12 @@ class Objective:
         optuna = require_optuna()
         from optuna.trial import TrialState
 
+        trial.set_user_attr("worker", self.worker)  # first: until then only the heartbeat tells it is alive
         ahead = sum(1 for t in trial.study.get_trials(deepcopy=False)
                     if t.number < trial.number and t.state != TrialState.FAIL)
         if ahead >= self.target:
             trial.set_user_attr("surplus", True)
-            raise Surplus(f"trial {trial.number}: the study already has {self.target} trials")
-        trial.set_user_attr("worker", self.worker)
+            raise SurplusTrialError(f"trial {trial.number}: the study already has {self.target} trials")
         values = self.sample(trial)
         # a retried trial (queued with a copy of the dead one's attributes) repeats its weights and batches
         key = int(trial.user_attrs.get("seed_key", trial.number))
@@ -94,8 +102,9 @@ class Objective:
 def work(config: TuneConfig, storage_url: str, study_name: str, target: int, split: Split | None = None,
          on_trial: Callable[[], None] | None = None, salt: int = 0) -> int:
     """Run trials of the study until it has ``target`` finished (complete or pruned) trials. Returns how many
-    this worker finished. on_trial: called after each of them (a progress bar)."""
-    optuna = require_optuna()
+    this worker ran. on_trial: called after each finished trial (a progress bar)."""
+    require_optuna()
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.storages import fail_stale_trials
 
     storage = open_storage(storage_url)
@@ -113,9 +122,12 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
         if finished >= target:
             return done
         if finished + counts["RUNNING"] + counts["WAITING"] < target or counts["WAITING"]:
-            study.optimize(objective, n_trials=1, catch=(Surplus,), callbacks=callbacks, gc_after_trial=False)
-            last = study.get_trials(deepcopy=False)[-1]
-            done += last.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+            try:
+                study.optimize(objective, n_trials=1, catch=(SurplusTrialError,), callbacks=callbacks,
+                               gc_after_trial=False)
+            except UpdateFinishedTrialError:
+                continue  # another worker declared this trial's worker dead (a stalled machine): it runs again
+            done += 1
         else:
             time.sleep(POLL_S)  # the last trials run elsewhere: wait, in case their worker dies
 
