@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+import time
 import warnings
 from typing import Any
 
@@ -83,6 +84,7 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
         engine_kwargs = {"creator": lambda: _sqlite_connect(parsed.database)}
     elif backend == "postgresql":
         engine_kwargs = {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True}
+        url = _with_postgres_driver(parsed)
     elif backend == "mysql":
         engine_kwargs = {"pool_pre_ping": True}
     from optuna.storages import RDBStorage
@@ -95,14 +97,37 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
             kwargs["heartbeat_stale_trial_callback"] = callback_cls(max_retry=MAX_RETRY)
         else:
             kwargs["failed_trial_callback"] = optuna.storages.RetryFailedTrialCallback(max_retry=MAX_RETRY)
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
     try:
-        return RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+        for attempt in range(4):
+            try:
+                return RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+            except (IntegrityError, ProgrammingError):
+                # NOTE: workers started together on an empty database all create Optuna's tables; PostgreSQL
+                # lets one win and the others fail with a duplicate key: by then the tables exist, so try again
+                if attempt == 3:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
     except ImportError as err:
-        raise TuneError(f"--storage {redact(url)}: its database driver is missing ({err.name or err}): "
-                        f"{INSTALL_HINT} (PostgreSQL), or install the driver the URL names") from None
+        raise TuneError(f"--storage {redact(url)}: no database driver for {parsed.drivername} is installed: "
+                        f"{INSTALL_HINT} (PostgreSQL), or the driver the URL names") from None
     except Exception as err:  # sqlalchemy's OperationalError and friends: one line, no traceback
         first = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
         raise TuneError(f"cannot open the storage {redact(url)}: {first}") from None
+
+
+def _with_postgres_driver(parsed: Any) -> str:
+    """``postgresql://`` with the driver that is installed: SQLAlchemy 2.0 assumes psycopg2 there, 2.1 psycopg 3;
+    the ``tune`` extra installs psycopg 3. An explicit ``postgresql+driver://`` is kept."""
+    import importlib.util
+
+    if "+" not in parsed.drivername:
+        for driver in ("psycopg", "psycopg2"):
+            if importlib.util.find_spec(driver) is not None:
+                return parsed.set(drivername=f"postgresql+{driver}").render_as_string(hide_password=False)
+    return parsed.render_as_string(hide_password=False)
 
 
 def _sqlite_connect(path: str) -> Any:
