@@ -110,7 +110,7 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
-    except ImportError as err:
+    except ImportError:
         raise TuneError(f"--storage {redact(url)}: no database driver for {parsed.drivername} is installed: "
                         f"{INSTALL_HINT} (PostgreSQL), or the driver the URL names") from None
     except Exception as err:  # sqlalchemy's OperationalError and friends: one line, no traceback
