@@ -162,6 +162,27 @@ def test_halving_prunes_weak_trials(tmp_path):
         assert r.epochs == (9 if r.state == "COMPLETE" else len(r.val_acc)) and len(r.train_acc) == r.epochs
 
 
+def test_dropout_batchnorm_optimizer_batch_size_and_init_searched(tmp_path):
+    from zerograd.nets import MultiLayerNetExtend
+    from zerograd.tune.objective import build_net, load_split
+
+    config = small_config(dropout=FloatRange(0.05, 0.5), batchnorm=True, optimizer=Choice(("sgd", "adam")),
+                          batch_size=IntRange(16, 128, log=True), init=Choice(("he", "xavier", 0.01)),
+                          sampler="tpe", prune="median")
+    result = run(config, trials=4, storage=f"sqlite:///{tmp_path / 'tune.db'}")
+    assert result.finished == 4
+    for r in result.records:
+        v = r.values
+        assert 0.05 <= v["dropout"] <= 0.5 and 16 <= v["batch_size"] <= 128 and v["optimizer"] in ("sgd", "adam")
+        assert v["init"] in ("he", "xavier", 0.01)
+    split = load_split(config)
+    net = build_net(config, result.best.values, split.input_size, split.num_classes, np.random.default_rng(0))
+    assert isinstance(net, MultiLayerNetExtend) and net.use_batchnorm and net.use_dropout
+    assert net.dropout_ration == pytest.approx(result.best.values["dropout"])
+    # dropout masks come from the trial's seeds too: training the best again gives the same validation accuracy
+    assert result.reproduced_val_acc == pytest.approx(result.best.value, abs=1e-12)
+
+
 def test_dropout_needs_choices_or_ranges_that_fit():
     with pytest.raises(SearchError, match="dropout"):
         small_config(dropout=FloatRange(0.0, 1.5)).check()
