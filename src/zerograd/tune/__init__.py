@@ -95,16 +95,10 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
     exits: list[int | None] = []
     if finished < trials:
         if workers == 1:
-            done = [finished]
-
-            def one_more() -> None:
-                done[0] += 1
-                if progress is not None:
-                    progress(done[0], trials)
-
             if progress is not None:
                 progress(finished, trials)
-            work(config, storage, study_name, trials, split=split, on_trial=one_more)
+            work(config, storage, study_name, trials, split=split,
+                 on_trial=None if progress is None else lambda n: progress(n, trials))
         else:
             exits = run_workers(config, storage, study_name, trials, workers,
                                 on_progress=None if progress is None else lambda n: progress(n, trials))

@@ -100,9 +100,10 @@ class Objective:
 
 
 def work(config: TuneConfig, storage_url: str, study_name: str, target: int, split: Split | None = None,
-         on_trial: Callable[[], None] | None = None, salt: int = 0) -> int:
+         on_trial: Callable[[int], None] | None = None, salt: int = 0, orphan_exit: bool = False) -> int:
     """Run trials of the study until it has ``target`` finished (complete or pruned) trials. Returns how many
-    this worker ran. on_trial: called after each finished trial (a progress bar)."""
+    this worker ran. on_trial: called with the study's number of finished trials after each trial this worker
+    finishes (a progress bar). orphan_exit: stop when the parent process is gone (a worker of ``run_workers``)."""
     require_optuna()
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.storages import fail_stale_trials
@@ -112,9 +113,17 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
                        create=False)
     split = split if split is not None else load_split(config)
     objective = Objective(config, split, target)
-    callbacks = [lambda study, trial: on_trial()] if on_trial is not None else []
+    def finished_count(study: Any, trial: Any) -> None:
+        if on_trial is not None and trial.state.name in ("COMPLETE", "PRUNED"):
+            counts = count_states(study)
+            on_trial(counts["COMPLETE"] + counts["PRUNED"])  # all workers' trials, not only this one's
+
+    callbacks = [finished_count]
     done = 0
+    parent = os.getppid()
     while True:
+        if orphan_exit and os.getppid() != parent:
+            return done  # the command that started this worker is gone (killed): stop with it
         fail_dead_local_trials(study)
         fail_stale_trials(study)
         counts = count_states(study)
@@ -139,7 +148,7 @@ def _worker_main(config: TuneConfig, storage_url: str, study_name: str, target: 
     from .study import TuneError
 
     try:
-        work(config, storage_url, study_name, target, salt=index)
+        work(config, storage_url, study_name, target, salt=index, orphan_exit=True)
     except (TuneError, SearchError, DatasetError) as err:
         print(f"zerograd tune: worker {index}: error: {str(err).splitlines()[0]}", file=sys.stderr)
         raise SystemExit(1) from None
