@@ -64,11 +64,12 @@ def main() -> None:
     parser.add_argument("--dataset", default="mnist", help="the book's MNIST; offline: the bundled sample")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-pruning", action="store_true")
+    parser.add_argument("--keep", default=None, help="keep the studies and outputs in this folder")
     args = parser.parse_args()
     common = ["--dataset", args.dataset]
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="tune-bench-") as tmp:
-        root = Path(tmp)
+        root = Path(args.keep or tmp)
         if not args.skip_throughput:
             speeds: dict[int, list[float]] = {1: [], 2: []}
             for r in range(args.rounds):
