@@ -91,7 +91,7 @@ def main() -> None:
                 print(f"--prune {prune}: {rows[-1][1]} epochs, best val acc {rows[-1][2]:.4f} (trial "
                       f"{rows[-1][3]}), {wall:.0f} s wall", flush=True)
             full = rows[0][1]
-            print(f"\n| --prune | epochs trained | share of none | best val acc | best trial |\n|---|---|---|---|---|")
+            print("\n| --prune | epochs trained | share of none | best val acc | best trial |\n|---|---|---|---|---|")
             for prune, epochs, best, number, _ in rows:
                 print(f"| {prune} | {epochs} | {epochs / full:.0%} | {best:.4f} | {number} |")
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -113,6 +113,7 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
                        create=False)
     split = split if split is not None else load_split(config)
     objective = Objective(config, split, target)
+
     def finished_count(study: Any, trial: Any) -> None:
         if on_trial is not None and trial.state.name in ("COMPLETE", "PRUNED"):
             counts = count_states(study)
