@@ -197,7 +197,7 @@ def test_dropout_needs_choices_or_ranges_that_fit():
 
 def test_two_workers_share_one_sqlite_study(tmp_path):
     out = tmp_path / "run"
-    proc = zerograd("tune", *SMALL, "--trials", "10", "--workers", "2", "--out", out)
+    proc = zerograd("tune", *SMALL, "--epochs", "8", "--trials", "10", "--workers", "2", "--out", out)
     assert proc.returncode == 0, proc.stderr
     study = load(f"sqlite:///{out / 'tune.db'}")
     trials = finished(study)
@@ -206,7 +206,7 @@ def test_two_workers_share_one_sqlite_study(tmp_path):
     assert all(t.state.name == "COMPLETE" or t.user_attrs.get("surplus") for t in study.get_trials())
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both workers took trials
     # trial k has the same values whichever worker ran it: the same as a one-worker run
-    solo = run(small_config(), trials=10, storage=f"sqlite:///{tmp_path / 'solo.db'}", evaluate=False)
+    solo = run(small_config(epochs=1), trials=10, storage=f"sqlite:///{tmp_path / 'solo.db'}", evaluate=False)
     assert sorted((t.number, t.params["lr"]) for t in trials) == [(r.number, r.values["lr"]) for r in solo.records]
 
 

@@ -179,6 +179,10 @@ def open_study(storage: Any, name: str, config: TuneConfig, sampler: Any = None,
             raise TuneError(f"no study {name!r} in {redact(storage.url)}") from None
         study = None
     if study is not None:
+        if SPEC_ATTR not in study.user_attrs and not study.get_trials(deepcopy=False):
+            # NOTE: another worker created it a moment ago and has not stored its spec yet: store ours; if the two
+            # differ, the check below (in both workers) sees the one that was written last and one of them stops
+            study.set_user_attr(SPEC_ATTR, spec)
         _check_spec(study, name, storage, spec)
         return study
     try:
