@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["shuffle_dataset", "smooth_curve"]
+__all__ = ["np", "shuffle_dataset", "smooth_curve"]
 
 
 def smooth_curve(x: ArrayLike, window: int = 11) -> NDArray[np.float64]:
