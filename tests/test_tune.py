@@ -7,6 +7,7 @@ few epochs), so the whole module takes well under a minute or two on 2 busy core
 
 import math
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ optuna = pytest.importorskip("optuna", reason="the tune extra is not installed (
     if os.environ.get("CI") != "true" else __import__("optuna")
 
 from zerograd.cli import main  # noqa: E402
-from zerograd.tune import FloatRange, SearchError, TuneConfig, TuneError, book_preset, run  # noqa: E402
+from zerograd.tune import FloatRange, SearchError, TuneConfig, TuneError, book_preset, run, train_command  # noqa: E402
 from zerograd.tune.config import BOOK_TRIALS  # noqa: E402
 from zerograd.tune.sampler import TrialSeededRandomSampler  # noqa: E402
 from zerograd.tune.space import Choice, IntRange, parse_hidden, parse_param  # noqa: E402
@@ -181,6 +182,12 @@ def test_dropout_batchnorm_optimizer_batch_size_and_init_searched(tmp_path):
     assert net.dropout_ration == pytest.approx(result.best.values["dropout"])
     # dropout masks come from the trial's seeds too: training the best again gives the same validation accuracy
     assert result.reproduced_val_acc == pytest.approx(result.best.value, abs=1e-12)
+    # the best configuration as a command that `zerograd train` runs (here for one epoch)
+    command = train_command(config, result.best)
+    assert "--batchnorm" in command and "--dropout" in command and "--optimizer" in command
+    argv = shlex.split(command)
+    assert argv[:2] == ["zerograd", "train"]
+    assert cli([*argv[1:], "--epochs", "1", "--out", tmp_path / "train", "--no-plot"]) == 0
 
 
 def test_dropout_needs_choices_or_ranges_that_fit():

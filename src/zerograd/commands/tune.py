@@ -149,11 +149,6 @@ def report(result: Any, args: argparse.Namespace, out: Path) -> int:
         command = train_command(result.config, b)
         print(f"train it on the whole training set ({sizes.get('train', 0) + sizes.get('val', 0)} samples were "
               f"used here):\n  {command}")
-        missing = [flag for flag in ("--dropout", "--batchnorm") if f" {flag}" in command and flag not in
-                   _train_flags()]
-        if missing:
-            print(f"  (this zerograd train has no {'/'.join(missing)} yet: in Python, MultiLayerNetExtend("
-                  f"..., use_dropout=..., dropout_ration=..., use_batchnorm=...) with zerograd.train.Trainer)")
     written = [write_trials_csv(result.records, out / "trials.csv")]
     if not args.no_plot:
         written.append(save_figure(plot_best_curves(result.records), out / "tune-curves.png"))
@@ -164,16 +159,6 @@ def report(result: Any, args: argparse.Namespace, out: Path) -> int:
               file=sys.stderr)
         return 1
     return 0
-
-
-def _train_flags() -> set[str]:
-    """The option strings ``zerograd train`` accepts."""
-    from . import train
-
-    parser = argparse.ArgumentParser()
-    train.add_parser(parser.add_subparsers())
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
-    return {flag for action in sub._actions for flag in action.option_strings}
 
 
 def build_config(args: argparse.Namespace) -> Any:
