@@ -12,6 +12,8 @@ FAIL with the user attribute ``surplus``, so the study never finishes more than 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import os
 import sys
@@ -149,7 +151,9 @@ def _worker_main(config: TuneConfig, storage_url: str, study_name: str, target: 
     from .study import TuneError
 
     try:
-        work(config, storage_url, study_name, target, salt=index, orphan_exit=True)
+        with contextlib.redirect_stderr(io.StringIO()):  # the parent has already said which data it uses
+            split = load_split(config)
+        work(config, storage_url, study_name, target, split=split, salt=index, orphan_exit=True)
     except (TuneError, SearchError, DatasetError) as err:
         print(f"zerograd tune: worker {index}: error: {str(err).splitlines()[0]}", file=sys.stderr)
         raise SystemExit(1) from None
