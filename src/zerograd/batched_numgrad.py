@@ -1,89 +1,86 @@
-"""Exhaustive numerical gradients of a layered net, many perturbations per forward pass.
+"""Exhaustive numerical gradients of a ``Sequential`` net, many perturbations per forward pass.
 
 The element loop perturbs one weight and runs the whole net twice, ``2P`` forward passes for ``P`` weights.
-For a net built as the chapter builds it — an ordered dict of layers ending in ``SoftmaxWithLoss``, weights held
-by ``Affine`` layers — perturbing one element touches little: with ``Z = X W + b`` the output of the layer that
-owns ``W``, moving ``W[i, j]`` by ``h`` moves only column ``j`` of ``Z``, by ``h * X[:, i]`` (and ``b[j]`` by
+For a weight held by an ``Affine`` layer, perturbing one element touches little: with ``Z = X W + b`` the output
+of that layer, moving ``W[i, j]`` by ``h`` moves only column ``j`` of ``Z``, by ``h * X[:, i]`` (and ``b[j]`` by
 ``h``). So the layers *below* never rerun, and the layers *above* run once on a stack of many perturbed copies of
 ``Z`` at a time — the same central differences, vectorised.
+
+NOTE: stacking copies along the batch axis is only sound when every layer above treats each sample on its own
+(``Layer.samplewise``): a training-mode BatchNorm would mix the copies' statistics, a Dropout would draw masks of
+the wrong shape. Parameters below such a layer (and parameters of layers other than Affine) are left to the
+element loop; the report says which way each parameter was differenced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .functions import _as_label_indices
+from .functions import _as_label_indices, logsumexp
 from .layers import Affine, SoftmaxWithLoss
+from .nets import Sequential
 
-__all__ = ["layered_numerical_gradients"]
+__all__ = ["batchable_parameters", "layered_numerical_gradients"]
 
 # Rows (perturbations × samples) pushed through the upper layers at once: bounds memory to a few tens of MB.
 _ROWS_PER_CHUNK = 1 << 16
 
 
-def _layered_structure(net: Any) -> tuple[list[Any], dict[str, tuple[int, str]]] | None:
-    """The layer list and, for each parameter, (index of the Affine that holds it, "W" or "b"); None if the net
-    is not built that way."""
-    layers = getattr(net, "layers", None)
-    last = getattr(net, "last_layer", None) or getattr(net, "lastLayer", None)
-    params = getattr(net, "params", None)
-    if not isinstance(layers, Mapping) or not isinstance(last, SoftmaxWithLoss) or not isinstance(params, Mapping):
-        return None
-    key_of = {id(value): key for key, value in params.items()}
-    owners: dict[str, tuple[int, str]] = {}
-    layer_list = list(layers.values())
-    for position, layer in enumerate(layer_list):
-        if isinstance(layer, Affine):
-            for attr in ("W", "b"):
-                key = key_of.get(id(getattr(layer, attr)))
-                if key is not None:
-                    owners[key] = (position, attr)
-    return (layer_list, owners) if set(owners) == set(params) else None
+def batchable_parameters(net: Any) -> list[str]:
+    """The parameter keys of ``net`` that ``layered_numerical_gradients`` can difference in batches."""
+    if not isinstance(net, Sequential) or not isinstance(net.last_layer, SoftmaxWithLoss):
+        return []
+    names = list(net.layers)
+    keys = []
+    for key, (owner, _) in net.param_owner.items():
+        position = names.index(owner)
+        above = [net.layers[n] for n in names[position + 1 :]]
+        if isinstance(net.layers[owner], Affine) and all(getattr(layer, "samplewise", False) for layer in above):
+            keys.append(key)
+    return keys
 
 
-def layered_numerical_gradients(net: Any, x: NDArray, t: NDArray, h: float) -> dict[str, NDArray] | None:
-    """Central-difference gradients of ``net.loss(x, t)`` for every parameter, or ``None`` when ``net`` is not
-    a layered net of ``Affine`` weights ending in ``SoftmaxWithLoss`` (then use the element loop).
+def layered_numerical_gradients(net: Sequential, x: NDArray, t: NDArray, h: float, keys: list[str] | None = None,
+                                train_flg: bool | None = None) -> dict[str, NDArray] | None:
+    """Central-difference gradients of ``net.loss(x, t, train_flg)`` for the parameters ``keys`` (default and
+    at most: ``batchable_parameters(net)``), L2 penalty included; ``None`` when there are none to batch.
 
-    Includes an L2 penalty ``weight_decay_lambda / 2 · Σ W²`` when the net has that attribute. x: ``(N, ...)``;
-    t: integer labels ``(N,)`` or one-hot ``(N, C)``.
+    x: ``(N, ...)``; t: labels ``(N,)`` or one-hot ``(N, C)``. train_flg: the net's mode (``net.training``).
     """
-    structure = _layered_structure(net)
-    if structure is None:
+    batchable = batchable_parameters(net)
+    keys = batchable if keys is None else keys
+    if not keys:
         return None
-    layers, owners = structure
-    lam = float(getattr(net, "weight_decay_lambda", 0.0) or 0.0)
-
-    inputs = []  # each layer's input, from one clean forward pass
-    a = x
-    for layer in layers:
-        inputs.append(a)
-        a = layer.forward(a)
-    n, c = a.shape
+    if not set(keys) <= set(batchable):
+        raise ValueError(f"cannot batch the differences of {sorted(set(keys) - set(batchable))}")
+    train_flg = net.training if train_flg is None else train_flg
+    names = list(net.layers)
+    trace: list[NDArray] = []
+    logits = net.forward(net._check_input(x), train_flg, trace=trace)  # each layer's output, one clean pass
+    inputs = [net._check_input(x), *trace[:-1]]  # each layer's input
+    n, c = logits.shape
     t = np.asarray(t)
     one_hot = t.shape == (n, c)
     labels = None if one_hot else _as_label_indices(t, c, "check_net")
+    lam = net.weight_decay_lambda
 
     def losses(z_stack: NDArray, start: int) -> NDArray:
         """Mean loss of each perturbed copy: z_stack (K, N, M) is the output of layer ``start - 1``."""
         k = z_stack.shape[0]
-        a = z_stack.reshape(k * n, -1)
-        for layer in layers[start:]:
-            a = layer.forward(a)
-        a = a.reshape(k, n, c)
-        m = a.max(axis=2, keepdims=True)
-        lse = m + np.log(np.exp(a - m).sum(axis=2, keepdims=True))  # log-sum-exp per sample
+        a = net.forward(z_stack.reshape(k * n, -1), train_flg, start=start).reshape(k, n, c)
+        lse = logsumexp(a, axis=2)
         if one_hot:
             return np.sum(t * (lse - a), axis=(1, 2)) / n
         return np.mean(lse[:, :, 0] - a[:, np.arange(n), labels], axis=1)
 
     grads = {}
-    for key, (position, attr) in owners.items():
-        layer = layers[position]
+    for key in keys:
+        owner, attr = net.param_owner[key]
+        position = names.index(owner)
+        layer = net.layers[owner]
         x_in = inputs[position].reshape(n, -1)  # (N, D)
         z = x_in @ layer.W + layer.b  # (N, M)
         m = z.shape[1]
@@ -106,10 +103,9 @@ def layered_numerical_gradients(net: Any, x: NDArray, t: NDArray, h: float) -> d
             stack[k_index, n_index, cols[:, None]] -= 2 * delta
             minus = losses(stack, position + 1)
             grad[start : start + len(flat)] = (plus - minus) / (2 * h)
-        if lam and attr == "W":
+        if lam and attr in getattr(layer, "weight_decay_names", ()):
             # the penalty's own difference: λ/2 ((w+h)² - (w-h)²) / 2h = λ w
             grad += lam * param.ravel()
         grads[key] = grad.reshape(param.shape)
-    # leave the layers' caches as a plain forward pass would
-    net.loss(x, t)
+    net.last_layer.forward(net.forward(net._check_input(x), train_flg), t)  # caches as after a plain forward pass
     return grads

@@ -12,47 +12,20 @@ Relative error is measured against the gradient's scale: ``max|a - n| / max(max|
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .batched_numgrad import layered_numerical_gradients
+from .batched_numgrad import batchable_parameters, layered_numerical_gradients
+from .numgrad import numerical_gradient, perturbed_pair
 
 __all__ = ["GradCheckReport", "GradientComparison", "check_layer", "check_net", "compare_gradients",
            "numerical_gradient"]
-
-
-def _perturbed_pair(evaluate: Callable[[], Any], x: NDArray, idx: tuple[int, ...], h: float) -> tuple[Any, Any]:
-    """``evaluate()`` with ``x[idx]`` moved by ``+h`` and by ``-h``; ``x`` is restored even if it raises."""
-    original = x[idx]
-    try:
-        x[idx] = original + h
-        plus = evaluate()
-        x[idx] = original - h
-        minus = evaluate()
-    finally:
-        x[idx] = original
-    return plus, minus
-
-
-def numerical_gradient(f: Callable[[NDArray], Any], x: NDArray, h: float = 1e-4) -> NDArray:
-    """Central differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every element ``i`` of ``x``.
-
-    x: a floating array of any shape, perturbed in place one element at a time and always restored (also when
-    ``f`` raises). f: called as ``f(x)``; a closure that ignores its argument (``lambda _: net.loss(x, t)``)
-    works as in the book. Returns an array of ``x``'s shape and dtype.
-    """
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise TypeError(f"numerical_gradient needs a floating NumPy array to perturb, got {type(x).__name__}"
-                        + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        f_plus, f_minus = _perturbed_pair(lambda: float(f(x)), x, idx, h)
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-    return grad
 
 
 @dataclass(frozen=True)
@@ -69,6 +42,9 @@ class GradientComparison:
     numerical_at_worst: float
     passed: bool
     kind: str = "elementwise"  # or "direction": one directional derivative (fast mode), no worst element
+    # how the numerical side was computed: "loop" (element by element), "batched" (many elements per forward
+    # pass, zerograd.batched_numgrad) or "direction" (fast mode)
+    method: str = "loop"
 
     def __str__(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
@@ -76,7 +52,8 @@ class GradientComparison:
         return (
             f"{self.name:<8} {str(self.shape):<14} mean|diff| {self.mean_abs_diff:.2e}  "
             f"max rel {self.max_rel_error:.2e}  {where} "
-            f"(backprop {self.analytic_at_worst:+.6e}, numerical {self.numerical_at_worst:+.6e})  {verdict}"
+            f"(backprop {self.analytic_at_worst:+.6e}, numerical {self.numerical_at_worst:+.6e})  "
+            f"[{self.method}]  {verdict}"
         )
 
 
@@ -169,6 +146,7 @@ def check_layer(
     h: float = 1e-6,
     seed: int = 0,
     mode: str = "exhaustive",
+    train_flg: bool | None = None,
 ) -> GradCheckReport:
     """Check ``layer.backward`` against central differences of ``layer.forward``, in float64.
 
@@ -179,7 +157,8 @@ def check_layer(
     Parameters are checked too: ``layer.param_names``, or for a book-style layer every float array attribute
     ``W`` that has a gradient attribute ``dW`` after ``backward``. A ``backward`` that writes into its ``dout`` is
     reported as a problem. mode: ``"exhaustive"`` differences every element; ``"fast"`` one random direction per
-    input and parameter (see ``check_net``).
+    input and parameter (see ``check_net``). train_flg: passed to ``forward`` of a layer that takes a mode
+    (Dropout, BatchNormalization); a random layer's mask is held at its first draw while differencing.
     """
     if mode not in ("exhaustive", "fast"):
         raise ValueError(f"check_layer: mode must be 'exhaustive' or 'fast', got {mode!r}")
@@ -190,7 +169,10 @@ def check_layer(
     inputs = tuple(_float64(v) for v in inputs)
     problems: list[str] = []
 
-    out = layer.forward(*inputs)
+    kwargs = {} if train_flg is None else {"train_flg": train_flg}
+    out = layer.forward(*inputs, **kwargs)
+    if hasattr(layer, "hold_mask"):
+        layer.hold_mask(True)  # the copy's: every perturbed pass below sees the first pass's mask
     if dout is None:
         dout = 1.0 if np.ndim(out) == 0 else np.random.default_rng(seed).standard_normal(np.shape(out))
     dout = _float64(np.asarray(dout) if not np.isscalar(dout) else float(dout))
@@ -205,7 +187,7 @@ def check_layer(
     analytic_params = {name: np.array(getattr(layer, "d" + name), dtype=np.float64) for name in params}
 
     def outputs() -> NDArray:
-        return np.array(layer.forward(*inputs), dtype=np.float64)  # a copy: layers may hand out their caches
+        return np.array(layer.forward(*inputs, **kwargs), dtype=np.float64)  # a copy: layers hand out caches
 
     checked = []  # (name, analytic gradient, the array it belongs to)
     for i, grad in enumerate(analytic):
@@ -251,33 +233,63 @@ def check_net(
     """
     if mode not in ("exhaustive", "loop", "fast"):
         raise ValueError(f"check_net: mode must be 'exhaustive', 'loop' or 'fast', got {mode!r}")
-    if any(np.asarray(p).dtype != np.float64 for p in net.params.values()):
-        if not hasattr(net, "astype"):
-            raise TypeError(f"check_net needs float64 parameters (or a net with .astype), got {type(net).__name__}")
-        net = net.astype(np.float64)
+    if hasattr(net, "astype"):
+        net = net.astype(np.float64)  # a float64 copy: yours keeps its dtype, its running statistics, its caches
+    elif any(np.asarray(p).dtype != np.float64 for p in net.params.values()):
+        raise TypeError(f"check_net needs float64 parameters (or a net with .astype), got {type(net).__name__}")
     x = _float64(np.asarray(x))
     analytic = {key: np.array(grad, dtype=np.float64) for key, grad in net.gradient(x, t).items()}
+    train_flg = bool(getattr(net, "training", True))
+    takes_mode = _accepts(net.loss, "train_flg")
 
     def loss(_: Any = None) -> float:
-        return float(net.loss(x, t))
+        # the mode net.gradient ran in: a BatchNorm's batch statistics, a Dropout's (held) mask
+        return float(net.loss(x, t, train_flg=train_flg) if takes_mode else net.loss(x, t))
 
-    if mode == "fast":
-        rng = np.random.default_rng(seed)
-        return GradCheckReport(
-            [_directional_comparison(key, analytic[key], param, loss, 1.0, h, rng, rtol, atol)
-             for key, param in net.params.items()],
-            rtol, atol,
-        )
-    numerical = None
-    if mode == "exhaustive":
-        numerical = layered_numerical_gradients(net, x, np.asarray(t), h)
-        if numerical is not None and not _agrees_with_loop(numerical, net.params, loss, h, seed):
-            numerical = None  # the net computes its loss some other way: fall back to the honest loop
-    if numerical is None:
-        numerical = {key: numerical_gradient(loss, param, h) for key, param in net.params.items()}
+    with _masks_held(net):
+        if mode == "fast":
+            rng = np.random.default_rng(seed)
+            return GradCheckReport(
+                [_directional_comparison(key, analytic[key], param, loss, 1.0, h, rng, rtol, atol)
+                 for key, param in net.params.items()],
+                rtol, atol,
+            )
+        numerical: dict[str, NDArray] = {}
+        method: dict[str, str] = {}
+        if mode == "exhaustive":
+            keys = batchable_parameters(net)
+            if keys:
+                batched = layered_numerical_gradients(net, x, np.asarray(t), h, keys, train_flg)
+                if _agrees_with_loop(batched, net.params, loss, h, seed):
+                    numerical.update(batched)
+                    method.update(dict.fromkeys(batched, "batched"))
+                # else: the net computes its loss some other way; the honest loop below does every parameter
+        for key, param in net.params.items():
+            if key not in numerical:
+                numerical[key] = numerical_gradient(loss, param, h)
+                method[key] = "loop"
     return GradCheckReport(
-        [compare_gradients(key, analytic[key], numerical[key], rtol, atol) for key in net.params], rtol, atol
+        [replace(compare_gradients(key, analytic[key], numerical[key], rtol, atol), method=method[key])
+         for key in net.params],
+        rtol, atol,
     )
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@contextmanager
+def _masks_held(net: Any) -> Iterator[None]:
+    """``net.masks_held()`` where the net has it (random layers reuse their last draw), else nothing."""
+    if hasattr(net, "masks_held"):
+        with net.masks_held():
+            yield
+    else:
+        yield
 
 
 def _agrees_with_loop(numerical: dict[str, NDArray], params: dict[str, NDArray], loss: Callable[[], float],
@@ -285,10 +297,11 @@ def _agrees_with_loop(numerical: dict[str, NDArray], params: dict[str, NDArray],
     """Do a few random elements of the batched differences equal the element loop's? (Same differences, so they
     agree to rounding; a net whose loss is not what its layers compute — an extra penalty, say — does not.)"""
     rng = np.random.default_rng(seed)
-    for key, param in params.items():
+    for key in numerical:
+        param = params[key]
         for flat in rng.choice(param.size, size=min(samples, param.size), replace=False):
             idx = np.unravel_index(flat, param.shape)
-            plus, minus = _perturbed_pair(loss, param, idx, h)
+            plus, minus = perturbed_pair(loss, param, idx, h)
             expected = (plus - minus) / (2 * h)
             scale = max(np.max(np.abs(numerical[key])), abs(expected), 1e-300)
             if abs(numerical[key][idx] - expected) > 1e-7 * scale + 1e-12:
@@ -305,7 +318,7 @@ def _output_differences(outputs: Callable[[], NDArray], x: NDArray, dout: Any, h
     """
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
-        plus, minus = _perturbed_pair(outputs, x, idx, h)
+        plus, minus = perturbed_pair(outputs, x, idx, h)
         grad[idx] = np.sum((plus - minus) * dout) / (2 * h)
     return grad
 
@@ -330,4 +343,5 @@ def _directional_comparison(name: str, analytic: NDArray, param: NDArray, output
     scale = max(float(np.linalg.norm(analytic)), abs(numerical))
     rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
     passed = bool(np.isfinite(diff)) and diff <= atol + rtol * scale
-    return GradientComparison(name, param.shape, diff, diff, rel, (), directional, numerical, passed, "direction")
+    return GradientComparison(name, param.shape, diff, diff, rel, (), directional, numerical, passed, "direction",
+                              "direction")

@@ -10,11 +10,31 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from .functions import _as_label_indices, sigmoid
 
-__all__ = ["Affine", "AddLayer", "Layer", "MulLayer", "Relu", "Sigmoid", "SoftmaxWithLoss"]
+__all__ = [
+    "LAYER_TYPES", "Affine", "AddLayer", "BatchNorm", "BatchNormalization", "Dropout", "Layer", "MulLayer", "Relu",
+    "Sigmoid", "SoftmaxWithLoss", "layer_from_spec", "register_layer",
+]
+
+# Layer classes by name, for rebuilding a net from the layer specs in a checkpoint's header.
+LAYER_TYPES: dict[str, type[Layer]] = {}
+
+
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Class decorator: make ``cls`` rebuildable from its ``spec()`` (``layer_from_spec``, checkpoints)."""
+    LAYER_TYPES[cls.__name__] = cls
+    return cls
+
+
+def layer_from_spec(spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Layer:
+    """A layer of the kind and size ``spec`` describes (``layer.spec()``), its arrays zero until loaded."""
+    if not isinstance(spec, dict) or spec.get("type") not in LAYER_TYPES:
+        kind = spec.get("type") if isinstance(spec, dict) else spec
+        raise ValueError(f"unknown layer type {kind!r}; zerograd can rebuild {sorted(LAYER_TYPES)}")
+    return LAYER_TYPES[spec["type"]].from_spec(spec, dtype)
 
 
 class Layer:
@@ -22,9 +42,41 @@ class Layer:
 
     A layer with parameters lists their attribute names in ``param_names``; after ``backward`` the gradient of
     parameter ``W`` is the attribute ``dW`` (the book's convention), and ``params`` / ``grads`` gather them.
+    What a net (``zerograd.nets.Sequential``) reads from a layer class:
+
+    - ``buffer_names``: arrays that are state but not trained (BatchNorm's running statistics), saved in checkpoints;
+    - ``weight_decay_names``: the parameters an L2 penalty applies to (``("W",)`` for Affine: weights, not biases);
+    - ``mode_dependent``: ``forward(x, train_flg)`` behaves differently while training (Dropout, BatchNorm);
+    - ``samplewise``: each sample's output depends on that sample alone (so a batched gradient check may stack
+      perturbed copies of a batch along the batch axis; BatchNorm mixes samples, Dropout draws per-sample masks);
+    - ``name_prefix``: the layer's name in a net is this and a count (``Affine1``, ``BatchNorm2``);
+    - ``spec()`` / ``from_spec()``: a JSON description without the arrays, and a layer rebuilt from it.
     """
 
     param_names: tuple[str, ...] = ()
+    buffer_names: tuple[str, ...] = ()
+    weight_decay_names: tuple[str, ...] = ()
+    mode_dependent: bool = False
+    samplewise: bool = True
+    is_loss: bool = False  # True for a loss layer, forward(x, t) -> scalar: it ends a net
+    name_prefix: str | None = None  # None: the class name
+
+    def spec(self) -> dict[str, Any] | None:
+        """What rebuilds this layer, as JSON (``{"type": "Relu"}``); ``None`` when it cannot be rebuilt by name."""
+        if type(self).__name__ not in LAYER_TYPES:
+            return None
+        return {"type": type(self).__name__}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Layer:
+        """The layer ``spec()`` described (parameters zero until loaded)."""
+        return cls()
+
+    def hold_mask(self, hold: bool) -> None:
+        """Reuse the last random draw on the following forward passes (Dropout); nothing for other layers.
+
+        A gradient check perturbs the input many times and must see the same function each time.
+        """
 
     @property
     def params(self) -> dict[str, NDArray]:
@@ -95,6 +147,7 @@ class AddLayer(Layer):
         return _sum_to_shape(dout, self.x_shape), _sum_to_shape(dout, self.y_shape)
 
 
+@register_layer
 class Relu(Layer):
     """Rectified linear unit ``out = max(0, x)``. x: any shape; out: the same shape and dtype."""
 
@@ -121,6 +174,7 @@ class Relu(Layer):
         return dout * self.active
 
 
+@register_layer
 class Sigmoid(Layer):
     """Logistic unit ``out = 1 / (1 + exp(-x))``. x: any shape; out: the same shape and dtype."""
 
@@ -138,6 +192,7 @@ class Sigmoid(Layer):
         return dout * (1.0 - self.out) * self.out
 
 
+@register_layer
 class Affine(Layer):
     """Fully connected layer ``out = x @ W + b``.
 
@@ -148,6 +203,7 @@ class Affine(Layer):
     """
 
     param_names = ("W", "b")
+    weight_decay_names = ("W",)
 
     def __init__(self, W: NDArray, b: NDArray) -> None:  # noqa: N803 (the book's names)
         if not isinstance(W, np.ndarray) or W.ndim != 2 or W.dtype.kind != "f":
@@ -159,6 +215,27 @@ class Affine(Layer):
         self.original_x_shape: tuple[int, ...] | None = None
         self.dW: NDArray | None = None
         self.db: NDArray | None = None
+
+    @classmethod
+    def new(cls, in_features: int, out_features: int, init: float | str = "he",
+            rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> Affine:
+        """A fresh layer: ``W`` normal with standard deviation ``init`` (a number) or ``sqrt(2/in_features)``
+        (``"he"``, for ReLU) or ``sqrt(1/in_features)`` (``"xavier"``, for sigmoid); ``b`` zero."""
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Affine.new: {name} must be a positive integer, got {n!r}")
+        scale = init_scale(init, in_features, "Affine.new")
+        rng = rng if hasattr(rng, "standard_normal") else np.random.default_rng(rng)
+        W = (scale * rng.standard_normal((in_features, out_features))).astype(dtype)  # noqa: N806
+        return cls(W, np.zeros(out_features, dtype=W.dtype))
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "Affine", "in_features": self.in_features, "out_features": self.out_features}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Affine:
+        d, m = _positive_ints(spec, ("in_features", "out_features"))
+        return cls(np.zeros((d, m), dtype=dtype), np.zeros(m, dtype=dtype))
 
     @property
     def in_features(self) -> int:
@@ -201,6 +278,7 @@ class Affine(Layer):
         return f"in_features={self.in_features}, out_features={self.out_features}, dtype={self.W.dtype}"
 
 
+@register_layer
 class SoftmaxWithLoss(Layer):
     """Softmax followed by the mean cross-entropy loss, the last layer of the chapter's nets.
 
@@ -208,6 +286,8 @@ class SoftmaxWithLoss(Layer):
     ``(N, C)``. The loss ``mean(logsumexp(x) - x[t])`` is computed from the logits, so it is exact (no ``1e-7``
     inside a log). backward(dout=1) -> ``dout * (softmax(x) - onehot(t)) / N``, of ``x``'s shape and dtype.
     """
+
+    is_loss = True  # a net's last layer: forward(x, t) -> scalar
 
     def __init__(self) -> None:
         self.loss: float | None = None
@@ -274,3 +354,205 @@ def _describe(a: Any) -> str:
     if isinstance(a, np.ndarray):
         return f"an array of shape {a.shape!r} and dtype {a.dtype}"
     return f"{type(a).__name__}"
+
+
+@register_layer
+class BatchNormalization(Layer):
+    """Batch normalization (chapter 6.3): ``out = gamma * (x - mean) / sqrt(var + eps) + beta``, per feature.
+
+    Shape: x ``(N, D)`` → ``(N, D)``; ``(N, C, H, W)`` is normalised as the book does, per each of the
+    ``C*H*W`` features (flattened to ``(N, C*H*W)``), and returned in its own shape.
+    gamma, beta: ``(D,)`` arrays, or ``gamma`` the feature count ``D`` for ones and zeros
+    (``BatchNormalization(100)``). While training (``train_flg=True``) mean and (biased) variance are the batch's,
+    and the running statistics move towards them: ``running = momentum * running + (1 - momentum) * batch``
+    (momentum 0.9, as the book). At inference the running statistics are used.
+    """
+
+    param_names = ("gamma", "beta")
+    buffer_names = ("running_mean", "running_var")
+    mode_dependent = True
+    samplewise = False  # a training batch's statistics mix its samples
+    name_prefix = "BatchNorm"
+
+    def __init__(self, gamma: NDArray | int, beta: NDArray | None = None, momentum: float = 0.9,
+                 running_mean: NDArray | None = None, running_var: NDArray | None = None,
+                 eps: float = 1e-6, dtype: DTypeLike = np.float64) -> None:
+        if isinstance(gamma, (int, np.integer)) and not isinstance(gamma, bool):
+            if gamma < 1:
+                raise ValueError(f"BatchNormalization needs a positive feature count, got {gamma}")
+            gamma = np.ones(int(gamma), dtype=dtype)
+        if not isinstance(gamma, np.ndarray) or gamma.ndim != 1 or gamma.dtype.kind != "f":
+            raise ValueError(f"BatchNormalization needs gamma as a 1-D floating array (D,), got {_describe(gamma)}")
+        beta = np.zeros_like(gamma) if beta is None else beta
+        if not isinstance(beta, np.ndarray) or beta.shape != gamma.shape or beta.dtype.kind != "f":
+            raise ValueError(f"BatchNormalization needs beta of gamma's shape {gamma.shape!r}, got {_describe(beta)}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1), got {momentum!r}")
+        if not eps > 0:
+            raise ValueError(f"BatchNormalization: eps must be positive, got {eps!r}")
+        self.gamma, self.beta = gamma, beta
+        self.momentum, self.eps = float(momentum), float(eps)
+        self.running_mean = np.zeros_like(gamma) if running_mean is None else running_mean
+        self.running_var = np.zeros_like(gamma) if running_var is None else running_var
+        # NOTE: running_var starts at 0 as in the book, so a net evaluated before any training step divides by
+        # sqrt(eps): it is not trained yet either way.
+        self.xn: NDArray | None = None  # normalised input (N, D)
+        self.std: NDArray | None = None  # sqrt(var + eps) used by the last forward, (D,)
+        self.train_flg: bool | None = None
+        self.input_shape: tuple[int, ...] | None = None
+        self.dgamma: NDArray | None = None
+        self.dbeta: NDArray | None = None
+
+    @property
+    def features(self) -> int:
+        return self.gamma.shape[0]
+
+    def forward(self, x: NDArray, train_flg: bool | None = None) -> NDArray:
+        if train_flg is None:
+            raise ValueError("BatchNormalization.forward needs train_flg=True (batch statistics, training) or "
+                             "False (running statistics, inference)")
+        self.input_shape = x.shape
+        x = x.reshape(x.shape[0], -1) if x.ndim != 2 else x
+        if x.shape[1] != self.features:
+            raise ValueError(f"BatchNormalization expects x with {self.features} features per sample (N, "
+                             f"{self.features}), got {self.input_shape!r}")
+        if train_flg:
+            mean = x.mean(axis=0)
+            xc = x - mean
+            var = np.mean(xc * xc, axis=0)  # biased: divided by N, as the book
+            self.running_mean *= self.momentum
+            self.running_mean += (1 - self.momentum) * mean
+            self.running_var *= self.momentum
+            self.running_var += (1 - self.momentum) * var
+        else:
+            xc = x - self.running_mean
+            var = self.running_var
+        self.std = np.sqrt(var + self.eps).astype(x.dtype, copy=False)
+        self.xn = xc / self.std
+        self.train_flg = bool(train_flg)
+        return (self.gamma * self.xn + self.beta).reshape(self.input_shape)
+
+    def backward(self, dout: NDArray) -> NDArray:
+        if self.xn is None:
+            raise self._not_forwarded()
+        dout = dout.reshape(dout.shape[0], -1) if dout.ndim != 2 else dout
+        # out = gamma * xn + beta  =>  dbeta = sum of dout,  dgamma = sum of dout * xn,  dL/dxn = gamma * dout
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        if not self.train_flg:
+            # inference: mean and std are constants, so xn = (x - mean) / std  =>  dx = dxn / std
+            return (dxn / self.std).reshape(self.input_shape)
+        # training: mean and var depend on every sample of the batch; through both,
+        # dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std
+        # NOTE: the two means are the paths through the batch mean and variance that the book's step-by-step
+        # backward (dxc, dstd, dvar, dmu) adds up one by one; this is the same sum, collected.
+        n = dxn.shape[0]
+        dx = dxn - dxn.sum(axis=0) / n - self.xn * (np.sum(dxn * self.xn, axis=0) / n)
+        dx /= self.std
+        return dx.reshape(self.input_shape)
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "BatchNormalization", "features": self.features, "momentum": self.momentum, "eps": self.eps}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> BatchNormalization:
+        (d,) = _positive_ints(spec, ("features",))
+        return cls(d, momentum=_number(spec, "momentum", 0.9), eps=_number(spec, "eps", 1e-6), dtype=dtype)
+
+    def extra_repr(self) -> str:
+        return f"features={self.features}, momentum={self.momentum:g}, dtype={self.gamma.dtype}"
+
+
+BatchNorm = BatchNormalization
+
+
+@register_layer
+class Dropout(Layer):
+    """Dropout (chapter 6.4.3): while training, each unit is kept with probability ``1 - dropout_ratio``.
+
+    Shape: x any shape → the same shape and dtype. ``train_flg=True``: ``out = x * mask`` with a fresh random
+    mask drawn from ``rng`` (a ``np.random.Generator``, a seed, or ``None``); ``train_flg=False``:
+    ``out = x * (1 - dropout_ratio)``, the book's scaling (the expected value of the training output).
+    """
+
+    mode_dependent = True
+    samplewise = False  # masks are drawn per sample: a stack of copies would draw different ones
+
+    def __init__(self, dropout_ratio: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        if isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, (int, float)) or \
+                not 0 <= dropout_ratio < 1:
+            raise ValueError(f"Dropout: dropout_ratio must be in [0, 1), got {dropout_ratio!r}")
+        self.dropout_ratio = float(dropout_ratio)
+        self.rng = rng if hasattr(rng, "random") else np.random.default_rng(rng)
+        self.mask: NDArray[np.bool_] | None = None  # True where a unit is kept
+        self.train_flg: bool | None = None
+        self._hold = False
+
+    def hold_mask(self, hold: bool) -> None:
+        self._hold = bool(hold)
+
+    def forward(self, x: NDArray, train_flg: bool | None = None) -> NDArray:
+        if train_flg is None:
+            raise ValueError("Dropout.forward needs train_flg=True (drop units, training) or False (scale, "
+                             "inference)")
+        self.train_flg = bool(train_flg)
+        if not train_flg:
+            return x * x.dtype.type(1.0 - self.dropout_ratio)
+        if not (self._hold and self.mask is not None and self.mask.shape == x.shape):
+            self.mask = self.rng.random(x.shape) > self.dropout_ratio
+        return x * self.mask
+
+    def backward(self, dout: NDArray) -> NDArray:
+        if self.train_flg is None:
+            raise self._not_forwarded()
+        # out = x * mask  =>  dx = dout * mask (training);  out = x * (1 - r)  =>  dx = dout * (1 - r) (inference)
+        if not self.train_flg:
+            return dout * dout.dtype.type(1.0 - self.dropout_ratio)
+        return dout * self.mask
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "Dropout", "dropout_ratio": self.dropout_ratio}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Dropout:
+        ratio = _number(spec, "dropout_ratio", 0.5)
+        if not 0 <= ratio < 1:
+            raise ValueError(f"Dropout spec: dropout_ratio must be in [0, 1), got {ratio!r}")
+        return cls(ratio)
+
+    def extra_repr(self) -> str:
+        return f"dropout_ratio={self.dropout_ratio:g}"
+
+
+# Named initial scales: He (sqrt(2/n), suits ReLU) and Xavier (sqrt(1/n), suits sigmoid), with the book's
+# aliases "relu" and "sigmoid".
+INIT_SCALES = {"he": 2.0, "relu": 2.0, "xavier": 1.0, "sigmoid": 1.0}
+
+
+def init_scale(init: float | str, fan_in: int, who: str) -> float:
+    """The standard deviation of initial weights: ``init`` itself, or ``sqrt(k / fan_in)`` for a named scale."""
+    if isinstance(init, str):
+        if init.lower() not in INIT_SCALES:
+            raise ValueError(f"{who}: weight init must be a number or one of {sorted(INIT_SCALES)}, got {init!r}")
+        return float(np.sqrt(INIT_SCALES[init.lower()] / fan_in))
+    if isinstance(init, bool) or not isinstance(init, (int, float, np.floating)) or not (0 < init < np.inf):
+        raise ValueError(f"{who}: weight init std must be a positive finite number, got {init!r}")
+    return float(init)
+
+
+def _positive_ints(spec: dict[str, Any], names: tuple[str, ...]) -> list[int]:
+    values = []
+    for name in names:
+        value = spec.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1 << 24:
+            raise ValueError(f"{spec.get('type')} spec: {name} must be a positive integer, got {value!r}")
+        values.append(value)
+    return values
+
+
+def _number(spec: dict[str, Any], name: str, default: float) -> float:
+    value = spec.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ValueError(f"{spec.get('type')} spec: {name} must be a finite number, got {value!r}")
+    return float(value)

@@ -7,7 +7,7 @@ from typing import Any
 
 from numpy.typing import NDArray
 
-from ..gradcheck import numerical_gradient as _numerical_gradient
+from ..numgrad import numerical_gradient as _numerical_gradient
 
 __all__ = ["numerical_gradient", "numerical_gradient_2d"]
 
