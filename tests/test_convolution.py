@@ -259,7 +259,7 @@ def test_bad_input_is_one_line_naming_layer_shapes_and_formula(layer, x_shape, m
     (lambda: Convolution(np.zeros((3, 1, 2, 2)), np.zeros(2)), r"b as a floating array of shape \(3,\)"),
     (lambda: Convolution(np.zeros((3, 1, 2, 2)), np.zeros(3), stride=0), "stride must be an integer >= 1"),
     (lambda: Convolution.new(1, 3, 0), "kernel_size must be a positive integer"),
-    (lambda: Convolution.new(1, 3, 3, init="lecun"), "init must be a number or one of"),
+    (lambda: Convolution.new(1, 3, 3, init="lecun"), "weight init must be a number or one of"),
     (lambda: Pooling(2, 2, pad=2), "pad must be smaller than the pool 2x2"),
     (lambda: Pooling(0, 2), "pool_h must be an integer >= 1"),
 ])

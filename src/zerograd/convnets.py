@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from .convolution import Convolution, Pooling
-from .layers import Affine, Dropout, Layer, Relu
-from .nets import INIT_SCALES, Sequential, register_net
+from .layers import Affine, Dropout, Layer, Relu, init_scale
+from .nets import Sequential, register_net
 
 __all__ = ["DeepConvNet", "SimpleConvNet"]
 
@@ -39,18 +39,6 @@ def _generator(rng: Any) -> Any:
     if not hasattr(rng, "standard_normal"):
         raise TypeError(f"rng must be a np.random.Generator, a seed or None, got {type(rng).__name__}")
     return rng
-
-
-def _scale(init: float | str, fan_in: int, name: str) -> float:
-    """A weight standard deviation: the number itself, or ``sqrt(k / fan_in)`` for "he"/"relu" (k = 2) and
-    "xavier"/"sigmoid" (k = 1)."""
-    if isinstance(init, str):
-        if init.lower() not in INIT_SCALES:
-            raise ValueError(f"{name}: weight_init_std must be a number or one of {sorted(INIT_SCALES)}, got {init!r}")
-        return math.sqrt(INIT_SCALES[init.lower()] / fan_in)
-    if isinstance(init, bool) or not isinstance(init, (int, float)) or not 0 < init < math.inf:
-        raise ValueError(f"{name}: weight_init_std must be a positive finite number, got {init!r}")
-    return float(init)
 
 
 def _conv_param(param: Mapping[str, Any], name: str) -> dict[str, int]:
@@ -163,7 +151,7 @@ class SimpleConvNet(_ConvNet):
         super().__init__(conv, Relu(), pool, affine1, Relu(), affine2, weight_decay_lambda=weight_decay_lambda)
 
     def _draw(self, rng: Any, shape: tuple[int, ...], fan_in: int, dtype: np.dtype) -> NDArray:
-        scale = _scale(self.weight_init_std, fan_in, type(self).__name__)
+        scale = init_scale(self.weight_init_std, fan_in, type(self).__name__)
         return (scale * rng.standard_normal(shape)).astype(dtype)
 
     def config(self) -> dict[str, Any]:

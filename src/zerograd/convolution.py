@@ -36,16 +36,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import DTypeLike, NDArray
 
-from . import layers as _layers
-from .layers import Layer
+from .layers import Layer, _positive_ints, init_scale, register_layer
 
 __all__ = ["Convolution", "Pooling", "conv_output_size"]
-
-
-def _register(cls: type) -> type:
-    """``zerograd.layers.register_layer`` where it exists (checkpoints rebuild layers by ``spec()["type"]``)."""
-    register = getattr(_layers, "register_layer", None)
-    return register(cls) if register is not None else cls
 
 
 def _pair(value: Any, what: str, layer: str) -> tuple[int, int]:
@@ -104,7 +97,7 @@ def _window_offset(xp: NDArray, i: int, j: int, oh: int, ow: int, stride: int) -
     return xp[:, :, i : i + stride * (oh - 1) + 1 : stride, j : j + stride * (ow - 1) + 1 : stride]
 
 
-@_register
+@register_layer
 class Convolution(Layer):
     """2-D convolution (cross-correlation, as in the book and PyTorch) ``out = W * x + b``.
 
@@ -147,15 +140,8 @@ class Convolution(Layer):
         c = _check_int(in_channels, "in_channels", "Convolution", 1)
         fn = _check_int(out_channels, "out_channels", "Convolution", 1)
         fh, fw = _pair(kernel_size, "kernel_size", "Convolution")
-        fan_in = c * fh * fw
-        scales = {"he": 2.0, "relu": 2.0, "xavier": 1.0, "sigmoid": 1.0}
-        if isinstance(init, str):
-            if init.lower() not in scales:
-                raise ValueError(f"Convolution: init must be a number or one of {sorted(scales)}, got {init!r}")
-            std = float(np.sqrt(scales[init.lower()] / fan_in))
-        else:
-            std = float(init)
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        std = init_scale(init, c * fh * fw, "Convolution.new")  # fan-in: the C*FH*FW inputs of each output
+        rng = rng if hasattr(rng, "standard_normal") else np.random.default_rng(rng)
         W = (std * rng.standard_normal((fn, c, fh, fw))).astype(dtype)  # noqa: N806
         return cls(W, np.zeros(fn, dtype=dtype), stride=stride, pad=pad)
 
@@ -231,17 +217,17 @@ class Convolution(Layer):
     @classmethod
     def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Convolution:
         """A layer of ``spec``'s shape with zero filters (a checkpoint then loads the arrays)."""
-        fh, fw = _pair(spec["kernel_size"], "kernel_size", "Convolution")
-        W = np.zeros((spec["out_channels"], spec["in_channels"], fh, fw), dtype=dtype)  # noqa: N806
-        return cls(W, np.zeros(spec["out_channels"], dtype=dtype), stride=spec.get("stride", 1),
-                   pad=spec.get("pad", 0))
+        c, fn = _positive_ints(spec, ("in_channels", "out_channels"))
+        fh, fw = _pair(spec.get("kernel_size"), "kernel_size", "Convolution spec")
+        W = np.zeros((fn, c, fh, fw), dtype=dtype)  # noqa: N806
+        return cls(W, np.zeros(fn, dtype=dtype), stride=spec.get("stride", 1), pad=spec.get("pad", 0))
 
     def extra_repr(self) -> str:
         return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, pad={self.pad}, dtype={self.W.dtype}")
 
 
-@_register
+@register_layer
 class Pooling(Layer):
     """Max pooling: each output is the largest input of its ``pool_h x pool_w`` window, per channel.
 
@@ -328,7 +314,8 @@ class Pooling(Layer):
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Pooling:
-        return cls(spec["pool_h"], spec["pool_w"], stride=spec.get("stride", 1), pad=spec.get("pad", 0))
+        pool_h, pool_w = _positive_ints(spec, ("pool_h", "pool_w"))
+        return cls(pool_h, pool_w, stride=spec.get("stride", 1), pad=spec.get("pad", 0))
 
     def extra_repr(self) -> str:
         return f"pool_h={self.pool_h}, pool_w={self.pool_w}, stride={self.stride}, pad={self.pad}"

@@ -33,14 +33,18 @@ def add_parser(subparsers: Any) -> None:
                    help="mnist, fashion-mnist, mnist-sample (bundled, offline) or a PATH.npz [default: mnist, or "
                         "the checkpoint's with --resume]")
     p.add_argument("--root", default=None, help="directory of the dataset files [default: the datasets' own]")
-    p.add_argument("--hidden", default="50",
-                   help="hidden layer widths: 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet")
+    p.add_argument("--net", default="mlp", choices=["mlp", "convnet", "deepconvnet"],
+                   help="mlp: Affine layers (--hidden); convnet: chapter 7's SimpleConvNet; deepconvnet: chapter 8's")
+    p.add_argument("--hidden", default=None,
+                   help="hidden layer widths: 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
+                        "[default: 50; the Affine width 100 for convnet, 50 for deepconvnet]")
     p.add_argument("--activation", default="relu", choices=["relu", "sigmoid"], help="hidden activation")
     p.add_argument("--init", default=None,
                    help="initial weight scale: a number (standard deviation) or he/xavier [default: 0.01 for one "
                         "hidden layer as in the book, he for more]")
-    p.add_argument("--optimizer", default="sgd",
-                   choices=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"], help="update rule")
+    p.add_argument("--optimizer", default=None,
+                   choices=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+                   help="update rule [default: sgd; adam for the convolutional nets, as the book]")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate [default: 0.1 for sgd, 0.001 for adam, 0.01 for the others]")
     p.add_argument("--epochs", type=int, default=None,
@@ -137,15 +141,23 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[tuple[Any, Any, Any, None], 
     from ..train import TrainConfig
 
     dataset = args.dataset or "mnist"
-    sizes = parse_hidden(args.hidden)  # every argument is checked before the (maybe slow) data load
-    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    convnet = getattr(args, "net", "mlp") != "mlp"
+    sizes = [] if convnet else parse_hidden(args.hidden or "50")  # every argument is checked before the data load
+    optimizer = args.optimizer or ("adam" if convnet else "sgd")
+    lr = args.lr if args.lr is not None else DEFAULT_LR[optimizer]
     try:
-        config = TrainConfig(epochs=args.epochs or 17, batch_size=args.batch_size, optimizer=args.optimizer, lr=lr,
+        config = TrainConfig(epochs=args.epochs or 17, batch_size=args.batch_size, optimizer=optimizer, lr=lr,
                              seed=args.seed, sampling=args.sampling)
     except ValueError as err:
         raise CommandError(str(err)) from None
     ds = load_data(dataset, args.root, args.dtype)
     n_classes = len(ds.classes) if getattr(ds, "classes", None) else int(np.max(ds.t_train)) + 1
+    if convnet:
+        from .convnet_setup import build_convnet
+
+        net = build_convnet(args.net, args.hidden, args.init, args.weight_decay, args.dtype, ds.x_train.shape,
+                            n_classes, args.seed)
+        return (ds, net, config, None), _metadata(ds, dataset, args.root)
     net = build_net(sizes, args.activation, args.init, args.weight_decay, args.dtype,
                     input_size=int(np.prod(ds.x_train.shape[1:])), output_size=n_classes, seed=args.seed)
     return (ds, net, config, None), _metadata(ds, dataset, args.root)
