@@ -198,7 +198,9 @@ def test_book_pooling_layer_gives_the_same_numbers_on_relu_outputs(x_shape, pool
     out = book.forward(x)
     np.testing.assert_array_equal(out, fast.forward(x))
     dout = np.random.default_rng(12).standard_normal(out.shape)
-    np.testing.assert_array_equal(book.backward(dout), fast.backward(dout))
+    # overlapping windows add several gradients into one pixel, in another order: equal up to rounding
+    np.testing.assert_allclose(book.backward(dout), fast.backward(dout), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(book.arg_max.reshape(-1), fast.arg_max.transpose(0, 2, 3, 1).reshape(-1))
 
 
 # -- dtypes, no mutation, errors ------------------------------------------------------------------------------
