@@ -178,7 +178,13 @@ class Convolution(Layer):
         # by the input's strides times s, and the offsets (i, j) inside a window step by the input's own strides.
         # The axes are ordered (C, FH, FW, N, OH, OW) so that one reshape gives im2col's matrix, transposed.
         windows = as_strided(xp, (c, fh, fw, n, oh, ow), (sc, sh, sw, sn, sh * s, sw * s), writeable=False)
-        self.col = windows.reshape(c * fh * fw, n * oh * ow)  # the one copy: (C*FH*FW, N*OH*OW)
+        ck = c * fh * fw
+        # NOTE: the one copy, im2col, into (C*FH*FW + 1, N*OH*OW) with a last row of ones: the bias is a weight
+        # on a constant input 1, so backward's dW product also gives db (the row sums of dout), saving a pass.
+        cols = np.empty((ck + 1, n * oh * ow), dtype=xp.dtype if xp.dtype.kind == "f" else self.W.dtype)
+        np.copyto(cols[:ck].reshape(c, fh, fw, n, oh, ow), windows)
+        cols[ck] = 1
+        self.col, self._col_and_ones = cols[:ck], cols  # col: (C*FH*FW, N*OH*OW), the book's col transposed
         self.x_shape = x.shape
         out = self.W.reshape(fn, -1) @ self.col  # (FN, C*FH*FW) @ (C*FH*FW, N*OH*OW): one BLAS product
         out += self.b[:, None]
@@ -195,8 +201,9 @@ class Convolution(Layer):
         d = dout.transpose(1, 0, 2, 3).reshape(fn, -1)  # (FN, N*OH*OW): free when dout has forward's layout
         # out = W col + b  =>  dW = dout colᵀ,  db = Σ over samples and pixels of dout,  dcol = Wᵀ dout,
         # and each input pixel gets the sum of dcol over every window position that read it.
-        self.dW = (d @ self.col.T).reshape(self.W.shape)
-        self.db = d.sum(axis=1)
+        dw_db = d @ self._col_and_ones.T  # (FN, C*FH*FW + 1): [dW | db]
+        self.dW = np.ascontiguousarray(dw_db[:, :-1]).reshape(self.W.shape)
+        self.db = dw_db[:, -1].copy()
         if not need_dx:
             return None
         dcol = (self.W.reshape(fn, -1).T @ d).reshape(c, fh, fw, n, oh, ow)
