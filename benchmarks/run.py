@@ -6,6 +6,7 @@ reported, with ratios of medians. Also the chapter's gradient check, element loo
 
     python benchmarks/run.py                      # both configs, 3 rounds, and the gradient check
     python benchmarks/run.py --config book --rounds 5
+    python benchmarks/run.py --config book --baseline-src /tmp/old/src   # against an earlier zerograd checkout
     python benchmarks/run.py --config convnet     # chapter 7's SimpleConvNet, Adam: zerograd, book-style, PyTorch
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 WORKERS = {
     "zerograd": ("bench_zerograd.py", []),
     "zerograd-f64": ("bench_zerograd.py", ["--dtype=float64"]),  # accuracy of float32 against float64
+    "zerograd-baseline": ("bench_zerograd.py", []),  # the same worker on --baseline-src's zerograd
     "book": ("bench_book.py", []),
     "torch": ("bench_torch.py", []),
 }
@@ -39,9 +42,14 @@ CONVNET_WORKERS = {"zerograd": ("bench_zerograd.py", []), "book": ("bench_book_c
                    "torch": ("bench_torch.py", [])}
 
 
-def run_worker(script: str, options: list[str]) -> dict:
+# PYTHONPATH of the "zerograd-baseline" worker: another checkout's src/, to measure a change against its parent
+BASELINE_SRC: str | None = None
+
+
+def run_worker(script: str, options: list[str], name: str = "") -> dict:
+    env = {**os.environ, "PYTHONPATH": BASELINE_SRC} if name == "zerograd-baseline" and BASELINE_SRC else None
     result = subprocess.run([sys.executable, str(HERE / script), *options], capture_output=True, text=True,
-                            cwd=HERE)
+                            cwd=HERE, env=env)
     if result.returncode != 0:
         raise SystemExit(f"{script} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -57,7 +65,7 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
     for round_ in range(rounds):
         for name in implementations:
             script, extra = workers[name]
-            results[name].append(run_worker(script, options + extra))
+            results[name].append(run_worker(script, options + extra, name))
             seconds = results[name][-1]["epoch_seconds"]
             print(f"  round {round_ + 1}/{rounds} {name:<12} " + " ".join(f"{s:.3f}" for s in seconds), flush=True)
     # the first epoch of each process warms caches and thread pools: time the rest
@@ -107,8 +115,14 @@ def main() -> None:
                         help="epochs per worker process, the first is warm-up [default: 3; 2 for convnet]")
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name (full Fashion-MNIST)")
     parser.add_argument("--skip-gradcheck", action="store_true", help="time training only")
+    parser.add_argument("--baseline-src", default=None,
+                        help="the src/ folder of another zerograd checkout, timed as 'zerograd-baseline' in between")
     args = parser.parse_args()
     implementations = ["zerograd", "zerograd-f64", "book"]
+    if args.baseline_src:
+        global BASELINE_SRC
+        BASELINE_SRC = str(Path(args.baseline_src).resolve())
+        implementations.insert(1, "zerograd-baseline")
     if importlib.util.find_spec("torch") is not None:
         implementations.append("torch")
     else:

@@ -106,3 +106,37 @@ def test_smooth_curve_and_shuffle_dataset():
     xs, ts = shuffle_dataset(x, t)
     np.testing.assert_array_equal(xs[:, 0], ts)
     assert sorted(ts) == list(range(10))
+
+
+def test_book_style_optimizer_comparison_on_plain_floats():
+    out = run_script(CH06 / "optimizer_compare_naive.py", CH06)
+    values = {key: (float(end), float(start)) for key, end, start in re.findall(r"^(\w+):(\S+):(\S+)$", out, re.M)}
+    assert set(values) == {"SGD", "Momentum", "AdaGrad", "Adam"}
+    for key, (end, start) in values.items():  # 30 steps from f = 6.45 end near the minimum f = 0
+        assert end < 0.02 * start, key
+
+
+def test_book_style_batchnorm_gradient_check_script():
+    diffs = {key: float(value) for key, value in
+             re.findall(r"^(\w+):(\S+)$", run_script(CH06 / "batch_norm_gradient_check.py", CH06), flags=re.M)}
+    assert set(diffs) == {"W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"}
+    # One digit: every batch statistic is that digit's, so each BatchNorm outputs exactly beta, whose zeros put the
+    # next ReLU on its kink — the numerical derivative there is 1/2 of the one-sided slopes, backprop takes 0
+    # (the book's Relu does the same). Everything else agrees to rounding.
+    kink = {"beta1", "beta2"}
+    assert all(d <= 1e-9 for key, d in diffs.items() if key not in kink), diffs
+    assert all(d <= 0.2 for key, d in diffs.items() if key in kink), diffs
+
+
+def test_book_style_batchnorm_script_learns_where_plain_stalls():
+    out = run_script(CH06 / "batch_norm_test.py", CH06)
+    rows = [(float(w), float(plain), float(bn)) for w, plain, bn in re.findall(r"^W:(\S+):(\S+):(\S+)$", out, re.M)]
+    assert len(rows) == 2
+    for w, plain, bn in rows:
+        assert bn > plain + 0.3, (w, plain, bn)
+
+
+def test_book_style_dropout_script_with_the_books_trainer():
+    values = _printed_numbers(run_script(CH06 / "overfit_dropout.py", CH06))
+    assert values["epochs"] == 101
+    assert values["train"] > 0.2 and values["test"] > 0.15  # dropout 0.2 on 300 digits: slow, but it learns

@@ -180,3 +180,27 @@ def test_gradcheck_command_modes(mode):
     result = zerograd("gradcheck", "--mode", mode, "--hidden", "8")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("PASS") == 5  # W1 b1 W2 b2 and the net
+
+
+def test_train_a_batchnorm_dropout_net_then_evaluate_and_predict_it(tmp_path):
+    from PIL import Image
+
+    ds = sample_or_skip()
+    out = tmp_path / "bn"
+    result = zerograd("train", "--dataset", "mnist-sample", "--batchnorm", "--dropout", "0.2", "--hidden",
+                      "100,100,100", "--epochs", "2", "--out", out)
+    assert result.returncode == 0, result.stderr
+    saved = checkpoint.load(out / "checkpoint.npz")
+    assert type(saved.net).__name__ == "MultiLayerNetExtend"
+    assert saved.net.use_batchnorm and saved.net.dropout_ration == 0.2
+    assert list(saved.net.buffers) == [f"running_{s}{i}" for i in (1, 2, 3) for s in ("mean", "var")]
+    assert saved.history["test_acc"][-1] > 0.85  # measured 0.91 after 2 epochs
+    result = zerograd("evaluate", out / "checkpoint.npz")
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.split("accuracy ")[1].split()[0]) == pytest.approx(saved.history["test_acc"][-1])
+    pixels = (ds.x_test[0].reshape(28, 28) * 255).round().astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "digit.png")
+    result = zerograd("predict", out / "checkpoint.npz", tmp_path / "digit.png")
+    assert result.returncode == 0 and result.stdout.startswith(f"{tmp_path / 'digit.png'}: "), result.stderr
+    bad = zerograd("train", "--dropout", "1.5", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "--dropout must be in [0, 1), got 1.5" in bad.stderr

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from zerograd import checkpoint
-from zerograd.nets import MultiLayerNet, TwoLayerNet
+from zerograd.nets import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
 from zerograd.train import DivergedError, History, TrainConfig, Trainer
 
 
@@ -122,12 +122,16 @@ def test_divergence_does_not_overwrite_the_good_checkpoint(tmp_path):
         np.testing.assert_array_equal(saved.net.params[key], value)
 
 
-@pytest.mark.parametrize("sampling,optimizer", [("epoch", "sgd"), ("book", "adam"), ("epoch", "momentum")])
-def test_resume_after_an_interrupt_equals_the_uninterrupted_run(tmp_path, sampling, optimizer):
+@pytest.mark.parametrize("sampling,optimizer,extend", [("epoch", "sgd", False), ("book", "adam", False),
+                                                        ("epoch", "momentum", False), ("epoch", "adam", True)])
+def test_resume_after_an_interrupt_equals_the_uninterrupted_run(tmp_path, sampling, optimizer, extend):
     x, t = blobs(n=205)
     config = TrainConfig(epochs=5, batch_size=20, optimizer=optimizer, lr=0.01, sampling=sampling, seed=7)
 
     def net():
+        if extend:  # batch norm's running statistics and dropout's generators must travel in the checkpoint too
+            return MultiLayerNetExtend(8, [12, 6], 3, use_batchnorm=True, use_dropout=True, dropout_ration=0.3,
+                                       dtype=np.float32, rng=3)
         return MultiLayerNet(8, [12, 6], 3, weight_init_std="he", dtype=np.float32, rng=3)
 
     straight = Trainer(net(), config, x[:160], t[:160], x[160:], t[160:])
@@ -152,8 +156,8 @@ def test_resume_after_an_interrupt_equals_the_uninterrupted_run(tmp_path, sampli
     resumed = Trainer.from_checkpoint(path, x[:160], t[:160], x[160:], t[160:])
     assert resumed.epoch == 2
     resumed.fit()
-    for key, value in straight.net.params.items():
-        np.testing.assert_array_equal(resumed.net.params[key], value)
+    for key, value in {**straight.net.params, **straight.net.buffers}.items():
+        np.testing.assert_array_equal({**resumed.net.params, **resumed.net.buffers}[key], value, err_msg=key)
     assert resumed.history.loss == straight.history.loss
     assert resumed.history.test_acc == straight.history.test_acc
     assert resumed.optimizer.steps == straight.optimizer.steps

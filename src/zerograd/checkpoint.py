@@ -3,9 +3,11 @@
 Layout of the archive (plain arrays only; it is read with ``allow_pickle=False``):
 
 - ``header``: the UTF-8 bytes of a JSON object (``uint8`` array) — format name and version, the net's
-  ``config()``, the name/shape/dtype of every array below, the optimizer's type and hyperparameters, the epoch,
+  ``config()`` (for a ``Sequential``: each layer's spec), the random generators of its Dropout layers, the
+  name/shape/dtype of every array below, the optimizer's type and hyperparameters, the epoch,
   the ``np.random.Generator`` state, the ``TrainConfig`` and free ``metadata`` (dataset name, ...);
 - ``param/W1``, ``param/b1``, ...: the net's parameters;
+- ``buffer/running_mean1``, ...: the net's other state arrays (BatchNorm's running statistics);
 - ``optim/<slot>/<key>``: the optimizer's state arrays (``optim/m/W1`` for Adam's first moment of W1);
 - ``history/<name>``: the recorded loss and accuracies, float64.
 
@@ -68,10 +70,13 @@ def save(
         raise TypeError(f"save: need a net with config() and params, got {type(net).__name__}")
     path = Path(path)
     arrays: dict[str, NDArray] = {f"param/{key}": np.asarray(value) for key, value in net.params.items()}
+    for key, value in getattr(net, "buffers", {}).items():
+        arrays[f"buffer/{key}"] = np.asarray(value)
     header: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "net": net.config(),
+        "layer_random_states": net.random_states() if hasattr(net, "random_states") else {},
         "epoch": int(epoch),
         "rng_state": rng_state,
         "train_config": train_config,
@@ -112,8 +117,13 @@ def save(
     return path
 
 
-def load(path: str | os.PathLike) -> Checkpoint:
-    """Read a checkpoint written by ``save``; raises ``CheckpointError`` with the reason when it cannot."""
+def load(path: str | os.PathLike, net: Any = None) -> Checkpoint:
+    """Read a checkpoint written by ``save``; raises ``CheckpointError`` with the reason when it cannot.
+
+    The net is rebuilt from the header's config; or, for a net with layers of your own (which zerograd cannot
+    rebuild by name), pass one you built, ``net=``, and the saved arrays are loaded into it (its parameter names and
+    shapes must match the saved ones).
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -140,19 +150,7 @@ def load(path: str | os.PathLike) -> Checkpoint:
             raise CheckpointError(f"{path}: array {name!r} is {a.dtype.str} {tuple(a.shape)} but the header says "
                                   f"{spec['dtype']} {tuple(spec['shape'])}")
 
-    try:
-        net = net_from_config(header["net"], rng=0)
-    except (ValueError, TypeError) as err:
-        raise CheckpointError(f"{path}: cannot rebuild the net: {err}") from None
-    for key, param in net.params.items():
-        saved = arrays.get(f"param/{key}")
-        if saved is None:
-            raise CheckpointError(f"{path}: parameter {key!r} of the {header['net'].get('class')} is missing")
-        if saved.shape != param.shape or saved.dtype != param.dtype:
-            raise CheckpointError(f"{path}: parameter {key!r} is {saved.dtype} {saved.shape} but the net's config "
-                                  f"needs {param.dtype} {param.shape}")
-        param[...] = saved  # in place: the layers hold these very arrays
-
+    net = _restore_net(path, header, arrays, net)
     optimizer = None
     if header.get("optimizer") is not None:
         spec = header["optimizer"]
@@ -176,6 +174,38 @@ def load(path: str | os.PathLike) -> Checkpoint:
     return Checkpoint(net=net, optimizer=optimizer, epoch=int(header.get("epoch", 0)),
                       rng_state=header.get("rng_state"), history=history, train_config=header.get("train_config"),
                       metadata=dict(header.get("metadata") or {}))
+
+
+def _restore_net(path: Path, header: dict[str, Any], arrays: dict[str, NDArray], net: Any) -> Any:
+    """The saved net: rebuilt from its config, or ``net`` given by the caller, with the saved arrays put in place."""
+    if net is None:
+        try:
+            net = net_from_config(header["net"], rng=0)
+        except (ValueError, TypeError) as err:
+            raise CheckpointError(f"{path}: cannot rebuild the net: {err}") from None
+        what = f"the {header['net'].get('class')}"
+    else:
+        what = f"the given {type(net).__name__}"
+    for prefix, targets in (("param", net.params), ("buffer", getattr(net, "buffers", {}))):
+        saved_keys = {name.removeprefix(prefix + "/") for name in arrays if name.startswith(prefix + "/")}
+        if saved_keys != set(targets):
+            raise CheckpointError(f"{path}: the checkpoint's {prefix}s {sorted(saved_keys)} do not match {what}'s "
+                                  f"{sorted(targets)}")
+        for key, target in targets.items():
+            saved = arrays[f"{prefix}/{key}"]
+            if saved.shape != target.shape or saved.dtype != target.dtype:
+                raise CheckpointError(f"{path}: {prefix} {key!r} is {saved.dtype} {saved.shape} but {what} needs "
+                                      f"{target.dtype} {target.shape}")
+            target[...] = saved  # in place: the layers hold these very arrays
+    states = header.get("layer_random_states") or {}
+    if states:
+        if not isinstance(states, dict) or not hasattr(net, "set_random_states"):
+            raise CheckpointError(f"{path}: damaged checkpoint header (layer_random_states)")
+        try:
+            net.set_random_states(states)
+        except (ValueError, TypeError, KeyError) as err:
+            raise CheckpointError(f"{path}: cannot restore the random layers' generators: {err}") from None
+    return net
 
 
 def _read_header(path: Path, raw: NDArray) -> dict[str, Any]:

@@ -638,7 +638,8 @@ def _is_loss(layer: Any) -> bool:
 def _check_layer_api(what: str, layer: Any) -> None:
     missing = [m for m in ("forward", "backward") if not callable(getattr(layer, m, None))]
     if missing:
-        raise TypeError(f"Sequential: {what} is a {type(layer).__name__} without {' and '.join(missing)}(); a layer "
+        raise TypeError(f"Sequential: {what} is a {type(layer).__name__} without "
+                        f"{' and '.join(m + '()' for m in missing)}; a layer "
                         "needs forward(x) and backward(dout)")
 
 

@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..functions import as_float_array, cross_entropy_error, relu, sigmoid, softmax, softmax_cross_entropy
 
-__all__ = [
+__all__ = ["np",
     "cross_entropy_error", "identity_function", "relu", "relu_grad", "sigmoid", "sigmoid_grad", "softmax",
     "softmax_loss", "step_function", "sum_squared_error",
 ]

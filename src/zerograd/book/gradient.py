@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from numpy.typing import NDArray
 
 from ..numgrad import numerical_gradient as _numerical_gradient
 
-__all__ = ["numerical_gradient", "numerical_gradient_2d"]
+__all__ = ["np", "numerical_gradient", "numerical_gradient_2d"]
 
 
 def numerical_gradient(f: Callable[[NDArray], Any], x: NDArray) -> NDArray:

@@ -19,7 +19,7 @@ import numpy as np
 from ..datasets import load_mnist as _load_mnist
 from ..datasets.catalog import MNIST
 
-__all__ = ["load_mnist", "init_mnist", "key_file", "train_num", "test_num", "img_dim", "img_size"]
+__all__ = ["np", "load_mnist", "init_mnist", "key_file", "train_num", "test_num", "img_dim", "img_size"]
 
 # The book's module-level names, with the same values.
 key_file = {"train_img": "train-images-idx3-ubyte.gz", "train_label": "train-labels-idx1-ubyte.gz",

@@ -9,7 +9,7 @@ import numpy as np
 from .. import nets
 from ._compat import BookNetMixin
 
-__all__ = ["MultiLayerNet"]
+__all__ = ["np", "MultiLayerNet"]
 
 
 class MultiLayerNet(BookNetMixin, nets.MultiLayerNet):

@@ -11,16 +11,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import optim
 
-__all__ = ["AdaGrad", "Adam", "Momentum", "Nesterov", "RMSprop", "SGD"]
+__all__ = ["np", "AdaGrad", "Adam", "Momentum", "Nesterov", "RMSprop", "SGD"]
 
 
 class _BookState:
-    """The book's attribute names for the optimizer's state dicts."""
+    """The book's attribute names for the optimizer's state dicts, and its plain-number parameters."""
 
     state: dict[str, dict[str, Any]]
     steps: int
+
+    def update(self, params: dict[str, Any], grads: dict[str, Any]) -> None:
+        """One step, in place for arrays; a plain number in ``params`` (``{'x': -7.0}``, as the book's
+        ``optimizer_compare_naive.py`` passes) is replaced by its updated value, as the book's ``-=`` rebinds it."""
+        numbers = [key for key, value in params.items() if not isinstance(value, np.ndarray)]
+        if not numbers:
+            super().update(params, grads)  # type: ignore[misc]
+            return
+        arrays = {key: (np.array(value, dtype=np.float64) if key in numbers else value)
+                  for key, value in params.items()}
+        super().update(arrays, {key: np.asarray(value, dtype=np.float64) if key in numbers else value
+                                for key, value in grads.items()})  # type: ignore[misc]
+        for key in numbers:
+            params[key] = arrays[key][()]  # a NumPy float, as the book's arithmetic leaves it
 
     def _book_slot(self, slot: str) -> dict[str, Any] | None:
         return self.state[slot] or None  # the book starts with None and fills a dict on the first update

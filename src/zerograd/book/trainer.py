@@ -19,7 +19,7 @@ import numpy as np
 
 from . import optimizer as book_optimizer
 
-__all__ = ["Trainer"]
+__all__ = ["np", "Trainer"]
 
 OPTIMIZERS = {
     "sgd": book_optimizer.SGD, "momentum": book_optimizer.Momentum, "nesterov": book_optimizer.Nesterov,

@@ -7,7 +7,7 @@ import numpy as np
 from .. import nets
 from ._compat import BookNetMixin
 
-__all__ = ["TwoLayerNet"]
+__all__ = ["np", "TwoLayerNet"]
 
 
 class TwoLayerNet(BookNetMixin, nets.TwoLayerNet):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["col2im", "conv_output_size", "im2col", "shuffle_dataset", "smooth_curve"]
+__all__ = ["col2im", "conv_output_size", "im2col", "np", "shuffle_dataset", "smooth_curve"]
 
 
 def smooth_curve(x: ArrayLike, window: int = 11) -> NDArray[np.float64]:

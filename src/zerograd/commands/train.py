@@ -42,6 +42,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--init", default=None,
                    help="initial weight scale: a number (standard deviation) or he/xavier [default: 0.01 for one "
                         "hidden layer as in the book, he for more]")
+    p.add_argument("--batchnorm", action="store_true",
+                   help="batch normalization after each hidden Affine (chapter 6's MultiLayerNetExtend)")
+    p.add_argument("--dropout", type=float, default=0.0, metavar="RATIO",
+                   help="dropout ratio after each hidden activation, in [0, 1) (0: none)")
     p.add_argument("--optimizer", default=None,
                    choices=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
                    help="update rule [default: sgd; adam for the convolutional nets, as the book]")
@@ -76,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--lr must be a positive number, got {args.lr}")
     if not args.weight_decay >= 0:
         raise CommandError(f"--weight-decay must be >= 0, got {args.weight_decay}")
+    if not 0 <= args.dropout < 1:
+        raise CommandError(f"--dropout must be in [0, 1), got {args.dropout}")
 
     if args.resume:
         trainer_args, metadata = _resume_setup(args)
@@ -159,7 +165,8 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[tuple[Any, Any, Any, None], 
                             n_classes, args.seed)
         return (ds, net, config, None), _metadata(ds, dataset, args.root)
     net = build_net(sizes, args.activation, args.init, args.weight_decay, args.dtype,
-                    input_size=int(np.prod(ds.x_train.shape[1:])), output_size=n_classes, seed=args.seed)
+                    input_size=int(np.prod(ds.x_train.shape[1:])), output_size=n_classes, seed=args.seed,
+                    batchnorm=args.batchnorm, dropout=args.dropout)
     return (ds, net, config, None), _metadata(ds, dataset, args.root)
 
 
@@ -267,11 +274,12 @@ def parse_hidden(text: str) -> list[int]:
 
 
 def build_net(sizes: list[int], activation: str, init: str | None, weight_decay: float, dtype: str,
-              input_size: int, output_size: int, seed: int) -> Any:
-    """The chapter's TwoLayerNet for one ReLU hidden layer without weight decay, else a MultiLayerNet."""
+              input_size: int, output_size: int, seed: int, batchnorm: bool = False, dropout: float = 0.0) -> Any:
+    """The chapter's TwoLayerNet for one ReLU hidden layer without weight decay, a MultiLayerNetExtend with batch
+    normalization or dropout, else a MultiLayerNet."""
     import numpy as np
 
-    from ..nets import MultiLayerNet, TwoLayerNet
+    from ..nets import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
 
     scale: float | str | None = None
     if init is not None:
@@ -281,6 +289,11 @@ def build_net(sizes: list[int], activation: str, init: str | None, weight_decay:
             scale = init.lower()
     rng = np.random.default_rng([seed, 1])  # its own stream: the trainer's batch order uses the seed itself
     try:
+        if batchnorm or dropout:
+            return MultiLayerNetExtend(input_size, sizes, output_size, activation=activation,
+                                       weight_init_std="he" if scale is None else scale,
+                                       weight_decay_lambda=weight_decay, use_dropout=dropout > 0,
+                                       dropout_ration=dropout, use_batchnorm=batchnorm, dtype=dtype, rng=rng)
         if len(sizes) == 1 and activation == "relu" and weight_decay == 0:
             return TwoLayerNet(input_size, sizes[0], output_size, weight_init_std=0.01 if scale is None else scale,
                                dtype=dtype, rng=rng)

@@ -5,7 +5,8 @@
 of the gradient coming back, and for every layer its parameters' shapes and gradient norms. ``draw_net`` draws
 that record in the style of ``zerograd.graph.drawing``: shapes above the arrows, gradient norms under them in red.
 
-Works with ``zerograd.nets.TwoLayerNet`` and ``MultiLayerNet`` (any depth, ReLU or sigmoid, with weight decay).
+Works with any ``zerograd.nets.Sequential``: TwoLayerNet, MultiLayerNet, BatchNorm and Dropout nets, your own
+layers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..nets import Sequential
 from .drawing import BACKWARD_COLOR, FONT, add_arrow, format_number, format_shape
 
 if TYPE_CHECKING:
@@ -77,62 +79,44 @@ class NetTrace:
 def trace_net(net: Any, x: ArrayLike, t: ArrayLike) -> NetTrace:
     """Run ``net`` forward and backward on ``x`` ``(N, D)`` and labels ``t`` ``(N,)``/``(N, C)``; record the view.
 
-    The parameter gradients recorded are those ``net.gradient(x, t)`` returns (weight decay included); the net's
-    layers are left as after ``net.gradient``.
+    The net's own walk (``Sequential.forward`` / ``backward``) is used, in the mode ``net.gradient`` uses; the
+    parameter gradients recorded are those ``net.gradient`` returns (weight decay included).
     """
-    for attribute in ("layers", "last_layer", "params"):
-        if not hasattr(net, attribute):
-            raise TypeError(
-                f"trace_net needs a layered net such as TwoLayerNet or MultiLayerNet (with .layers, .last_layer "
-                f"and .params), got {type(net).__name__}"
-            )
-    x = net._check_input(x) if hasattr(net, "_check_input") else np.asarray(x)
+    if not isinstance(net, Sequential):
+        raise TypeError(f"trace_net needs a zerograd net (a Sequential, such as TwoLayerNet or MultiLayerNet), got "
+                        f"{type(net).__name__}")
+    x = net._check_input(x)
     t = np.asarray(t)
-    lam = float(getattr(net, "weight_decay_lambda", 0.0))
+    train_flg = net.training
 
     # forward, keeping every array that crosses an arrow
-    names = ["x", *net.layers.keys(), "SoftmaxWithLoss"]
     activations = [x]
-    for layer in net.layers.values():
-        activations.append(layer.forward(activations[-1]))
-    loss = float(net.last_layer.forward(activations[-1], t))
-    if lam:
-        loss += 0.5 * lam * sum(float(np.sum(np.square(w))) for key, w in net.params.items() if key.startswith("W"))
+    net.forward(x, train_flg, trace=activations)
+    loss_name = type(net.last_layer).__name__
+    names = ["x", *net.layers.keys(), loss_name]
+    loss = float(net.last_layer.forward(activations[-1], t)) + net.weight_decay()
 
     # backward: gradients[i] = dL/d activations[i]
-    gradients: list[Any] = [None] * len(activations)
-    gradients[-1] = net.last_layer.backward(1.0)
-    for i, layer in reversed(list(enumerate(net.layers.values()))):
-        gradients[i] = layer.backward(gradients[i + 1])
+    backward: list[Any] = []
+    net.backward(1.0, trace=backward)
+    gradients = backward[::-1]
+    grads = net.collect_gradients()
 
     layers = []
     for name, layer in net.layers.items():
-        params = []
-        for pname, param in getattr(layer, "params", {}).items():
-            grad = getattr(layer, "d" + pname)
-            if lam and pname == "W":
-                grad = grad + lam * param  # d(λ/2 ‖W‖²)/dW = λW, as net.gradient adds it
-            key = _param_key(net, param) or pname
-            params.append(ParamInfo(key, tuple(param.shape), float(np.linalg.norm(grad))))
-        layers.append(LayerInfo(name, type(layer).__name__, tuple(params)))
-    layers.append(LayerInfo("SoftmaxWithLoss", type(net.last_layer).__name__))
+        params = tuple(ParamInfo(key, tuple(net.params[key].shape), float(np.linalg.norm(grads[key])))
+                       for key, (owner, _) in net.param_owner.items() if owner == name)
+        layers.append(LayerInfo(name, type(layer).__name__, params))
+    layers.append(LayerInfo(loss_name, loss_name))
 
     arrows = [
         Arrow(names[i], names[i + 1], tuple(a.shape), float(np.linalg.norm(gradients[i])))
         for i, a in enumerate(activations)
     ]
-    arrows.append(Arrow("t", "SoftmaxWithLoss", tuple(t.shape), None))
-    arrows.append(Arrow("SoftmaxWithLoss", "loss", (), 1.0, value=loss))
+    arrows.append(Arrow("t", loss_name, tuple(t.shape), None))
+    arrows.append(Arrow(loss_name, "loss", (), 1.0, value=loss))
     title = f"{net!r}, a batch of {x.shape[0]}"
     return NetTrace(title, tuple(layers), tuple(arrows), loss)
-
-
-def _param_key(net: Any, param: np.ndarray) -> str | None:
-    """The name (``W1``) under which ``net.params`` holds this very array."""
-    for key, value in net.params.items():
-        if value is param:
-            return key
-    return None
 
 
 def draw_net(trace: NetTrace, forward: bool = True, backward: bool = True, title: bool = True) -> graphviz.Digraph:
