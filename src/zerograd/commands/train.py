@@ -149,6 +149,8 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[tuple[Any, Any, Any, None], 
     dataset = args.dataset or "mnist"
     convnet = getattr(args, "net", "mlp") != "mlp"
     sizes = [] if convnet else parse_hidden(args.hidden or "50")  # every argument is checked before the data load
+    if convnet and (args.batchnorm or args.dropout):
+        raise CommandError(f"--batchnorm and --dropout build an mlp; --net {args.net} has its own layers")
     optimizer = args.optimizer or ("adam" if convnet else "sgd")
     lr = args.lr if args.lr is not None else DEFAULT_LR[optimizer]
     try:
