@@ -85,4 +85,21 @@ def check_layers(seed: int = 0) -> dict[str, Any]:
                                         rng.standard_normal((4, 1, 2, 3))),
         "SoftmaxWithLoss": check_layer(SoftmaxWithLoss(), x, rng.integers(0, 5, size=4)),
         "SoftmaxWithLoss 1-hot": check_layer(SoftmaxWithLoss(), x, np.eye(5)[rng.integers(0, 5, size=4)]),
+        **_conv_layers(rng),
+    }
+
+
+def _conv_layers(rng: Any) -> dict[str, Any]:
+    """Chapter 7's layers on small non-square images (distinct values: no pooling maximum is within h of a tie)."""
+    from ..convolution import Convolution, Pooling
+    from ..gradcheck import check_layer
+
+    images = rng.standard_normal((2, 2, 6, 5))
+    return {
+        "Convolution s1 p1": check_layer(Convolution(rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3),
+                                                     stride=1, pad=1), images),
+        "Convolution s2 p0": check_layer(Convolution(rng.standard_normal((3, 2, 2, 3)), rng.standard_normal(3),
+                                                     stride=2), images),
+        "Pooling 2x2 s2": check_layer(Pooling(2, 2, stride=2, pad=1), images[:, :, :, :4]),
+        "Pooling 3x3 s1": check_layer(Pooling(3, 3, stride=1, pad=1), images),
     }
