@@ -82,6 +82,7 @@ def test_train_deepconvnet_runs(small_digits, tmp_path):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["filters"], None),
+    (["filters", "--help"], None),
     (["filters", "a.npz", "b.npz", "c.npz"], "give one or two checkpoints (before and after), got 3"),
     (["filters", "missing.npz"], "missing.npz: no such checkpoint file"),
     (["filters", "mlp.npz"], "mlp.npz: TwoLayerNet has no convolution layer, so no filters to draw"),
@@ -93,10 +94,11 @@ def test_train_deepconvnet_runs(small_digits, tmp_path):
 def test_mistakes_give_one_line(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     checkpoint.save(tmp_path / "mlp.npz", TwoLayerNet(784, 10, 10, rng=0))
-    if message is None:  # no checkpoint at all: argparse's usage error
+    if message is None:  # argparse: --help (exit 0), or no checkpoint at all (a usage error, exit 2)
         with pytest.raises(SystemExit) as exit_:
             main(argv)
-        assert exit_.value.code == 2
+        assert exit_.value.code == (0 if "--help" in argv else 2)
+        assert "usage: zerograd filters" in capsys.readouterr()[0 if "--help" in argv else 1]
         return
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

@@ -161,3 +161,18 @@ def test_book_deep_convnet_loss_is_taken_in_training_mode():
     assert net.loss(x, t, train_flg=False) == net.loss(x, t, train_flg=False)
     assert net.accuracy(x, t) in {0.0, 0.25, 0.5, 0.75, 1.0}
     assert list(net.params) == [f"{p}{i}" for i in range(1, 9) for p in ("W", "b")]
+
+
+def test_a_sequential_of_your_own_with_conv_layers_round_trips(tmp_path):
+    from zerograd.convolution import Convolution, Pooling
+    from zerograd.layers import Affine, Relu
+    from zerograd.nets import Sequential
+
+    net = Sequential(Convolution.new(1, 4, 3, pad=1, rng=0), Relu(), Pooling(2, 2, stride=2),
+                     Affine.new(4 * 3 * 3, 5, rng=1))
+    assert list(net.layers) == ["Conv1", "Relu1", "Pool1", "Affine1"] and list(net.params) == ["W1", "b1", "W2", "b2"]
+    x = np.random.default_rng(0).standard_normal((3, 1, 6, 6))
+    assert check_net(net, x, np.array([0, 1, 4])).passed
+    loaded = checkpoint.load(checkpoint.save(tmp_path / "seq.npz", net)).net
+    assert loaded.config() == net.config()
+    np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
