@@ -27,7 +27,7 @@ How they are fast (the book's ``im2col`` with its Python loops stays readable in
   two 1-D passes with strided views, along W then along H, each a loop over the window's offsets (two for a 2x2
   pool) keeping a running maximum and the offset that holds it; backward sends ``dout`` back the same two steps.
   ``reshape(..., 2, ..., 2).max(axis=(3, 5))`` was 25x slower here (NumPy reduces short non-contiguous axes
-  slowly) and only works when windows tile; one pass over all four offsets of a 2x2 window did 1.5x the work.
+  slowly) and only works when windows tile; one pass over all four offsets of a 2x2 window took 1.5x as long.
 """
 
 from __future__ import annotations
