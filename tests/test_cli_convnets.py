@@ -57,7 +57,8 @@ def test_train_convnet_evaluate_predict_resume_and_filters(small_digits, tmp_pat
 
     result = zerograd("evaluate", out / "checkpoint.npz")
     assert result.returncode == 0, result.stderr
-    assert float(result.stdout.split("accuracy ")[1].split()[0]) == pytest.approx(saved.history["test_acc"][-1], abs=1e-4)
+    accuracy = float(result.stdout.split("accuracy ")[1].split()[0])  # printed to 4 decimals
+    assert accuracy == pytest.approx(saved.history["test_acc"][-1], abs=1e-4)
 
     digits = np.load(small_digits)
     Image.fromarray(digits["x_test"][0]).save(tmp_path / "digit.png")

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from .convolution import Convolution, Pooling
 from .layers import Affine, Dropout, Layer, Relu, init_scale
-from .nets import Sequential, register_net
+from .nets import Sequential, _child_generator, _generator, register_net
 
 __all__ = ["DeepConvNet", "SimpleConvNet"]
 
@@ -31,14 +31,6 @@ DEEP_CONV_PARAMS = (
     {"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
     {"filter_num": 64, "filter_size": 3, "pad": 1, "stride": 1},
 )
-
-
-def _generator(rng: Any) -> Any:
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    if not hasattr(rng, "standard_normal"):
-        raise TypeError(f"rng must be a np.random.Generator, a seed or None, got {type(rng).__name__}")
-    return rng
 
 
 def _conv_param(param: Mapping[str, Any], name: str) -> dict[str, int]:
@@ -228,8 +220,9 @@ class DeepConvNet(_ConvNet):
         W7, W8 = ((math.sqrt(2.0 / n_in) * rng.standard_normal((n_in, n_out))).astype(dtype)  # noqa: N806
                   for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
         layers += [Affine(W7, np.zeros(self.hidden_size, dtype=dtype)), Relu(),
-                   Dropout(self.dropout_ratio, rng=_child(rng)),
-                   Affine(W8, np.zeros(self.output_size, dtype=dtype)), Dropout(self.dropout_ratio, rng=_child(rng))]
+                   Dropout(self.dropout_ratio, rng=_child_generator(rng)),
+                   Affine(W8, np.zeros(self.output_size, dtype=dtype)),
+                   Dropout(self.dropout_ratio, rng=_child_generator(rng))]
         super().__init__(*layers, weight_decay_lambda=weight_decay_lambda)
 
     def config(self) -> dict[str, Any]:
@@ -243,10 +236,3 @@ class DeepConvNet(_ConvNet):
         filters = ", ".join(str(p["filter_num"]) for p in self.conv_params)
         return (f"{type(self).__name__}(input_dim={self.input_dim}, filters {filters}, hidden {self.hidden_size}, "
                 f"output {self.output_size}, dropout {self.dropout_ratio:g}, dtype={self.dtype.name})")
-
-
-def _child(rng: Any) -> Any:
-    """Dropout's own generator: a new stream seeded from a Generator; the book's global ``np.random`` stays itself."""
-    if isinstance(rng, np.random.Generator):
-        return np.random.default_rng(int(rng.integers(2**63)))
-    return rng
