@@ -122,10 +122,12 @@ def test_book_style_batchnorm_gradient_check_script():
     assert set(diffs) == {"W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"}
     # One digit: every batch statistic is that digit's, so each BatchNorm outputs exactly beta, whose zeros put the
     # next ReLU on its kink — the numerical derivative there is 1/2 of the one-sided slopes, backprop takes 0
-    # (the book's Relu does the same). Everything else agrees to rounding.
+    # (the book's Relu does the same). Everything else agrees to rounding. The book's own code, run here on the same
+    # digit and seed, printed beta2 0.05252365 (this script: 0.05252370, the same kink) and b3 1.8e-7 (here 1.2e-10:
+    # the exact loss), every other parameter 0.
     kink = {"beta1", "beta2"}
     assert all(d <= 1e-9 for key, d in diffs.items() if key not in kink), diffs
-    assert all(d <= 0.2 for key, d in diffs.items() if key in kink), diffs
+    assert all(d <= 0.06 for key, d in diffs.items() if key in kink), diffs
 
 
 def test_book_style_batchnorm_script_learns_where_plain_stalls():

@@ -131,7 +131,7 @@ def test_header_that_disagrees_with_the_net_config(tmp_path):
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
 
     rewrite(path, grow_hidden)
-    with pytest.raises(CheckpointError, match=r"parameter 'W1' is float64 \(4, 3\) but the net's config needs"):
+    with pytest.raises(CheckpointError, match=r"parameter 'W1' is float64 \(4, 3\) but the TwoLayerNet needs"):
         checkpoint.load(path)
 
 

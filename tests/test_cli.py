@@ -172,6 +172,15 @@ def test_gradcheck_command_passes_on_real_samples():
         line = next(row for row in result.stdout.splitlines() if row.startswith(f"{key}:"))
         assert float(line.split(":")[1].split()[0]) < 1e-9 and line.endswith("PASS")
     assert "SoftmaxWithLoss" in result.stdout and "FAIL" not in result.stdout
+    assert "BatchNormalization train" in result.stdout and "Dropout train" in result.stdout
+
+
+def test_every_built_in_layer_check_is_tight():
+    from zerograd.commands.gradcheck import check_layers
+
+    reports = check_layers()
+    # relative to each gradient's own scale: a PASS through atol alone (a vanishing gradient) would not count
+    assert {name: r.max_rel_error for name, r in reports.items() if r.max_rel_error > 1e-8} == {}
 
 
 @pytest.mark.parametrize("mode", ["loop", "fast"])

@@ -4,6 +4,7 @@ import copy
 
 import numpy as np
 import pytest
+from conftest import optional
 
 from zerograd import checkpoint
 from zerograd.gradcheck import check_layer, check_net
@@ -83,7 +84,7 @@ def test_mode_dependent_layers_keep_float32_and_never_write_their_arguments(laye
 
 
 def test_batchnorm_agrees_with_pytorch():
-    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'zerograd[torch]')")
+    torch = optional("torch", "torch")
     rng = np.random.default_rng(7)
     x = rng.standard_normal((8, 5))
     gamma, beta = rng.uniform(0.5, 2, 5), rng.standard_normal(5)

@@ -186,15 +186,16 @@ def _restore_net(path: Path, header: dict[str, Any], arrays: dict[str, NDArray],
         what = f"the {header['net'].get('class')}"
     else:
         what = f"the given {type(net).__name__}"
-    for prefix, targets in (("param", net.params), ("buffer", getattr(net, "buffers", {}))):
+    kinds = (("param", "parameter", net.params), ("buffer", "buffer", getattr(net, "buffers", {})))
+    for prefix, word, targets in kinds:
         saved_keys = {name.removeprefix(prefix + "/") for name in arrays if name.startswith(prefix + "/")}
         if saved_keys != set(targets):
-            raise CheckpointError(f"{path}: the checkpoint's {prefix}s {sorted(saved_keys)} do not match {what}'s "
+            raise CheckpointError(f"{path}: the checkpoint's {word}s {sorted(saved_keys)} do not match {what}'s "
                                   f"{sorted(targets)}")
         for key, target in targets.items():
             saved = arrays[f"{prefix}/{key}"]
             if saved.shape != target.shape or saved.dtype != target.dtype:
-                raise CheckpointError(f"{path}: {prefix} {key!r} is {saved.dtype} {saved.shape} but {what} needs "
+                raise CheckpointError(f"{path}: {word} {key!r} is {saved.dtype} {saved.shape} but {what} needs "
                                       f"{target.dtype} {target.shape}")
             target[...] = saved  # in place: the layers hold these very arrays
     states = header.get("layer_random_states") or {}

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
 # Keep those modules' top-level imports light: `zerograd --help` imports all of them.
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "predict", "gradcheck", "graph", "compare",
+COMMANDS: tuple[str, ...] = ("train", "evaluate", "predict", "gradcheck", "graph", "compare", "serve",
                              "filters")
 
 

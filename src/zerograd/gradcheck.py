@@ -30,7 +30,10 @@ __all__ = ["GradCheckReport", "GradientComparison", "check_layer", "check_net", 
 
 @dataclass(frozen=True)
 class GradientComparison:
-    """Analytic against numerical gradient of one input or parameter."""
+    """Analytic against numerical gradient of one input or parameter.
+
+    Shape: ``shape`` is the compared array's; ``worst_index`` an index into it (``()`` in the fast mode).
+    """
 
     name: str
     shape: tuple[int, ...]
@@ -59,7 +62,10 @@ class GradientComparison:
 
 @dataclass
 class GradCheckReport:
-    """The comparisons of one check, with the tolerances it used and any problems seen on the way."""
+    """The comparisons of one check, with the tolerances it used and any problems seen on the way.
+
+    Shape: one ``GradientComparison`` per checked input or parameter, in order; ``report["W1"]`` picks one.
+    """
 
     comparisons: list[GradientComparison]
     rtol: float
@@ -92,7 +98,10 @@ class GradCheckReport:
 
 def compare_gradients(name: str, analytic: ArrayLike, numerical: ArrayLike, rtol: float, atol: float
                       ) -> GradientComparison:
-    """Compare two gradients of the same shape; see the module docstring for the measure and the verdict."""
+    """Compare two gradients of the same shape; see the module docstring for the measure and the verdict.
+
+    Shape: analytic (*), numerical (*) of the same shape → one ``GradientComparison``.
+    """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numerical, dtype=np.float64)
     if a.shape != n.shape:
@@ -149,6 +158,9 @@ def check_layer(
     train_flg: bool | None = None,
 ) -> GradCheckReport:
     """Check ``layer.backward`` against central differences of ``layer.forward``, in float64.
+
+    Shape: inputs as ``layer.forward`` takes them; dout of ``forward``'s output shape (or ``None``: random) →
+    a ``GradCheckReport`` with one row per float input (``x`` or ``x0, x1, ...``) and per parameter.
 
     The layer (deep-copied, so yours is untouched) is run as ``out = layer.forward(*inputs)``; the checked scalar
     is ``sum(out * dout)`` with ``dout`` random normal of ``out``'s shape (``1.0`` for a scalar output such as a
@@ -217,15 +229,20 @@ def check_net(
 ) -> GradCheckReport:
     """Check ``net.gradient(x, t)`` against central differences of ``net.loss(x, t)`` for every parameter.
 
+    Shape: x (N, D) or (N, ...), t (N,) or (N, C) → a ``GradCheckReport`` with one row per ``net.params`` key.
+
     net: anything with ``params`` (a dict of arrays that its layers use in place), ``loss`` and ``gradient``
-    (zerograd's nets, the book's ``TwoLayerNet``, your own). A net whose parameters are not float64 is checked
-    through ``net.astype(np.float64)``; yours is left as it is. x: ``(N, ...)``; t: labels ``(N,)`` or ``(N, C)``.
+    (zerograd's nets, the book's ``TwoLayerNet``, your own). A net with ``astype`` is checked as a float64 copy
+    (yours keeps its dtype, running statistics and caches). The loss is taken in the mode ``gradient`` uses
+    (``net.training``), with every Dropout's mask held at the draw ``gradient`` made. x: ``(N, ...)``; t: labels
+    ``(N,)`` or ``(N, C)``.
 
     mode:
-      - ``"exhaustive"`` (default): every element. Nets built as the chapter builds them (layers in an ordered
-        dict, ``Affine`` weights, ``SoftmaxWithLoss`` last) are differenced many elements per forward pass
-        (``zerograd.batched_numgrad``), after a spot check of a few elements against the plain loop; any other
-        net goes through the element loop.
+      - ``"exhaustive"`` (default): every element. In a ``Sequential`` ending in ``SoftmaxWithLoss``, the weights
+        of an ``Affine`` whose upper layers all treat samples independently are differenced many elements per
+        forward pass (``zerograd.batched_numgrad``), after a spot check of a few elements against the plain loop;
+        every other parameter (below a BatchNorm or Dropout, or of any other net) goes through the element loop.
+        Each comparison's ``method`` says which ran ("batched" or "loop").
       - ``"loop"``: the book's element loop, two ``net.loss`` calls per element.
       - ``"fast"``: one random unit direction ``v`` per parameter: ``(L(θ+hv) - L(θ-hv)) / 2h`` against
         ``grad · v``, measured relative to ``‖grad‖`` (PyTorch's ``gradcheck(fast_mode=True)`` idea). Two loss

@@ -110,7 +110,22 @@ def _sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 class MulLayer(Layer):
-    """Multiplication node ``out = x * y`` for scalars or (broadcastable) arrays."""
+    """Multiplication node ``out = x * y`` for scalars or (broadcastable) arrays.
+
+    Shape: x, y scalars or arrays that broadcast together → out of the broadcast shape; backward(dout) → (dx, dy)
+    in the shapes of x and y (a gradient along a stretched axis is summed back).
+
+    The apple of figure 5-16: 2 apples at 100 each, then a tax of 1.1.
+
+    >>> mul_apple, mul_tax = MulLayer(), MulLayer()
+    >>> price = mul_tax.forward(mul_apple.forward(100, 2), 1.1)  # (100 × 2) × 1.1
+    >>> round(price, 6)
+    220.0
+    >>> d_apple_price, d_tax = mul_tax.backward(1.0)  # each input gets dout times the other input
+    >>> d_apple, d_apple_num = mul_apple.backward(d_apple_price)
+    >>> round(d_apple, 6), round(d_apple_num, 6), round(d_tax, 6)
+    (2.2, 110.0, 200.0)
+    """
 
     def __init__(self) -> None:
         self.x: Any = None
@@ -130,7 +145,19 @@ class MulLayer(Layer):
 
 
 class AddLayer(Layer):
-    """Addition node ``out = x + y`` for scalars or (broadcastable) arrays."""
+    """Addition node ``out = x + y`` for scalars or (broadcastable) arrays.
+
+    Shape: x, y scalars or arrays that broadcast together → out of the broadcast shape; backward(dout) → (dx, dy)
+    in the shapes of x and y (a gradient along a stretched axis is summed back).
+
+    >>> add = AddLayer()
+    >>> add.forward(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([10.0, 20.0]))  # y: (2,) stretched over 2 rows
+    array([[11., 22.],
+           [13., 24.]])
+    >>> dx, dy = add.backward(np.ones((2, 2)))  # d(x+y)/dx = d(x+y)/dy = 1
+    >>> dx.shape, dy  # dy is summed over the rows y was stretched along
+    ((2, 2), array([2., 2.]))
+    """
 
     def __init__(self) -> None:
         self.x_shape: tuple[int, ...] | None = None
@@ -149,7 +176,18 @@ class AddLayer(Layer):
 
 @register_layer
 class Relu(Layer):
-    """Rectified linear unit ``out = max(0, x)``. x: any shape; out: the same shape and dtype."""
+    """Rectified linear unit ``out = max(0, x)``.
+
+    Shape: x (*) → out (*), the same shape and dtype; backward(dout (*)) → dx (*).
+
+    >>> relu = Relu()
+    >>> relu.forward(np.array([[1.0, -0.5], [-2.0, 3.0]]))
+    array([[1., 0.],
+           [0., 3.]])
+    >>> relu.backward(np.full((2, 2), 5.0))  # the gradient passes where x > 0 and stops elsewhere
+    array([[5., 0.],
+           [0., 5.]])
+    """
 
     def __init__(self) -> None:
         self.active: NDArray[np.bool_] | None = None  # True where x > 0: where the gradient passes
@@ -176,7 +214,16 @@ class Relu(Layer):
 
 @register_layer
 class Sigmoid(Layer):
-    """Logistic unit ``out = 1 / (1 + exp(-x))``. x: any shape; out: the same shape and dtype."""
+    """Logistic unit ``out = 1 / (1 + exp(-x))``.
+
+    Shape: x (*) → out (*), the same shape and dtype; backward(dout (*)) → dx (*).
+
+    >>> sig = Sigmoid()
+    >>> sig.forward(np.array([0.0, 2.0]))
+    array([0.5       , 0.88079708])
+    >>> sig.backward(np.array([1.0, 1.0]))  # y (1 - y), from the y kept by forward
+    array([0.25      , 0.10499359])
+    """
 
     def __init__(self) -> None:
         self.out: NDArray | None = None
@@ -196,10 +243,24 @@ class Sigmoid(Layer):
 class Affine(Layer):
     """Fully connected layer ``out = x @ W + b``.
 
+    Shape: x (N, D) or (N, d1, d2, ...) → out (N, M); W (D, M), b (M,); backward(dout (N, M)) → dx in x's shape,
+    with dW (D, M) and db (M,) kept on the layer.
+
     W: ``(D, M)``, b: ``(M,)``. x: ``(N, D)`` or ``(N, d1, d2, ...)`` with ``d1*d2*... = D`` (images
     ``(N, 1, 28, 28)`` for instance), flattened for the product; out: ``(N, M)``. ``backward`` returns ``dx`` in
     ``x``'s original shape and leaves ``dW: (D, M)`` and ``db: (M,)``. The layer uses ``W`` and ``b`` themselves,
     not copies, so updating them in place (``W -= lr * dW``) trains it.
+
+    >>> affine = Affine(np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]]), np.array([0.5, 0.5, 0.5]))  # D = 2 → M = 3
+    >>> affine.forward(np.array([[1.0, 2.0]]))  # x: (N, D) = (1, 2)
+    array([[1.5, 2.5, 4.5]])
+    >>> affine.backward(np.array([[1.0, 1.0, 1.0]]))  # dx = dout Wᵀ
+    array([[3., 2.]])
+    >>> affine.dW  # xᵀ dout
+    array([[1., 1., 1.],
+           [2., 2., 2.]])
+    >>> affine.db  # dout summed over the batch
+    array([1., 1., 1.])
     """
 
     param_names = ("W", "b")
@@ -262,6 +323,8 @@ class Affine(Layer):
     def backward(self, dout: NDArray, need_dx: bool = True) -> NDArray | None:
         """dout: ``(N, M)``; returns dx in ``x``'s shape, or ``None`` with ``need_dx=False``.
 
+        Shape: dout (N, M) → dx (N, D) or x's original (N, d1, d2, ...); sets dW (D, M) and db (M,).
+
         A net's first layer passes ``need_dx=False``: nothing needs the gradient of the input images, and
         ``dout W^T`` is a third of the layer's arithmetic.
         """
@@ -282,9 +345,20 @@ class Affine(Layer):
 class SoftmaxWithLoss(Layer):
     """Softmax followed by the mean cross-entropy loss, the last layer of the chapter's nets.
 
+    Shape: x (N, C) or (C,), t (N,) integer labels or (N, C) one-hot → loss, a float; backward(dout=1.0) → dx of
+    x's shape.
+
     forward(x, t) -> loss: x ``(N, C)`` logits (or one sample ``(C,)``); t integer labels ``(N,)`` or one-hot
     ``(N, C)``. The loss ``mean(logsumexp(x) - x[t])`` is computed from the logits, so it is exact (no ``1e-7``
     inside a log). backward(dout=1) -> ``dout * (softmax(x) - onehot(t)) / N``, of ``x``'s shape and dtype.
+
+    >>> layer = SoftmaxWithLoss()
+    >>> x = np.array([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0]])  # logits (N, C) = (2, 3)
+    >>> round(layer.forward(x, np.array([0, 2])), 4)  # mean of -log softmax(x)[n, t_n]
+    0.7531
+    >>> layer.backward().round(4)  # (softmax(x) - onehot(t)) / N
+    array([[-0.1674,  0.1224,  0.045 ],
+           [ 0.1667,  0.1667, -0.3333]])
     """
 
     is_loss = True  # a net's last layer: forward(x, t) -> scalar

@@ -63,6 +63,37 @@ class _Slot:
         self.decayed: list[tuple[str, str]] = []
 
 
+class LayerDict(OrderedDict):
+    """``net.layers``: an ordered dict that counts its changes, so the net re-indexes only when a layer was put in,
+    taken out or moved (as the book's readers do: ``net.layers["Relu1"] = Sigmoid()``)."""
+
+    version = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.version += 1
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.version += 1
+
+    def move_to_end(self, key: str, last: bool = True) -> None:
+        super().move_to_end(key, last)
+        self.version += 1
+
+    def pop(self, *args: Any) -> Any:
+        self.version += 1
+        return super().pop(*args)
+
+    def popitem(self, last: bool = True) -> Any:
+        self.version += 1
+        return super().popitem(last)
+
+    def clear(self) -> None:
+        super().clear()
+        self.version += 1
+
+
 class Sequential:
     """Layers applied in order, then a loss layer: ``Sequential(layer, layer, ..., loss=SoftmaxWithLoss())``.
 
@@ -105,7 +136,7 @@ class Sequential:
             raise ValueError(f"{type(self).__name__}: weight_decay_lambda must be a finite number >= 0, got "
                              f"{weight_decay_lambda!r}")
         _check_widths(named)
-        self.layers: OrderedDict[str, Any] = OrderedDict(named)
+        self.layers: LayerDict = LayerDict(named)
         self.last_layer = loss
         self.weight_decay_lambda = float(weight_decay_lambda)
         self.training = True
@@ -156,19 +187,21 @@ class Sequential:
             slot.decayed = [(key, attr) for key, attr in slot.params if attr in decay_names]
             self._slots[name] = slot
         self._indexed = self._layout()
+        self._slot_list = list(self._slots.values())
         self._refresh_arrays()
 
-    def _layout(self) -> tuple[Any, ...]:
-        return tuple(map(id, self.layers.values())) + tuple(self.layers)
+    def _layout(self) -> tuple[Any, int]:
+        return self.layers, getattr(self.layers, "version", -1)
 
     def _current_slots(self) -> list[_Slot]:
         """The slots of the layers as they are now: a layer replaced in ``net.layers`` (as the book's readers
-        do) is indexed again."""
-        if self._layout() != self._indexed:
+        do), or a new ``net.layers`` dict, is indexed again."""
+        layers, version = self._indexed
+        if layers is not self.layers or version != getattr(self.layers, "version", -1) or version == -1:
             for name, layer in self.layers.items():
                 _check_layer_api(name, layer)
             self._index()
-        return list(self._slots.values())
+        return self._slot_list
 
     def _refresh_arrays(self) -> None:
         """Point ``params`` and ``buffers`` at the arrays the layers hold now."""

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.layers:
         print("\nbuilt-in layers (random float64 inputs):")
         for name, layer_report in check_layers(args.seed).items():
-            print(f"{name:<22} max rel error {layer_report.max_rel_error:.2e}  "
+            print(f"{name:<29} max rel error {layer_report.max_rel_error:.2e}  "
                   f"{'PASS' if layer_report.passed else 'FAIL'}")
             for problem in layer_report.problems:
                 print(f"    problem: {problem}")
@@ -69,7 +69,7 @@ def check_layers(seed: int = 0) -> dict[str, Any]:
     import numpy as np
 
     from ..gradcheck import check_layer
-    from ..layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+    from ..layers import AddLayer, Affine, BatchNormalization, Dropout, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((4, 5))
@@ -85,8 +85,23 @@ def check_layers(seed: int = 0) -> dict[str, Any]:
                                         rng.standard_normal((4, 1, 2, 3))),
         "SoftmaxWithLoss": check_layer(SoftmaxWithLoss(), x, rng.integers(0, 5, size=4)),
         "SoftmaxWithLoss 1-hot": check_layer(SoftmaxWithLoss(), x, np.eye(5)[rng.integers(0, 5, size=4)]),
+        # NOTE: a fresh x: check_layer's random dout is drawn with this same seed, and a dout equal to the input is
+        # an affine function of it, which training-mode batch norm's backward projects out (dx ≈ 0, no test at all)
+        "BatchNormalization train": check_layer(_batchnorm(BatchNormalization, rng, 5), rng.standard_normal((4, 5)),
+                                                train_flg=True),
+        "BatchNormalization test": check_layer(_batchnorm(BatchNormalization, rng, 5), x, train_flg=False),
+        "BatchNormalization (N,2,1,3)": check_layer(_batchnorm(BatchNormalization, rng, 6),
+                                                    rng.standard_normal((4, 2, 1, 3)), train_flg=True),
+        "Dropout train": check_layer(Dropout(0.5, rng=seed), x, train_flg=True),
+        "Dropout test": check_layer(Dropout(0.5, rng=seed), x, train_flg=False),
         **_conv_layers(rng),
     }
+
+
+def _batchnorm(cls: Any, rng: Any, features: int) -> Any:
+    """A batch-norm layer with non-trivial parameters and running statistics."""
+    return cls(rng.uniform(0.5, 1.5, features), rng.standard_normal(features),
+               running_mean=rng.standard_normal(features), running_var=rng.uniform(0.5, 2.0, features))
 
 
 def _conv_layers(rng: Any) -> dict[str, Any]:

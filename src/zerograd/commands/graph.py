@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..cli import CommandError
 
-GRAPHS = ("apple", "apple-orange", "net")
+GRAPHS = ("apple", "apple-orange", "expr", "net")
+HTML_NET_STEPS = 5  # SGD steps an exported net page holds, precomputed for each digit (it has no server to ask)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -16,14 +18,25 @@ def add_parser(subparsers: Any) -> None:
         "graph", help="draw a computational graph (the apple examples, or a net's layers)",
         description="Draw a computational graph as chapter 5 does: left to right, the forward values above the "
                     "arrows and the gradients under them in red. apple and apple-orange are figures 5-16 and "
-                    "5-17; net is a TwoLayerNet/MultiLayerNet after one forward and backward pass on a random "
-                    "batch, with array shapes and gradient norms. Without --out the DOT source goes to stdout.",
+                    "5-17; expr is a formula of your own (--expr); net is a TwoLayerNet/MultiLayerNet after one "
+                    "forward and backward pass on a random batch, with array shapes and gradient norms. Without "
+                    "--out the DOT source goes to stdout. --html writes a page you step through in a browser "
+                    "instead (one file, no server, no network, no graphviz).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("graph", choices=GRAPHS, help="which graph to draw")
     p.add_argument("--out", metavar="FILE", default=None,
                    help="write FILE.svg, FILE.png or FILE.dot (by its suffix) instead of printing DOT; SVG and "
                         "PNG need graphviz's `dot` program")
+    p.add_argument("--html", metavar="FILE", default=None,
+                   help="write a self-contained step-through HTML page instead: edit the inputs, step forward and "
+                        "backward node by node (net: TwoLayerNet(784, 50, 10) on real digits of the bundled "
+                        f"sample, with {HTML_NET_STEPS} SGD steps precomputed)")
+    p.add_argument("--expr", default=None, metavar="FORMULA",
+                   help="expr only: the formula, e.g. 'x*y + x' or '1 / (1 + exp(-x))' (+ - * / **, exp, log, "
+                        "relu, sigmoid); default 'x*y + x'")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="values",
+                   help="expr: a variable's value (default 1); apple graphs: an input, e.g. --set apple=150")
     p.add_argument("--no-backward", action="store_true",
                    help="forward values only, no gradients (the book's forward-pass figures)")
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG, in dots per inch")
@@ -40,6 +53,15 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..graph import drawing
 
+    if args.expr is not None and args.graph != "expr":
+        raise CommandError(f"--expr is for the expr graph, not {args.graph}")
+    values = _values(args.values)
+    if values and args.graph == "net":
+        raise CommandError("--set is for the apple and expr graphs; the net takes --hidden, --seed, ...")
+    if args.html is not None:
+        if args.out is not None:
+            raise CommandError("give --out (a drawing) or --html (a page), not both")
+        return _html(args, values)
     if args.out is not None:
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         if suffix not in drawing.FORMATS:
@@ -50,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.graph == "net":
         graph, summary = _net(args, backward)
+    elif args.graph == "expr":
+        graph, summary = _expression(args.expr, values, backward)
     else:
-        graph, summary = _shopping(args.graph, backward)
+        graph, summary = _shopping(args.graph, backward, values)
 
     if args.out is None:
         sys.stdout.write(graph.source)
@@ -71,11 +95,83 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shopping(name: str, backward: bool) -> tuple[Any, str]:
+def _values(items: list[str]) -> dict[str, float]:
+    import math
+
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not sep or not name.strip() or not math.isfinite(number):
+            raise CommandError(f"--set {item!r}: write NAME=NUMBER, e.g. --set apple=150")
+        values[name.strip()] = number
+    return values
+
+
+def _html(args: argparse.Namespace, values: dict[str, float]) -> int:
+    from ..graph.drawing import _write_atomic  # the graph floor's atomic writer (temporary file, then rename)
+
+    try:
+        from ..serve.graphs import GraphInputError, expression_data, graph_data, graph_html
+        from ..serve.netdata import net_html, net_page_data
+
+        if args.graph == "net":
+            text = net_html(net_page_data(precompute_steps=HTML_NET_STEPS))
+        elif args.graph == "expr":
+            text = graph_html(expression_data(args.expr or "x*y + x", values))
+        else:
+            text = graph_html(graph_data(args.graph, values))
+    except GraphInputError as err:
+        raise CommandError(str(err)) from None
+    try:
+        _write_atomic(Path(args.html), text.encode("utf-8"))
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
+        raise CommandError(f"cannot write {args.html!r}: {err.strerror or err}") from None
+    print(f"wrote {args.html} ({len(text.encode('utf-8')) // 1024} KB): open it in a browser, no server needed")
+    return 0
+
+
+def _expression(text: str | None, values: dict[str, float], backward: bool) -> tuple[Any, str]:
+    from ..graph import draw, format_number
+    from ..graph.expression import ExpressionError, expression_variables, parse_expression
+
+    text = text or "x*y + x"
+    try:
+        names = expression_variables(text)
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ExpressionError(f"--set {unknown[0]}: the formula has no variable {unknown[0]!r}")
+        out = parse_expression(text, {name: values.get(name, 1.0) for name in names})
+    except ExpressionError as err:
+        raise CommandError(str(err)) from None
+    if backward:
+        out.backward()
+    summary = f"f = {format_number(out.item())}"
+    if backward:
+        leaves = {}
+        stack = [out]
+        while stack:
+            node = stack.pop()
+            if node.is_leaf and node.name:
+                leaves[node.name] = node
+            stack.extend(node.inputs)
+        summary += "; " + ", ".join(f"d {name} {format_number(float(leaves[name].grad))}" for name in names)
+    return draw(out, backward=backward), summary
+
+
+def _shopping(name: str, backward: bool, values: dict[str, float] | None = None) -> tuple[Any, str]:
     from ..graph import draw, format_number
     from ..graph.shopping import apple_graph, apple_orange_graph
 
-    shop = apple_graph() if name == "apple" else apple_orange_graph()
+    builder = apple_graph if name == "apple" else apple_orange_graph
+    try:
+        shop = builder(**(values or {}))
+    except TypeError:
+        raise CommandError(f"--set: the {name} graph's inputs are apple, apple_num, "
+                           f"{'orange, orange_num, ' if name != 'apple' else ''}tax") from None
     summary = f"price {format_number(shop.price.item())}"
     if backward:
         summary += "; " + ", ".join(f"d {key} {format_number(float(leaf.grad))}"

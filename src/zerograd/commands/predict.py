@@ -1,8 +1,9 @@
 """``zerograd predict CKPT IMAGE...``: classify your own pictures with a trained net.
 
-An image of any size is made to look like the training data: grayscale, light-on-dark (inverted when its
-background is light), and 28×28. For digit datasets it is also framed like MNIST: the ink cropped, scaled to fit
-20×20 and centred by its centre of mass in the 28×28 frame. A 28×28 image is taken as it is (after inversion).
+An image of any size is made to look like the training data (``zerograd.images``): grayscale, light-on-dark
+(inverted when its background is light), and 28×28. For digit datasets it is also framed like MNIST: the ink
+cropped, scaled to fit 20×20 and centred by its centre of mass in the 28×28 frame. A 28×28 image is taken as it is
+(after inversion).
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import CommandError
-
-SIDE = 28  # MNIST and Fashion-MNIST images are 28×28
-DIGIT_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
+from ..images import SIDE
 
 
 def add_parser(subparsers: Any) -> None:
@@ -57,55 +56,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def image_to_input(path: str | Path, center: bool = True) -> Any:
-    """A ``(784,)`` float array in [0, 1], light ink on a dark background, from an image file."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    """A ``(784,)`` float array in [0, 1], light ink on a dark background, from an image file
+    (``zerograd.images.image_to_input`` with its errors as one-line ``CommandError``s)."""
+    from ..images import ImageError
+    from ..images import image_to_input as convert
 
     try:
-        with Image.open(path) as img:
-            img.load()
-            gray = img.convert("L")
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such image file") from None
-    except (UnidentifiedImageError, OSError) as err:
-        raise CommandError(f"{path}: cannot read this image ({err.__class__.__name__}); give a PNG or JPEG") from None
-    a = np.asarray(gray, dtype=np.float32) / 255.0
-    # MNIST is white ink on black: a picture whose border is mostly light is dark ink on paper, so invert it
-    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
-    if np.median(border) > 0.5:
-        a = 1.0 - a
-    if a.shape == (SIDE, SIDE):
-        return a.reshape(-1)
-    if center:
-        return _mnist_frame(a).reshape(-1)
-    return _resize(a, SIDE, SIDE).reshape(-1)
-
-
-def _resize(a: Any, height: int, width: int) -> Any:
-    import numpy as np
-    from PIL import Image
-
-    img = Image.fromarray(np.clip(a * 255, 0, 255).astype(np.uint8))
-    return np.asarray(img.resize((width, height), Image.Resampling.LANCZOS), dtype=np.float32) / 255.0
-
-
-def _mnist_frame(a: Any) -> Any:
-    """Crop to the ink, fit it in 20×20 keeping its aspect, and centre its mass in a 28×28 frame."""
-    import numpy as np
-
-    ink = a > 0.2 * a.max() if a.max() > 0 else np.zeros_like(a, dtype=bool)
-    if not ink.any():
-        return _resize(a, SIDE, SIDE)
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    crop = a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    h, w = crop.shape
-    scale = DIGIT_BOX / max(h, w)
-    small = _resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
-    frame = np.zeros((SIDE, SIDE), dtype=np.float32)
-    total = small.sum()
-    ys, xs = np.indices(small.shape)
-    cy, cx = ((ys * small).sum() / total, (xs * small).sum() / total) if total > 0 else (h / 2, w / 2)
-    top = int(np.clip(round(SIDE / 2 - cy), 0, SIDE - small.shape[0]))
-    left = int(np.clip(round(SIDE / 2 - cx), 0, SIDE - small.shape[1]))
-    frame[top : top + small.shape[0], left : left + small.shape[1]] = small
-    return np.clip(frame, 0.0, 1.0)
+        return convert(path, center=center)
+    except ImageError as err:
+        raise CommandError(str(err)) from None

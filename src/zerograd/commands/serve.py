@@ -1,0 +1,61 @@
+"""``zerograd serve``: the browser pages — step-through graphs, draw a digit, live training — on a local server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..cli import CommandError
+
+LOOPBACK = ("127.0.0.1", "localhost")
+INSTALL_HINT = "HINT: install the server's extra: pip install 'zerograd[serve]' (FastAPI and uvicorn)"
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "serve", help="serve the browser pages: step-through graphs, draw a digit, live training",
+        description="Serve zerograd's pages on this machine: /graph/apple (and apple-orange, expr, net) to step "
+                    "through backpropagation node by node, /digits to draw a digit for a net, /train to watch a "
+                    "training run's curves live; each with a JSON API under /api (see the README). Binds "
+                    "127.0.0.1 unless --host says otherwise.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on; anything but 127.0.0.1/localhost lets other machines connect")
+    p.add_argument("--port", type=int, default=8000, help="TCP port")
+    p.add_argument("--checkpoint", metavar="CKPT", default=None,
+                   help="the net behind /digits (a checkpoint of zerograd train); by default a TwoLayerNet is "
+                        "trained on the bundled MNIST sample at start-up (a second or two)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise CommandError(f"--port must be from 1 to 65535, got {args.port}")
+    try:
+        import uvicorn
+
+        from ..serve.app import create_app
+    except ImportError as err:
+        raise CommandError(f"the server needs {err.name}, which is not installed. {INSTALL_HINT}") from None
+    from ..checkpoint import CheckpointError
+    from ..serve.digits import load_digit_model
+
+    if args.host not in LOOPBACK:
+        print(f"zerograd serve: warning: listening on {args.host}: other machines can reach these pages and "
+              f"start training runs on this one", file=sys.stderr)
+    try:
+        model = load_digit_model(args.checkpoint)
+    except (CheckpointError, ValueError) as err:
+        raise CommandError(str(err)) from None
+    print(f"the net for /digits: {model.source}")
+    app = create_app(checkpoint=args.checkpoint, digit_model=model,
+                     allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None)
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    print(f"zerograd serve: {url}/  (graphs: {url}/graph/apple, digits: {url}/digits, training: {url}/train); "
+          "Ctrl-C stops it", flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,120 @@
+// Helpers shared by zerograd's pages: number formatting, SVG elements, bar and line charts.
+// Plain browser JavaScript, no build step, nothing fetched from elsewhere.
+"use strict";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+// A number as zerograd.graph.format_number writes it: 6 significant digits as Python's "%.6g", no trailing
+// zeros, exponent without padding ("1e-8", "1.23457e+8"), "0" for -0.
+function fmt(x, digits = 6) {
+  if (x === null || x === undefined) return "";
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : (x > 0 ? "inf" : "-inf");
+  if (x === 0) return "0";
+  const exp = parseInt(x.toExponential(digits - 1).split("e")[1], 10);
+  if (exp < -4 || exp >= digits) {
+    let [mantissa, e] = x.toExponential(digits - 1).split("e");
+    if (mantissa.includes(".")) mantissa = mantissa.replace(/0+$/, "").replace(/\.$/, "");
+    return mantissa + "e" + (parseInt(e, 10) < 0 ? "-" : "+") + Math.abs(parseInt(e, 10));
+  }
+  let text = x.toFixed(Math.max(0, digits - 1 - exp));
+  if (text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
+  return text === "-0" ? "0" : text;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "testid") node.dataset.testid = v;
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function svgEl(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "testid") node.setAttribute("data-testid", v);
+    else node.setAttribute(k, v);
+  }
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function arrowMarker(svg, id, color) {
+  const defs = svgEl("defs");
+  const marker = svgEl("marker", {id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
+                                  orient: "auto-start-reverse"});
+  marker.append(svgEl("path", {d: "M 0 0 L 10 5 L 0 10 z", fill: color}));
+  defs.append(marker);
+  svg.append(defs);
+}
+
+// Horizontal bars: one per label, the largest highlighted. container gets one row per label.
+function barChart(container, labels, values, highlight) {
+  container.replaceChildren();
+  labels.forEach((label, i) => {
+    const pct = Math.max(0, Math.min(1, values[i])) * 100;
+    const bar = el("div", {class: "bar" + (i === highlight ? " top" : ""), style: `width:${pct.toFixed(1)}%`});
+    const row = el("div", {class: "bar-row", testid: `prob-${label}`, title: `${label}: ${values[i].toFixed(4)}`},
+                   el("span", {class: "bar-label", text: label}),
+                   el("span", {class: "bar-track"}, bar),
+                   el("span", {class: "bar-value", text: values[i].toFixed(3)}));
+    container.append(row);
+  });
+}
+
+// A line chart of one or more series [{name, color, points: [[x, y], ...]}] into an <svg>.
+function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = null, xMax = null} = {}) {
+  const W = 520, H = 250, L = 48, R = 12, T = 24, B = 34;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.replaceChildren();
+  const all = series.flatMap(s => s.points);
+  const xs = all.map(p => p[0]), ys = all.map(p => p[1]);
+  const x1 = xMax !== null ? xMax : Math.max(1, ...xs);
+  let y0 = yMin !== null ? yMin : Math.min(0, ...ys), y1 = yMax !== null ? yMax : Math.max(1e-9, ...ys);
+  if (y1 <= y0) y1 = y0 + 1;
+  const sx = x => L + (W - L - R) * (x / x1), sy = y => T + (H - T - B) * (1 - (y - y0) / (y1 - y0));
+  svg.append(svgEl("line", {x1: L, y1: H - B, x2: W - R, y2: H - B, class: "axis"}));
+  svg.append(svgEl("line", {x1: L, y1: T, x2: L, y2: H - B, class: "axis"}));
+  for (let k = 0; k <= 4; k++) {
+    const y = y0 + (y1 - y0) * k / 4;
+    svg.append(svgEl("text", {x: L - 6, y: sy(y) + 4, class: "tick", "text-anchor": "end"}, fmt(y, 3)));
+    svg.append(svgEl("line", {x1: L, y1: sy(y), x2: W - R, y2: sy(y), class: "grid"}));
+  }
+  for (let k = 0; k <= 4; k++) {
+    const x = x1 * k / 4;
+    svg.append(svgEl("text", {x: sx(x), y: H - B + 16, class: "tick", "text-anchor": "middle"}, fmt(x, 3)));
+  }
+  svg.append(svgEl("text", {x: (L + W - R) / 2, y: H - 4, class: "axis-label", "text-anchor": "middle"}, xLabel));
+  svg.append(svgEl("text", {x: L, y: 12, class: "axis-label", "text-anchor": "middle"}, yLabel));
+  series.forEach((s, i) => {
+    if (s.points.length) {
+      const d = s.points.map((p, k) => `${k ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" ");
+      svg.append(svgEl("path", {d, fill: "none", stroke: s.color, "stroke-width": s.width || 2}));
+    }
+    svg.append(svgEl("text", {x: W - R - 4, y: T + 14 + 14 * i, style: `fill: ${s.color}`, class: "legend",
+                              "text-anchor": "end"}, s.name));
+  });
+}
+
+// A 28×28 array of numbers in [0, 1] drawn into a canvas (white ink on black, as MNIST).
+function drawImage28(canvas, pixels) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(28, 28);
+  for (let r = 0; r < 28; r++) {
+    for (let c = 0; c < 28; c++) {
+      const v = Math.round(255 * Math.max(0, Math.min(1, pixels[r][c])));
+      const k = 4 * (28 * r + c);
+      img.data[k] = img.data[k + 1] = img.data[k + 2] = v;
+      img.data[k + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function readData(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}

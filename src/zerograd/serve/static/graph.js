@@ -1,0 +1,358 @@
+// The step-through computational graph: zerograd's JSON (serve/graphdata.py) drawn as SVG, values above the
+// arrows, gradients in red under them, as chapter 5 draws its figures. Editing an input recomputes everything
+// here (each node's kind says how), so the exported page works from file:// with no server.
+"use strict";
+
+// Forward value of each kind from its argument values xs (and the constant exponent p of "powc").
+const FORWARD = {
+  add: ([x, y]) => x + y, sub: ([x, y]) => x - y, neg: ([x]) => -x, mul: ([x, y]) => x * y,
+  div: ([x, y]) => x / y, powc: ([x], p) => x ** p, pow: ([x, y]) => x ** y, exp: ([x]) => Math.exp(x),
+  log: ([x]) => Math.log(x), sum: ([x]) => x, relu: ([x]) => Math.max(x, 0),
+  sigmoid: ([x]) => 1 / (1 + Math.exp(-x)),
+};
+// Local derivatives ∂out/∂x_k, the same formulas as zerograd.graph.Value's backward functions.
+const LOCAL = {
+  add: () => [1, 1], sub: () => [1, -1], neg: () => [-1], mul: ([x, y]) => [y, x],
+  div: ([x, y]) => [1 / y, -x / (y * y)], powc: ([x], p) => [p * x ** (p - 1)],
+  pow: ([x, y], _p, out) => [y * x ** (y - 1), out * Math.log(x)], exp: (_xs, _p, out) => [out],
+  log: ([x]) => [1 / x], sum: () => [1], relu: ([x]) => [x > 0 ? 1 : 0],
+  sigmoid: (_xs, _p, out) => [(1 - out) * out],
+};
+// How a forward step reads, with the argument values a, b.
+const FORMULA = {
+  add: (a, b) => `${a} + ${b}`, sub: (a, b) => `${a} − ${b}`, neg: a => `−${a}`, mul: (a, b) => `${a} × ${b}`,
+  div: (a, b) => `${a} ÷ ${b}`, powc: (a, _b, p) => `${a} ** ${fmt(p)}`, pow: (a, b) => `${a} ** ${b}`,
+  exp: a => `exp(${a})`, log: a => `log(${a})`, sum: a => `${a}`, relu: a => `relu(${a})`,
+  sigmoid: a => `σ(${a})`,
+};
+
+const COL_W = 200, ROW_H = 100, LEFT = 110, TOP_MARGIN = 50, R = 21, FANOUT_GAP = 46, WAY_HALF = 30, RUN_DELAY_MS = 350;
+
+class GraphPage {
+  constructor(spec, root) {
+    this.root = root;
+    this.load(spec);
+    root.querySelector("[data-testid=step-forward]").addEventListener("click", () => { this.stop(); this.stepForward(); });
+    root.querySelector("[data-testid=step-backward]").addEventListener("click", () => { this.stop(); this.stepBackward(); });
+    root.querySelector("[data-testid=run]").addEventListener("click", () => this.run());
+    root.querySelector("[data-testid=reset]").addEventListener("click", () => { this.stop(); this.reset(); });
+  }
+
+  load(spec) {
+    this.stop();
+    this.spec = spec;
+    this.nodes = new Map(spec.nodes.map(n => [n.id, n]));
+    this.inEdges = new Map(spec.nodes.map(n => [n.id, []]));
+    this.outEdges = new Map(spec.nodes.map(n => [n.id, []]));
+    for (const e of spec.edges) { this.inEdges.get(e.target).push(e); this.outEdges.get(e.source).push(e); }
+    for (const list of this.inEdges.values()) list.sort((a, b) => a.arg - b.arg);
+    // room above the first row for the arrows of a node used several times, which start spread out
+    const fanout = Math.max(1, ...[...this.outEdges.values()].map(list => list.length));
+    this.top = TOP_MARGIN + (fanout - 1) / 2 * FANOUT_GAP;
+    this.steps = ["seed", ...spec.backward];  // backward step 0 starts at the output with ∂out/∂out = 1
+    this.values = new Map(spec.nodes.map(n => [n.id, n.value]));
+    this.fwd = spec.forward.length;  // forward steps shown: the page opens with the forward pass done
+    this.bwd = 0;                    // backward steps shown
+    this.current = null;             // {phase, id} of the step just taken, highlighted
+    this.buildInputs();
+    this.buildTable();
+    this.compute();
+    this.render();
+  }
+
+  buildInputs() {
+    const box = this.root.querySelector("#inputs");
+    box.replaceChildren();
+    for (const n of this.spec.nodes) {
+      if (!n.editable) continue;
+      const input = el("input", {type: "number", step: "any", value: String(n.value), testid: `input-${n.name}`,
+                                 id: `input-${n.name}`, "aria-label": n.name});
+      input.addEventListener("input", () => {
+        const v = parseFloat(input.value);
+        input.classList.toggle("bad", !Number.isFinite(v));
+        if (!Number.isFinite(v)) return;
+        this.stop();
+        this.values.set(n.id, v);
+        this.fwd = this.spec.forward.length;  // an edit re-runs the forward pass: new values on every edge
+        this.compute();
+        this.render();
+      });
+      box.append(el("label", {for: `input-${n.name}`}, el("span", {text: n.name}), input));
+    }
+  }
+
+  buildTable() {
+    const body = this.root.querySelector("#node-table tbody");
+    body.replaceChildren();
+    for (const n of this.spec.nodes) {
+      const key = n.name || n.id;  // unnamed nodes (constants, intermediate results) by their id: value-n3
+      body.append(el("tr", {id: `row-${n.id}`},
+        el("td", {text: n.display}),
+        el("td", {text: n.kind === "leaf" ? (n.name ? "input" : "constant") : n.label}),
+        el("td", {class: "num", testid: `value-${key}`}),
+        el("td", {class: "num grad", testid: `grad-${key}`}),
+        el("td", {class: "parts", testid: `grad-parts-${key}`})));
+    }
+  }
+
+  // Forward over spec.forward, then the whole backward pass; what is shown depends on this.fwd / this.bwd.
+  compute() {
+    for (const id of this.spec.forward) {
+      const n = this.nodes.get(id);
+      const xs = this.inEdges.get(id).map(e => this.values.get(e.source));
+      this.values.set(id, FORWARD[n.kind](xs, n.p));
+    }
+    this.edgeGrad = new Map();
+    this.edgeLocal = new Map();
+    this.grad = new Map([[this.spec.output, 1]]);  // the arriving gradient of each node, once complete
+    const parts = new Map(this.spec.nodes.map(n => [n.id, []]));
+    for (const id of this.spec.backward) {
+      const n = this.nodes.get(id);
+      const edges = this.inEdges.get(id);
+      const xs = edges.map(e => this.values.get(e.source));
+      const g = this.grad.get(id);
+      const local = LOCAL[n.kind](xs, n.p, this.values.get(id));
+      edges.forEach((e, k) => {
+        this.edgeLocal.set(e.id, local[k]);
+        this.edgeGrad.set(e.id, g * local[k]);
+        parts.get(e.source).push(e);
+        // a node used by several others adds up what each sends back (the chain rule's sum)
+        this.grad.set(e.source, (this.grad.get(e.source) || 0) + g * local[k]);
+      });
+    }
+    this.parts = parts;
+  }
+
+  edgeValueShown(e) {
+    const src = this.nodes.get(e.source);
+    return src.kind === "leaf" || this.spec.forward.indexOf(e.source) < this.fwd;
+  }
+  edgeGradShown(e) { return this.steps.indexOf(e.target) < this.bwd; }
+  nodeValueShown(id) { return this.nodes.get(id).kind === "leaf" || this.spec.forward.indexOf(id) < this.fwd; }
+  // The gradient of a node as far as the backward pass has got: the sum of the contributions shown so far.
+  shownGrad(id) {
+    if (id === this.spec.output) return this.bwd >= 1 ? {total: 1, parts: [], complete: true} : null;
+    const shown = this.parts.get(id).filter(e => this.edgeGradShown(e));
+    if (!shown.length) return null;
+    return {total: shown.reduce((s, e) => s + this.edgeGrad.get(e.id), 0), parts: shown,
+            complete: shown.length === this.parts.get(id).length};
+  }
+
+  stepForward() {
+    if (this.fwd >= this.spec.forward.length) return;
+    this.current = {phase: "forward", id: this.spec.forward[this.fwd]};
+    this.fwd += 1;
+    this.render();
+  }
+  stepBackward() {
+    if (this.fwd < this.spec.forward.length || this.bwd >= this.steps.length) return;
+    this.current = {phase: "backward", id: this.steps[this.bwd]};
+    this.bwd += 1;
+    this.render();
+  }
+  reset() { this.fwd = 0; this.bwd = 0; this.current = null; this.render(); }
+  done() { return this.fwd >= this.spec.forward.length && this.bwd >= this.steps.length; }
+  run() {
+    this.stop();
+    const tick = () => {
+      if (this.fwd < this.spec.forward.length) this.stepForward(); else this.stepBackward();
+      this.timer = this.done() ? null : setTimeout(tick, RUN_DELAY_MS);
+    };
+    if (!this.done()) tick();
+  }
+  stop() { if (this.timer) { clearTimeout(this.timer); this.timer = null; } }
+
+  // -- drawing --------------------------------------------------------------------------------------------------
+
+  pos(id) {
+    const n = this.nodes.get(id);
+    return {x: LEFT + n.column * COL_W, y: this.top + n.row * ROW_H};
+  }
+  anchorOut(id) {
+    const p = this.pos(id);
+    return this.nodes.get(id).kind === "leaf" ? {x: p.x + 4, y: p.y} : {x: p.x + R, y: p.y};
+  }
+
+  render() {
+    this.renderSvg();
+    this.renderTable();
+    this.renderStatus();
+    const q = s => this.root.querySelector(`[data-testid=${s}]`);
+    q("step-forward").disabled = this.fwd >= this.spec.forward.length;
+    q("step-backward").disabled = this.fwd < this.spec.forward.length || this.bwd >= this.steps.length;
+    q("step-counter").textContent =
+      `forward ${this.fwd}/${this.spec.forward.length} · backward ${this.bwd}/${this.steps.length}`;
+  }
+
+  renderSvg() {
+    const svg = this.root.querySelector("#graph");
+    svg.replaceChildren();
+    arrowMarker(svg, "arrow", "#333");
+    arrowMarker(svg, "arrow-hot", "#d97706");
+    const cols = Math.max(...this.spec.nodes.map(n => n.column)) + 1;
+    const rows = Math.max(...this.spec.nodes.map(n => n.row)) + 1;
+    const width = LEFT + (cols - 1) * COL_W + 200, height = this.top + (rows - 1) * ROW_H + 64 + (this.top - TOP_MARGIN);
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    const cur = this.current;
+    const hotEdges = new Set(cur ? this.inEdges.get(cur.id) ? this.inEdges.get(cur.id).map(e => e.id) : [] : []);
+
+    const label = (x, y, e, value, grad, local) => {
+      const g = svgEl("g", {class: "edge-label"});
+      if (value !== null) g.append(svgEl("text", {x, y: y - 7, "text-anchor": "middle", class: "fwd"}, value));
+      if (grad !== null) g.append(svgEl("text", {x, y: y + 16, "text-anchor": "middle", class: "bwd"}, grad));
+      if (local !== null) g.append(svgEl("text", {x, y: y + 31, "text-anchor": "middle", class: "local"}, local));
+      if (e) g.setAttribute("data-edge", e);
+      svg.append(g);
+    };
+
+    for (const e of this.spec.edges) {
+      // As the book draws it: each arrow leaves its source level, carrying its labels above and below, then bends
+      // into its target. Arrows leaving one node (a node used twice) start a little apart, so labels never meet.
+      const siblings = this.outEdges.get(e.source).slice().sort((p, q) => this.pos(p.target).y - this.pos(q.target).y);
+      const i = siblings.indexOf(e);
+      const a0 = this.anchorOut(e.source);
+      const a = {x: a0.x, y: a0.y + (i - (siblings.length - 1) / 2) * FANOUT_GAP};
+      const b = this.pos(e.target), bx = b.x - R - 2;
+      // level stretches: the labelled one after the source, one through each waypoint, the arrival at the target
+      const ways = (e.waypoints || []).map(([c, r]) => ({x: LEFT + c * COL_W, y: this.top + r * ROW_H}));
+      const firstEnd = ways.length ? ways[0].x - WAY_HALF : bx;
+      const k = a.x + 0.55 * (firstEnd - a.x);
+      const level = [[a.x + 6, k, a.y], ...ways.map(w => [w.x - WAY_HALF, w.x + WAY_HALF, w.y]), [bx, bx, b.y]];
+      let d = `M${a0.x},${a0.y} L${level[0][0]},${level[0][2]} L${level[0][1]},${level[0][2]}`;
+      for (let j = 1; j < level.length; j++) {
+        const [x1, , y1] = [level[j - 1][1], 0, level[j - 1][2]], [x2, x3, y2] = level[j];
+        const m = (x1 + x2) / 2;
+        d += y1 === y2 ? ` L${x2},${y2}` : ` C${m},${y1} ${m},${y2} ${x2},${y2}`;
+        if (x3 > x2) d += ` L${x3},${y2}`;
+      }
+      const hot = hotEdges.has(e.id);
+      svg.append(svgEl("path", {d, class: "edge" + (hot ? " hot" : ""), "marker-end": `url(#${hot ? "arrow-hot" : "arrow"})`}));
+      const value = this.edgeValueShown(e) ? fmt(this.values.get(e.source)) : null;
+      const grad = this.edgeGradShown(e) ? fmt(this.edgeGrad.get(e.id)) : null;
+      const local = hot && cur.phase === "backward" ? `×${fmt(this.edgeLocal.get(e.id))}` : null;
+      label((a.x + k) / 2, a.y, e.id, value, grad, local);
+    }
+    // the output arrow, to the output's name
+    const out = this.pos(this.spec.output), end = out.x + R + 110;
+    svg.append(svgEl("path", {d: `M${out.x + R},${out.y} L${end},${out.y}`, class: "edge", "marker-end": "url(#arrow)"}));
+    svg.append(svgEl("text", {x: end + 6, y: out.y + 5, class: "leaf"}, this.spec.output_label));
+    label((out.x + R + end) / 2, out.y, "output",
+          this.nodeValueShown(this.spec.output) ? fmt(this.values.get(this.spec.output)) : null,
+          this.bwd >= 1 ? "1" : null, null);
+
+    for (const n of this.spec.nodes) {
+      const p = this.pos(n.id);
+      const hot = cur && cur.id === n.id;
+      // a node that feeds several others: its gradient is the sum of what each sends back, written out
+      const sofar = this.parts.get(n.id).length > 1 ? this.shownGrad(n.id) : null;
+      if (sofar) {
+        const sum = sofar.parts.map(e => fmt(this.edgeGrad.get(e.id))).join(" + ") +
+          (sofar.complete ? ` = ${fmt(sofar.total)}` : " + …");
+        svg.append(n.kind === "leaf"
+          ? svgEl("text", {x: p.x, y: p.y + 24, "text-anchor": "end", class: "sum"}, sum)
+          : svgEl("text", {x: p.x, y: p.y + R + 16, "text-anchor": "middle", class: "sum"}, sum));
+      }
+      if (n.kind === "leaf") {
+        svg.append(svgEl("text", {x: p.x, y: p.y + 5, "text-anchor": "end", class: "leaf" + (hot ? " hot" : "")},
+                          n.label));
+        continue;
+      }
+      const g = svgEl("g", {class: "op" + (hot ? " hot" : ""), "data-node": n.id});
+      g.append(svgEl("circle", {cx: p.x, cy: p.y, r: R}));
+      g.append(svgEl("text", {x: p.x, y: p.y + 6, "text-anchor": "middle", class: n.label.length > 2 ? "small" : ""},
+                     n.label));
+      if (n.name && n.id !== this.spec.output) {
+        g.append(svgEl("text", {x: p.x, y: p.y - R - 5, "text-anchor": "middle", class: "name"}, n.name));
+      }
+      svg.append(g);
+    }
+  }
+
+  renderTable() {
+    for (const n of this.spec.nodes) {
+      const q = s => this.root.querySelector(`[data-testid="${s}-${n.name || n.id}"]`);
+      q("value").textContent = this.nodeValueShown(n.id) ? fmt(this.values.get(n.id)) : "";
+      const g = this.shownGrad(n.id);
+      q("grad").textContent = g ? fmt(g.total) : "";
+      q("grad-parts").textContent = g && g.parts.length > 1
+        ? g.parts.map(e => fmt(this.edgeGrad.get(e.id))).join(" + ") + ` = ${fmt(g.total)}` +
+          ` (${n.display} feeds ${this.parts.get(n.id).length} nodes: their gradients add up)`
+        : (g && !g.complete ? `1 of ${this.parts.get(n.id).length} contributions so far` : "");
+      const row = this.root.querySelector(`#row-${n.id}`);
+      row.classList.toggle("hot", !!(this.current && this.current.id === n.id));
+    }
+  }
+
+  name(id) { return this.nodes.get(id).display; }
+  // ∂price/∂apple_price, ∂f/∂(x·y): the derivative of the output with respect to a node
+  d(id) {
+    const name = this.name(id);
+    return `∂${this.spec.output_label}/∂${/^[\w.]+$/.test(name) ? name : `(${name})`}`;
+  }
+
+  renderStatus() {
+    const status = this.root.querySelector("[data-testid=status]");
+    const cur = this.current;
+    if (!cur) {
+      status.textContent = this.fwd === 0
+        ? "Reset: only the inputs are known. Step forward to compute node by node, or Run."
+        : "The forward pass is done: values are above the arrows. Step backward to pass gradients back, node by node.";
+      return;
+    }
+    const n = this.nodes.get(cur.id);
+    if (cur.phase === "forward") {
+      const args = this.inEdges.get(cur.id).map(e => fmt(this.values.get(e.source)));
+      status.textContent = `Forward ${this.fwd}/${this.spec.forward.length}: ${this.name(cur.id)} = ` +
+        `${FORMULA[n.kind](args[0], args[1], n.p)} = ${fmt(this.values.get(cur.id))}`;
+      return;
+    }
+    if (cur.id === "seed") {
+      status.textContent = `Backward 1/${this.steps.length}: start at the output with ` +
+        `∂${this.spec.output_label}/∂${this.spec.output_label} = 1 (the book's dout = 1).`;
+      return;
+    }
+    const g = this.grad.get(cur.id);
+    const arriving = this.parts.get(cur.id).length > 1
+      ? `${this.parts.get(cur.id).map(e => fmt(this.edgeGrad.get(e.id))).join(" + ")} = ${fmt(g)} (the sum of ` +
+        `what the nodes it feeds sent back)`
+      : fmt(g);
+    const lines = [`Backward ${this.bwd}/${this.steps.length}: the ${n.label} node ${this.name(cur.id)} receives ` +
+                   `${this.d(cur.id)} = ${arriving}.`];
+    for (const e of this.inEdges.get(cur.id)) {
+      const src = this.name(e.source);
+      lines.push(`To ${src}: ${e.local} = ${fmt(this.edgeLocal.get(e.id))}, so it sends ` +
+                 `${fmt(g)} × ${fmt(this.edgeLocal.get(e.id))} = ${fmt(this.edgeGrad.get(e.id))} back.`);
+    }
+    status.replaceChildren(...lines.map(line => el("div", {text: line})));
+  }
+}
+
+// The served expression page: type a formula, the server (zerograd's parser) returns its graph.
+function setUpExpressionForm(page) {
+  const form = document.getElementById("expr-form");
+  if (!form || !page.spec.expression || location.protocol === "file:") return;
+  form.hidden = false;
+  const input = form.querySelector("[data-testid=expression]");
+  const error = form.querySelector("[data-testid=expression-error]");
+  input.value = page.spec.expression;
+  form.addEventListener("submit", async event => {
+    event.preventDefault();
+    error.textContent = "";
+    const values = {};
+    for (const n of page.spec.nodes) if (n.editable) values[n.name] = page.values.get(n.id);
+    const response = await fetch("/api/graph/expr", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                      body: JSON.stringify({expr: input.value, values})});
+    const body = await response.json();
+    if (!response.ok) { error.textContent = body.error; return; }
+    page.load(body);
+    document.querySelector("h1").textContent = body.title;
+  });
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  const page = new GraphPage(readData("page-data"), document.querySelector("main"));
+  window.zerogradGraph = page;  // for scripts and tests: page.values, page.grad
+  setUpExpressionForm(page);
+});
