@@ -5,10 +5,9 @@ for 1e-6 relative to the gradient's scale plus 1e-9 absolute, as tests/test_laye
 sides compute the same sums in float64, in another order: relative error (max |a - b| / max |b|) <= 1e-10.
 """
 
-import os
-
 import numpy as np
 import pytest
+from conftest import optional
 
 from zerograd.book import layers as book_layers
 from zerograd.book.util import col2im, conv_output_size, im2col
@@ -70,13 +69,7 @@ def test_pooling_backward_matches_finite_differences(x_shape, pool, stride, pad)
 # -- PyTorch --------------------------------------------------------------------------------------------------
 
 def torch_or_skip():
-    try:
-        import torch
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("PyTorch is missing in CI: pip install torch==2.13.0 (CPU)")
-        pytest.skip("PyTorch is not installed here (pip install torch==2.13.0)")
-    return torch
+    return optional("torch", "torch")  # skips locally without PyTorch, fails in CI
 
 
 def rel_err(ours, theirs):
@@ -124,7 +117,7 @@ def test_pooling_ties_go_to_the_first_maximum_like_torch():
     dx = layer.backward(dout)
     assert dx.sum() == dout.sum()
     assert dx[0, 0, 0, 0] == 1.0 and dx[0, 0, 0, 1] == 0.0 and dx[0, 1, 1, 1] == 7.0  # top-left of each window
-    torch = pytest.importorskip("torch") if not os.environ.get("CI") else torch_or_skip()
+    torch = torch_or_skip()
     xt = torch.tensor(x, requires_grad=True)
     torch.nn.functional.max_pool2d(xt, 2, stride=2).backward(torch.from_numpy(dout))
     np.testing.assert_array_equal(dx, xt.grad.numpy())
