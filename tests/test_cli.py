@@ -152,7 +152,7 @@ def test_ctrl_c_saves_the_last_epoch_and_resume_continues(tmp_path):
         proc.kill()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert f"resume with: zerograd train --resume {out / 'checkpoint.npz'}" in stderr
+    assert f"resume with: zerograd train --resume {out / 'checkpoint.npz'} --out {out}" in stderr
     saved = checkpoint.load(out / "checkpoint.npz")
     assert saved.epoch >= 2 and len(saved.history["epoch_loss"]) == saved.epoch
     assert len(saved.history["loss"]) == saved.epoch * saved.history["iterations_per_epoch"]

@@ -234,3 +234,19 @@ def test_partial_downloads_mix_with_local_copies(server, tmp_path):
     server.routes = {f"/m/{name}": (200, data) for name, data in FILES.items()}
     load_idx_files(TINY, mirrors=[f"{server.url}/m/"], progress=False)
     assert sorted(server.requests) == ["/m/t10k-images-idx3-ubyte.gz", "/m/t10k-labels-idx1-ubyte.gz"]
+
+
+def test_a_full_disk_is_not_taken_for_being_offline(server, tmp_path, monkeypatch):
+    import errno
+
+    from zerograd import fileio
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "fsync", full)
+    server.routes = {f"/a/{NAME}": (200, DATA)}
+    with pytest.raises(DatasetError, match="No space left") as info:
+        fetch(REMOTE, [f"{server.url}/a/"], tmp_path, progress=False)
+    assert not isinstance(info.value, NetworkUnavailableError)
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind

@@ -328,8 +328,8 @@ def test_graph_command_net_view_dot(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["graph", "apple", "--out", "apple.jpg"], "must end in .svg, .png or .dot"),
-    (["graph", "net", "--hidden", "50,x"], "--hidden must be widths"),
-    (["graph", "net", "--batch-size", "0"], "--batch-size must be positive"),
+    (["graph", "net", "--hidden", "50,x"], "--hidden must be comma-separated positive integers"),
+    (["graph", "net", "--batch-size", "0"], "--batch-size must be a positive integer"),
     (["graph", "apple", "--dpi", "0"], "--dpi must be a positive integer"),
 ])
 def test_graph_command_user_mistakes_are_one_line_errors(argv, message, capsys):

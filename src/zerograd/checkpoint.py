@@ -11,15 +11,14 @@ Layout of the archive (plain arrays only; it is read with ``allow_pickle=False``
 - ``optim/<slot>/<key>``: the optimizer's state arrays (``optim/m/W1`` for Adam's first moment of W1);
 - ``history/<name>``: the recorded loss and accuracies, float64.
 
-Files are written to a temporary file beside the target and renamed over it, so a crash mid-write never leaves a
-half-written checkpoint where a good one was.
+Files are written through ``zerograd.fileio.atomic_open`` (a temporary file beside the target, fsync, rename), so
+a crash or a full disk mid-write never leaves a half-written checkpoint where a good one was.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +27,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .checkpoint_schema import HeaderError, check_header
+from .fileio import atomic_open
 from .nets import net_from_config
 from .optim import Optimizer, optimizer_from_state
+from .safenpz import NpzFormatError, read_npz
 
 __all__ = ["Checkpoint", "CheckpointError", "load", "save"]
 
@@ -102,18 +104,8 @@ def save(
     except TypeError as err:
         raise TypeError(f"save: the checkpoint header must be JSON-serialisable: {err}") from None
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint or figure is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, header=np.frombuffer(blob, dtype=np.uint8), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb", make_dirs=True) as f:
+        np.savez(f, header=np.frombuffer(blob, dtype=np.uint8), **arrays)
     return path
 
 
@@ -127,28 +119,14 @@ def load(path: str | os.PathLike, net: Any = None) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    arrays = _read_arrays(path)
+    if "header" not in arrays:
+        raise CheckpointError(f"{path}: not a zerograd checkpoint (an .npz archive without a header)")
+    header = _read_header(path, arrays.pop("header"))
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "header" not in archive.files:
-                raise CheckpointError(f"{path}: not a zerograd checkpoint (an .npz archive without a header)")
-            header = _read_header(path, archive["header"])
-            missing = [name for name in header["arrays"] if name not in archive.files]
-            if missing:
-                raise CheckpointError(f"{path}: damaged checkpoint: the header lists {', '.join(missing)} but the "
-                                      "archive lacks it")
-            arrays = {name: archive[name] for name in header["arrays"]}
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-        if not zipfile.is_zipfile(path):
-            raise CheckpointError(f"{path}: not a zerograd checkpoint (not an .npz archive)") from None
-        raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(err).__name__}: {err})") from None
-
-    for name, spec in header["arrays"].items():
-        a = arrays[name]
-        if list(a.shape) != list(spec["shape"]) or a.dtype.str != spec["dtype"]:
-            raise CheckpointError(f"{path}: array {name!r} is {a.dtype.str} {tuple(a.shape)} but the header says "
-                                  f"{spec['dtype']} {tuple(spec['shape'])}")
+        check_header(header, arrays, net_given=net is not None)
+    except HeaderError as err:
+        raise CheckpointError(f"{path}: damaged checkpoint header: {err}") from None
 
     net = _restore_net(path, header, arrays, net)
     optimizer = None
@@ -174,6 +152,23 @@ def load(path: str | os.PathLike, net: Any = None) -> Checkpoint:
     return Checkpoint(net=net, optimizer=optimizer, epoch=int(header.get("epoch", 0)),
                       rng_state=header.get("rng_state"), history=history, train_config=header.get("train_config"),
                       metadata=dict(header.get("metadata") or {}))
+
+
+def _read_arrays(path: Path) -> dict[str, NDArray]:
+    """Every array of the archive, each checked against its .npy header and the file's size before it is read."""
+    try:
+        return read_npz(path)
+    except NpzFormatError as err:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic == b"\x93NUMPY":
+            raise CheckpointError(f"{path}: not a zerograd checkpoint (a single .npy array, not an .npz archive)") \
+                from None
+        if not zipfile.is_zipfile(path):
+            raise CheckpointError(f"{path}: not a zerograd checkpoint (not an .npz archive)") from None
+        raise CheckpointError(f"{path}: damaged or truncated checkpoint ({err})") from None
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read ({err.strerror or err})") from None
 
 
 def _restore_net(path: Path, header: dict[str, Any], arrays: dict[str, NDArray], net: Any) -> Any:
@@ -214,7 +209,8 @@ def _read_header(path: Path, raw: NDArray) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a zerograd checkpoint (its 'header' is not JSON bytes)")
     try:
         header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: bad JSON, or an integer of more digits than Python converts; RecursionError: absurd nesting
         raise CheckpointError(f"{path}: not a zerograd checkpoint (its header is not valid JSON)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a zerograd checkpoint (header format is "

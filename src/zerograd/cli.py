@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 # Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
 # Keep those modules' top-level imports light: `zerograd --help` imports all of them.
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "predict", "gradcheck", "graph", "compare", "serve",
+COMMANDS: tuple[str, ...] = ("train", "evaluate", "predict", "gradcheck", "graph", "compare", "serve", "tune",
                              "filters")
 
+from .commands.common import CommandError
 
-class CommandError(Exception):
-    """A user mistake (bad argument, missing file): printed as one line, exit code 2, no traceback."""
+__all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return module.run(args)
     except CommandError as err:
         print(f"zerograd {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return err.exit_code
+    except KeyboardInterrupt:
+        # a command with something to save handles Ctrl-C itself; anywhere else (loading data, drawing) it is this
+        print(f"\nzerograd {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DIGIT_BOX", "MAX_PIXELS", "SIDE", "ImageError", "array_to_input", "image_to_input"]
+__all__ = ["DIGIT_BOX", "MAX_PIXELS", "SIDE", "ImageError", "array_to_input", "image_to_gray", "image_to_input",
+           "is_blank"]
 
 SIDE = 28  # MNIST and Fashion-MNIST images are 28×28
 DIGIT_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
@@ -27,23 +28,67 @@ class ImageError(ValueError):
 
 def image_to_input(source: str | os.PathLike[str] | bytes, center: bool = True) -> np.ndarray:
     """A ``(784,)`` float32 array in [0, 1], light ink on a dark background, from an image file or its bytes."""
+    return array_to_input(image_to_gray(source), center=center)
+
+
+def image_to_gray(source: str | os.PathLike[str] | bytes) -> np.ndarray:
+    """The picture as ``(H, W)`` float32 luminance in [0, 1], whatever its mode.
+
+    16-bit greyscale is scaled from 0..65535 (not clipped at 255); transparency is composited on a background that
+    contrasts with the opaque pixels, so dark ink on a transparent sheet lands on white paper and light ink on
+    black; colour becomes luminance. Larger than ``MAX_PIXELS`` (or Pillow's ``Image.MAX_IMAGE_PIXELS``) is refused
+    from the header, before any pixel is decoded; Pillow's own warnings are not printed.
+    """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     name = "the image" if isinstance(source, bytes) else str(source)
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
-            width, height = img.size
-            if width * height > MAX_PIXELS:  # checked from the header, before any pixel is decoded
-                raise ImageError(f"{name}: {width}×{height} pixels is too large (at most {MAX_PIXELS} pixels)")
-            img.load()
-            gray = img.convert("L")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's warnings (palette transparency, size) would print raw
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+                width, height = img.size
+                limit = min(MAX_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
+                if width * height > limit:  # checked from the header, before any pixel is decoded
+                    raise ImageError(f"{name}: {width}×{height} pixels is too large (at most {limit} pixels)")
+                img.load()
+                return _luminance(img)
     except FileNotFoundError:
         raise ImageError(f"{name}: no such image file") from None
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as err:
+    except Image.DecompressionBombError as err:
+        raise ImageError(f"{name}: too large an image ({str(err).split(',')[0]})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as err:
         if isinstance(err, ImageError):
             raise
         raise ImageError(f"{name}: cannot read this image ({err.__class__.__name__}); give a PNG or JPEG") from None
-    return array_to_input(np.asarray(gray, dtype=np.float32) / 255.0, center=center)
+
+
+def is_blank(gray: np.ndarray) -> bool:
+    """One uniform shade (within one 8-bit step): nothing a net could recognise."""
+    return bool(gray.size == 0 or float(gray.max() - gray.min()) < 1 / 255)
+
+
+def _luminance(img: Any) -> np.ndarray:
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        # NOTE: 16-bit greyscale: convert("L") would clip every value above 255 to white
+        a = np.asarray(img, dtype=np.float64)
+        return (np.clip(a, 0, 65535) / 65535.0).astype(np.float32)
+    if img.mode == "F":
+        a = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        return np.clip(a / (255.0 if a.max(initial=0) > 1 else 1.0), 0, 1).astype(np.float32)
+    if "A" in img.mode or "a" in img.mode or "transparency" in img.info:
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3]
+        gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as convert("L")
+        # the transparent part stands for paper: a background that contrasts with the drawn ink
+        covered = alpha.sum()
+        ink = float((gray * alpha).sum() / covered) if covered > 0 else 0.0
+        background = 1.0 if ink < 0.5 else 0.0
+        return (gray * alpha + background * (1.0 - alpha)).astype(np.float32)
+    if img.mode not in ("1", "L", "P", "RGB"):
+        img = img.convert("RGB")  # CMYK, YCbCr, LAB, HSV: through RGB, as Pillow converts them
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
 def array_to_input(a: Any, center: bool = True) -> np.ndarray:

@@ -214,6 +214,11 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam,
 }
 
+# The learning rate to use when none is given: chapter 5's 0.1 for SGD on MNIST (the book's train_neuralnet.py;
+# the SGD class's own default, 0.01, is chapter 6's), and the book's chapter-6 defaults for the others.
+DEFAULT_LR: dict[str, float] = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.01,
+                                "adam": 0.001}
+
 
 def make_optimizer(name: str, **hyperparameters: float) -> Optimizer:
     """An optimizer by (case-insensitive) name: ``make_optimizer("adam", lr=1e-3)``."""

@@ -8,13 +8,14 @@ imported when a figure is drawn, not when zerograd is imported.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from .fileio import atomic_open
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -88,16 +89,8 @@ def plot_confusion(confusion: ArrayLike, classes: Sequence[str] | None = None, t
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
-    """Write ``fig`` as PNG to ``path`` through a temporary file and a rename."""
+    """Write ``fig`` as PNG to ``path`` atomically (``zerograd.fileio``), creating its folder if needed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint or figure is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb", make_dirs=True) as f:
+        fig.savefig(f, format="png", dpi=dpi)
     return path

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from . import common
+from .common import CommandError
 from ..experiments import EXPERIMENTS
 
 HELP = {
@@ -34,8 +35,9 @@ def add_parser(subparsers: Any) -> None:
                    help="optimizers/init: mini-batches per run (default 2000, the book's)")
     p.add_argument("--epochs", type=int, default=None,
                    help="batchnorm/overfit: epochs per run (default 20 / 201, the book's)")
-    p.add_argument("--scales", type=int, default=16, help="batchnorm: weight scales from 1 to 1e-4 (book: 16)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights and batches")
+    p.add_argument("--scales", type=int, default=16,
+                   help="batchnorm: weight scales from 1 to 1e-4 (default: %(default)s, the book's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights and batches (default: %(default)s)")
     p.add_argument("--out", default=None, help="the PNG to write (default: EXPERIMENT.png)")
     p.set_defaults(command="compare")
 
@@ -48,13 +50,11 @@ def run(args: argparse.Namespace) -> int:
 
     for flag in ("iterations", "epochs", "scales"):
         value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise CommandError(f"--{flag} must be a positive integer, got {value}")
-    if not 0 <= args.seed < 2**32:
-        raise CommandError(f"--seed must be an integer in [0, 2**32), got {args.seed}")
+        if value is not None:
+            common.positive_int(value, f"--{flag}")
+    common.seed(args.seed)
     out = Path(args.out or f"{args.experiment}.png")
-    if out.is_dir() or (out.parent.exists() and not out.parent.is_dir()):
-        raise CommandError(f"--out {out}: not a file path that can be written")
+    common.check_out_file(out)
     ds = _dataset(args)
     x, t = ds.x_train.reshape(len(ds.x_train), -1), ds.t_train
     started = time.perf_counter()
@@ -72,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
     for panel, curves in result.panels.items():
         finals = ", ".join(f"{label} {values[-1]:.4f}" for label, values in curves.items())
         print(f"{panel}: {finals}" if len(result.panels) > 1 else f"final {result.y_label}: {finals}")
-    save_figure(experiments.figure(result, getattr(ds, "name", "")), out)
+    try:
+        save_figure(experiments.figure(result, getattr(ds, "name", "")), out)
+    except OSError as err:
+        raise common.write_error(err, out) from None
     print(f"wrote {out} ({seconds:.1f} s of training)")
     return 0
 
@@ -81,10 +84,8 @@ def _dataset(args: argparse.Namespace) -> Any:
     import numpy as np
 
     from ..datasets import DatasetError, load_dataset
-    from .train import load_data
-
     if args.dataset is not None:
-        return load_data(args.dataset, args.root, "float32")
+        return common.load_data(args.dataset, args.root, "float32")
     for name in ("mnist", "fashion-mnist"):  # real data already on this machine, no download, no sample
         try:
             ds = load_dataset(name, root=args.root, dtype=np.float32, download=False, allow_sample_fallback=False) \
@@ -95,4 +96,4 @@ def _dataset(args: argparse.Namespace) -> Any:
         return ds
     print("zerograd compare: neither MNIST nor Fashion-MNIST is on this machine; using the bundled MNIST sample "
           "(pass --dataset to choose)", file=sys.stderr)
-    return load_data("mnist-sample", None, "float32")
+    return common.load_data("mnist-sample", None, "float32")

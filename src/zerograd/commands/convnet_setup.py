@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..cli import CommandError
+from .common import CommandError
 
 NETS = ("mlp", "convnet", "deepconvnet")
 # The books' hidden widths: SimpleConvNet's Affine 100, DeepConvNet's Affine 50.

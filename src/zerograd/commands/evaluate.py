@@ -6,44 +6,49 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from ..train import TrainConfig
+from . import common
+from .common import CommandError
 
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "evaluate", help="accuracy, per-class accuracy and confusion.png of a checkpoint",
         description="Evaluate a checkpoint on a test set: overall and per-class accuracy, and confusion.png.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
     p.add_argument("--dataset", default=None,
                    help="mnist, fashion-mnist, mnist-sample or a PATH.npz [default: the one it was trained on]")
     p.add_argument("--root", default=None, help="directory of the dataset files")
-    p.add_argument("--split", default="test", choices=["test", "train"], help="which part of the dataset")
+    p.add_argument("--split", default="test", choices=["test", "train"],
+                   help="which part of the dataset (default: %(default)s)")
     p.add_argument("--out", default=None, help="directory for confusion.png [default: the checkpoint's]")
-    p.add_argument("--batch-size", type=int, default=1000, help="samples per forward pass")
+    p.add_argument("--no-plot", action="store_true", help="skip confusion.png")
+    p.add_argument("--batch-size", type=int, default=TrainConfig.eval_batch_size,
+                   help="samples per forward pass (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from .train import load_checkpoint, load_data
-
-    if args.batch_size < 1:
-        raise CommandError(f"--batch-size must be a positive integer, got {args.batch_size}")
-    ckpt = load_checkpoint(args.checkpoint)
+    common.positive_int(args.batch_size, "--batch-size")
+    out = Path(args.out) if args.out else Path(args.checkpoint).parent
+    if not args.no_plot:
+        common.check_out_dir(out, ["confusion.png"])
+    ckpt = common.load_checkpoint(args.checkpoint)
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
-    ds = load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name)
+    ds = common.load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name,
+                          max_classes=max(common.net_sizes(net)[1], 1))
     x, t = (ds.x_test, ds.t_test) if args.split == "test" else (ds.x_train, ds.t_train)
     t = np.asarray(t)
     if t.ndim == 2:
         t = np.argmax(t, axis=1)
     features = int(np.prod(x.shape[1:]))
-    if features != net.input_size:
-        raise CommandError(f"the net takes {net.input_size} features per sample but {spec} has {features}")
-    n_classes = net.output_size
+    input_size, n_classes = common.net_sizes(net)
+    if features != input_size:
+        raise CommandError(f"the net takes {input_size} features per sample but {spec} has {features}")
     if t.size and int(t.max()) >= n_classes:
         raise CommandError(f"{spec} has label {int(t.max())} but the net predicts {n_classes} classes")
 
@@ -52,8 +57,7 @@ def run(args: argparse.Namespace) -> int:
         predicted[start : start + args.batch_size] = np.argmax(net.predict(x[start : start + args.batch_size]), 1)
     confusion = confusion_matrix(t, predicted, n_classes)
 
-    classes = ckpt.metadata.get("classes") or list(getattr(ds, "classes", ()) or range(n_classes))
-    classes = [str(c) for c in classes][:n_classes]
+    classes = common.class_names(ckpt.metadata, n_classes, getattr(ds, "classes", ()))
     correct = np.diag(confusion)
     per_class = correct / np.maximum(confusion.sum(axis=1), 1)
     print(f"{net!r}, epoch {ckpt.epoch}, on {getattr(ds, 'name', spec)} ({args.split}, {len(x)} samples)")
@@ -62,11 +66,15 @@ def run(args: argparse.Namespace) -> int:
     for i, name in enumerate(classes):
         print(f"  {name:<{width}}  {per_class[i]:.4f}  ({correct[i]}/{confusion[i].sum()})")
 
+    if args.no_plot:
+        return 0
     from ..plot import plot_confusion, save_figure
 
-    out = Path(args.out) if args.out else Path(args.checkpoint).parent
-    path = save_figure(plot_confusion(confusion, classes, title=f"{getattr(ds, 'name', spec)} {args.split}"),
-                       out / "confusion.png")
+    path = out / "confusion.png"
+    try:
+        save_figure(plot_confusion(confusion, classes, title=f"{getattr(ds, 'name', spec)} {args.split}"), path)
+    except OSError as err:
+        raise common.write_error(err, path) from None
     print(f"wrote {path}")
     return 0
 

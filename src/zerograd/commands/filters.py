@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from .common import CommandError, load_checkpoint
 
 
 def add_parser(subparsers: Any) -> None:
@@ -23,8 +23,6 @@ def add_parser(subparsers: Any) -> None:
 
 def first_filters(path: str) -> Any:
     """``(FN, C, FH, FW)`` filters of the first convolution in checkpoint ``path``, and the checkpoint's epoch."""
-    from .train import load_checkpoint
-
     ckpt = load_checkpoint(path)
     weights = [w for key, w in ckpt.net.params.items() if key.startswith("W") and w.ndim == 4]
     if not weights:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..cli import CommandError
+from . import common
+from .common import CommandError
 
 
 def add_parser(subparsers: Any) -> None:
@@ -14,38 +15,38 @@ def add_parser(subparsers: Any) -> None:
         description="Compare the gradients of backpropagation with central differences, as the chapter's "
                     "gradient_check.py does: per parameter the mean |difference| (the book's number), the largest "
                     "relative error, and PASS/FAIL. Runs in float64. Exit status 1 on a FAIL.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--dataset", default="mnist-sample",
-                   help="where the samples come from: mnist-sample (bundled), mnist, fashion-mnist or a PATH.npz")
+                   help="where the samples come from: mnist-sample (bundled), mnist, fashion-mnist or a PATH.npz "
+                        "(default: %(default)s)")
     p.add_argument("--root", default=None, help="directory of the dataset files")
-    p.add_argument("--samples", type=int, default=3, help="training samples in the batch (the book uses 3)")
-    p.add_argument("--hidden", default="50", help="hidden widths: 50 (TwoLayerNet) or 100,100 (MultiLayerNet)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the net's initial weights")
+    p.add_argument("--samples", type=int, default=3,
+                   help="training samples in the batch (default: %(default)s, as the book)")
+    p.add_argument("--hidden", default="50",
+                   help="hidden widths: 50 (TwoLayerNet) or 100,100 (MultiLayerNet) (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the net's initial weights (default: %(default)s)")
     p.add_argument("--layers", action="store_true", help="also check every built-in layer on random inputs")
-    p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of a PASS")
+    p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of a PASS (default: %(default)s)")
     p.add_argument("--mode", choices=["exhaustive", "loop", "fast"], default="exhaustive",
                    help="exhaustive: every element, many per forward pass; loop: the book's element loop; "
-                        "fast: one random direction per parameter")
+                        "fast: one random direction per parameter (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..gradcheck import check_net
-    from .train import build_net, load_data, parse_hidden
 
-    if args.samples < 1:
-        raise CommandError(f"--samples must be a positive integer, got {args.samples}")
-    if not args.rtol > 0:
-        raise CommandError(f"--rtol must be positive, got {args.rtol}")
-    ds = load_data(args.dataset, args.root, "float64")
+    common.positive_int(args.samples, "--samples")
+    common.positive_float(args.rtol, "--rtol")
+    common.seed(args.seed)
+    sizes = common.parse_hidden(args.hidden)
+    ds = common.load_data(args.dataset, args.root, "float64")
     if args.samples > len(ds.x_train):
         raise CommandError(f"--samples {args.samples} but {args.dataset} has {len(ds.x_train)} training samples")
     x, t = ds.x_train[: args.samples], ds.t_train[: args.samples]
-    n_classes = len(ds.classes) if getattr(ds, "classes", None) else int(np.max(ds.t_train)) + 1
-    net = build_net(parse_hidden(args.hidden), "relu", None, 0.0, "float64", int(np.prod(x.shape[1:])),
-                    n_classes, args.seed)
+    net = common.build_net(sizes, "relu", None, 0.0, "float64", int(np.prod(x.shape[1:])),
+                           common.number_of_classes(ds), args.seed)
     report = check_net(net, x, t, rtol=args.rtol, mode=args.mode)
     print(f"{net!r}, {args.samples} samples of {getattr(ds, 'name', args.dataset)}")
     for c in report:

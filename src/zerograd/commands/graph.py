@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from ..nets import ACTIVATIONS
+from ..train import TrainConfig
+from . import common
+from .common import CommandError
 
 GRAPHS = ("apple", "apple-orange", "expr", "net")
 HTML_NET_STEPS = 5  # SGD steps an exported net page holds, precomputed for each digit (it has no server to ask)
@@ -22,7 +25,6 @@ def add_parser(subparsers: Any) -> None:
                     "forward and backward pass on a random batch, with array shapes and gradient norms. Without "
                     "--out the DOT source goes to stdout. --html writes a page you step through in a browser "
                     "instead (one file, no server, no network, no graphviz).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("graph", choices=GRAPHS, help="which graph to draw")
     p.add_argument("--out", metavar="FILE", default=None,
@@ -39,15 +41,20 @@ def add_parser(subparsers: Any) -> None:
                    help="expr: a variable's value (default 1); apple graphs: an input, e.g. --set apple=150")
     p.add_argument("--no-backward", action="store_true",
                    help="forward values only, no gradients (the book's forward-pass figures)")
-    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG, in dots per inch")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG, in dots per inch (default: %(default)s)")
     p.add_argument("--hidden", default="50",
-                   help="net only: hidden widths, 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet")
-    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid"], help="net only: hidden activation")
-    p.add_argument("--input-size", type=int, default=784, help="net only: features per sample (784 for MNIST)")
-    p.add_argument("--classes", type=int, default=10, help="net only: output classes")
-    p.add_argument("--batch-size", type=int, default=100,
-                   help="net only: samples in the batch (random pixels in [0, 1) and random labels)")
-    p.add_argument("--seed", type=int, default=0, help="net only: seed of the weights and the random batch")
+                   help="net only: hidden widths, 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
+                        "(default: %(default)s)")
+    p.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS),
+                   help="net only: hidden activation (default: %(default)s)")
+    p.add_argument("--input-size", type=int, default=784,
+                   help="net only: features per sample (default: %(default)s, MNIST's)")
+    p.add_argument("--classes", type=int, default=10, help="net only: output classes (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size,
+                   help="net only: samples in the batch (random pixels in [0, 1) and random labels) "
+                        "(default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="net only: seed of the weights and the random batch (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,16 +65,23 @@ def run(args: argparse.Namespace) -> int:
     values = _values(args.values)
     if values and args.graph == "net":
         raise CommandError("--set is for the apple and expr graphs; the net takes --hidden, --seed, ...")
+    common.positive_int(args.dpi, "--dpi")
+    if args.graph == "net":
+        for flag, value in (("--input-size", args.input_size), ("--classes", args.classes),
+                            ("--batch-size", args.batch_size)):
+            common.positive_int(value, flag)
+        common.seed(args.seed)
+        common.parse_hidden(args.hidden)
     if args.html is not None:
         if args.out is not None:
             raise CommandError("give --out (a drawing) or --html (a page), not both")
+        common.check_out_file(Path(args.html), "--html")
         return _html(args, values)
     if args.out is not None:
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         if suffix not in drawing.FORMATS:
             raise CommandError(f"--out {args.out!r}: the file name must end in .svg, .png or .dot")
-    if args.dpi < 1:
-        raise CommandError(f"--dpi must be a positive integer, got {args.dpi}")
+        common.check_out_file(Path(args.out))
     backward = not args.no_backward
 
     if args.graph == "net":
@@ -89,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
             path = drawing.render(graph, args.out)
     except drawing.GraphvizNotFoundError as err:
         raise CommandError(str(err)) from None
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
-        raise CommandError(f"cannot write {args.out!r}: {err.strerror}" if err.strerror else str(err)) from None
+    except OSError as err:
+        raise common.write_error(err, args.out) from None
     print(f"wrote {path}: {summary}")
     return 0
 
@@ -112,7 +126,7 @@ def _values(items: list[str]) -> dict[str, float]:
 
 
 def _html(args: argparse.Namespace, values: dict[str, float]) -> int:
-    from ..graph.drawing import _write_atomic  # the graph floor's atomic writer (temporary file, then rename)
+    from ..fileio import write_bytes
 
     try:
         from ..serve.graphs import GraphInputError, expression_data, graph_data, graph_html
@@ -127,9 +141,9 @@ def _html(args: argparse.Namespace, values: dict[str, float]) -> int:
     except GraphInputError as err:
         raise CommandError(str(err)) from None
     try:
-        _write_atomic(Path(args.html), text.encode("utf-8"))
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
-        raise CommandError(f"cannot write {args.html!r}: {err.strerror or err}") from None
+        write_bytes(Path(args.html), text.encode("utf-8"))
+    except OSError as err:
+        raise common.write_error(err, args.html) from None
     print(f"wrote {args.html} ({len(text.encode('utf-8')) // 1024} KB): open it in a browser, no server needed")
     return 0
 
@@ -183,23 +197,10 @@ def _net(args: argparse.Namespace, backward: bool) -> tuple[Any, str]:
     import numpy as np
 
     from ..graph import draw_net, format_number, trace_net
-    from ..nets import MultiLayerNet, TwoLayerNet
 
-    try:
-        hidden = [int(part) for part in args.hidden.split(",")]
-    except ValueError:
-        raise CommandError(f"--hidden must be widths separated by commas, like 50 or 100,100; got {args.hidden!r}")\
-            from None
-    for flag, value in (("--input-size", args.input_size), ("--classes", args.classes),
-                        ("--batch-size", args.batch_size), *(("--hidden", h) for h in hidden)):
-        if value < 1:
-            raise CommandError(f"{flag} must be positive, got {value}")
+    net = common.build_net(common.parse_hidden(args.hidden), args.activation, None, 0.0, "float64",
+                           input_size=args.input_size, output_size=args.classes, seed=args.seed)
     rng = np.random.default_rng(args.seed)
-    if len(hidden) == 1 and args.activation == "relu":
-        net: MultiLayerNet = TwoLayerNet(args.input_size, hidden[0], args.classes, rng=rng)
-    else:
-        net = MultiLayerNet(args.input_size, hidden, args.classes, activation=args.activation,
-                            weight_init_std=args.activation, rng=rng)
     x = rng.random((args.batch_size, args.input_size))
     t = rng.integers(0, args.classes, size=args.batch_size)
     trace = trace_net(net, x, t)

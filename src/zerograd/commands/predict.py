@@ -9,10 +9,12 @@ cropped, scaled to fit 20×20 and centred by its centre of mass in the 28×28 fr
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from . import common
+from .common import CommandError
 from ..images import SIDE
 
 
@@ -21,11 +23,11 @@ def add_parser(subparsers: Any) -> None:
         "predict", help="classify PNG/JPEG images with a checkpoint",
         description="Predict the class of each image (PNG, JPEG, any size) with a trained checkpoint; prints the "
                     "predicted class and the top-3 probabilities.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
-    p.add_argument("--top", type=int, default=3, help="how many classes to list with their probabilities")
+    p.add_argument("--top", type=int, default=3,
+                   help="how many classes to list with their probabilities (default: %(default)s)")
     p.add_argument("--no-center", action="store_true",
                    help="only resize to 28×28, without MNIST's crop, 20×20 fit and centring")
 
@@ -34,15 +36,13 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..functions import softmax
-    from .train import load_checkpoint
-
-    if args.top < 1:
-        raise CommandError(f"--top must be a positive integer, got {args.top}")
-    ckpt = load_checkpoint(args.checkpoint)
+    common.positive_int(args.top, "--top")
+    ckpt = common.load_checkpoint(args.checkpoint)
     net = ckpt.net
-    if net.input_size != SIDE * SIDE:
-        raise CommandError(f"this net takes {net.input_size} features, not a {SIDE}×{SIDE} image")
-    classes = [str(c) for c in (ckpt.metadata.get("classes") or range(net.output_size))]
+    input_size, n_classes = common.net_sizes(net)
+    if input_size != SIDE * SIDE:
+        raise CommandError(f"this net takes {input_size} features, not a {SIDE}×{SIDE} image")
+    classes = common.class_names(ckpt.metadata, n_classes)
     dataset = str(ckpt.metadata.get("dataset", ""))
     center = not args.no_center and "fashion" not in dataset  # Fashion-MNIST items fill the frame: no MNIST framing
 
@@ -57,11 +57,14 @@ def run(args: argparse.Namespace) -> int:
 
 def image_to_input(path: str | Path, center: bool = True) -> Any:
     """A ``(784,)`` float array in [0, 1], light ink on a dark background, from an image file
-    (``zerograd.images.image_to_input`` with its errors as one-line ``CommandError``s)."""
-    from ..images import ImageError
-    from ..images import image_to_input as convert
+    (``zerograd.images``, with its errors as one-line ``CommandError``s and a warning for a blank picture)."""
+    from ..images import ImageError, array_to_input, image_to_gray, is_blank
 
     try:
-        return convert(path, center=center)
+        gray = image_to_gray(path)
     except ImageError as err:
         raise CommandError(str(err)) from None
+    if is_blank(gray):
+        print(f"zerograd predict: warning: {path} is blank (one uniform shade after conversion to greyscale); "
+              "its prediction means nothing", file=sys.stderr)
+    return array_to_input(gray, center=center)

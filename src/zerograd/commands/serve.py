@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import CommandError
+from .common import CommandError
 
 LOOPBACK = ("127.0.0.1", "localhost")
 INSTALL_HINT = "HINT: install the server's extra: pip install 'zerograd[serve]' (FastAPI and uvicorn)"
@@ -19,11 +19,11 @@ def add_parser(subparsers: Any) -> None:
                     "through backpropagation node by node, /digits to draw a digit for a net, /train to watch a "
                     "training run's curves live; each with a JSON API under /api (see the README). Binds "
                     "127.0.0.1 unless --host says otherwise.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on; anything but 127.0.0.1/localhost lets other machines connect")
-    p.add_argument("--port", type=int, default=8000, help="TCP port")
+                   help="address to listen on; anything but 127.0.0.1/localhost lets other machines connect "
+                        "(default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
     p.add_argument("--checkpoint", metavar="CKPT", default=None,
                    help="the net behind /digits (a checkpoint of zerograd train); by default a TwoLayerNet is "
                         "trained on the bundled MNIST sample at start-up (a second or two)")

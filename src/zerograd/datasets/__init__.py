@@ -23,13 +23,13 @@ from .errors import ChecksumError, DatasetError
 from .idx import read_idx, write_idx
 from .loaders import DatasetNotFoundError, load_fashion_mnist, load_mnist
 from .locate import search_dirs, user_cache_dir
-from .npz import load_npz
+from .npz import MAX_CLASSES, load_npz
 from .sample import load_mnist_sample
 
 __all__ = [
     "CATALOG", "FASHION_MNIST", "MNIST", "ChecksumError", "Dataset", "DatasetError", "DatasetNotFoundError",
     "DatasetSpec", "RemoteFile", "load_dataset", "load_fashion_mnist", "load_mnist", "load_mnist_sample",
-    "load_npz", "read_idx", "search_dirs", "user_cache_dir", "write_idx", "DATASET_NAMES",
+    "load_npz", "MAX_CLASSES", "read_idx", "search_dirs", "user_cache_dir", "write_idx", "DATASET_NAMES",
 ]
 
 DATASET_NAMES = ("mnist", "fashion-mnist", "mnist-sample")
@@ -40,11 +40,12 @@ def load_dataset(name: str | os.PathLike[str], root: str | os.PathLike[str] | No
                  normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,
                  dtype: DTypeLike = np.float32, allow_sample_fallback: bool = True, download: bool = True,
                  mirrors: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 progress: bool = True) -> Dataset:
+                 progress: bool = True, max_classes: int = MAX_CLASSES) -> Dataset:
     """``"mnist"``, ``"fashion-mnist"``, ``"mnist-sample"`` or the path of an ``.npz``, as a ``Dataset``.
 
     ``root``, ``download``, ``mirrors``, ``timeout`` and ``progress`` concern the downloadable sets;
-    ``allow_sample_fallback`` MNIST alone. See ``load_mnist`` for the array shapes and dtypes.
+    ``allow_sample_fallback`` MNIST alone; ``max_classes`` an ``.npz`` alone. See ``load_mnist`` for the array
+    shapes and dtypes.
     """
     options = dict(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, dtype=dtype)
     remote = dict(download=download, mirrors=mirrors, timeout=timeout, progress=progress)
@@ -57,6 +58,6 @@ def load_dataset(name: str | os.PathLike[str], root: str | os.PathLike[str] | No
     if canonical == "mnist-sample":
         return load_mnist_sample(**options)
     if key.endswith(".npz") or os.path.isfile(key):
-        return load_npz(key, **options)
+        return load_npz(key, max_classes=max_classes, **options)
     raise DatasetError(f"unknown dataset {key!r}: expected one of {', '.join(DATASET_NAMES)} or the path of an "
                        f".npz file", hint="check the spelling, or the path of your .npz")

@@ -41,6 +41,12 @@ class DatasetSpec:
     def files(self) -> tuple[RemoteFile, RemoteFile, RemoteFile, RemoteFile]:
         return (self.train_images, self.train_labels, self.test_images, self.test_labels)
 
+    @property
+    def raw_sizes(self) -> tuple[int, int, int, int]:
+        """The decompressed size of each of ``files``: an IDX header (16 bytes for images, 8 for labels) and one
+        byte per pixel or label. A copy that inflates beyond this is refused before it can fill memory."""
+        return (16 + 28 * 28 * self.n_train, 8 + self.n_train, 16 + 28 * 28 * self.n_test, 8 + self.n_test)
+
 
 MNIST = DatasetSpec(
     name="mnist",

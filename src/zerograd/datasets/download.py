@@ -6,18 +6,20 @@ download never leaves a partial file that looks complete.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import http.client
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..fileio import atomic_open
 from .catalog import RemoteFile
 from .errors import ChecksumError, DatasetError
 from .verify import verified_payload
 
+_LOCAL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a mirror counts as down
 CHUNK = 1 << 16
 USER_AGENT = "zerograd-datasets/0.1 (+python urllib)"
@@ -32,7 +34,7 @@ def mirror_url(mirror: str, name: str) -> str:
 
 
 def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout: float = DEFAULT_TIMEOUT,
-          progress: bool = True) -> bytes:
+          progress: bool = True, max_raw: int | None = None) -> bytes:
     """Download ``remote`` into ``dest_dir`` from the first mirror that serves verified bytes.
 
     Returns the decompressed IDX payload. Raises ``NetworkUnavailableError`` when no mirror answered at all, and
@@ -43,7 +45,8 @@ def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout
     for mirror in mirrors:
         url = mirror_url(mirror, remote.name)
         try:
-            data = _download_to(url, dest_dir / remote.name, remote, timeout=timeout, progress=progress)
+            data = _download_to(url, dest_dir / remote.name, remote, timeout=timeout, progress=progress,
+                                max_raw=max_raw)
         except urllib.error.HTTPError as err:
             attempts.append(f"{url}: HTTP {err.code} {err.reason}")
             network_only = False
@@ -56,6 +59,8 @@ def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout
         except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
             reason = getattr(err, "reason", None) or err
             attempts.append(f"{url}: {type(reason).__name__}: {reason}")
+            if getattr(err, "errno", None) in _LOCAL_ERRNOS:
+                network_only = False  # writing the file failed here (a full disk): not a sign of being offline
         else:
             return data
     tried = "; ".join(attempts) or "no mirrors configured"
@@ -68,26 +73,26 @@ class _IncompleteError(Exception):
     """The server closed the connection before sending all the bytes it announced."""
 
 
-def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool) -> bytes:
+def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool,
+                 max_raw: int | None) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        # Only now, with a server answering, is the directory made: an offline attempt leaves nothing behind.
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        except OSError as err:
-            raise DatasetError(f"cannot write into the download directory {dest.parent} ({err.strerror or err})",
-                               hint="set ZEROGRAD_DATA (or pass root=) to a writable directory") from None
-        tmp = Path(tmp_name)
-        try:
+        with contextlib.ExitStack() as stack:
+            # Only now, with a server answering, is the directory made: an offline attempt leaves nothing behind.
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                # the file lands under its real name only when this block finishes: complete and verified
+                out = stack.enter_context(atomic_open(dest, "wb"))
+            except OSError as err:
+                raise DatasetError(f"cannot write into the download directory {dest.parent} ({err.strerror or err})",
+                                   hint="set ZEROGRAD_DATA (or --root / root=) to a writable directory") from None
             announced = response.headers.get("Content-Length")
             total = int(announced) if announced and announced.isdigit() else None
             chunks = []
             from tqdm.auto import tqdm  # lazily: only a real download needs it
 
-            with os.fdopen(fd, "wb") as out, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                                  desc=remote.name, disable=None if progress else True,
-                                                  leave=False) as bar:
+            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name,
+                      disable=None if progress else True, leave=False) as bar:
                 while True:
                     try:
                         chunk = response.read(CHUNK)
@@ -101,8 +106,5 @@ def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, pr
             data = b"".join(chunks)
             if total is not None and len(data) != total:
                 raise _IncompleteError(f"transfer interrupted: got {len(data)} of {total} bytes")
-            payload = verified_payload(data, remote, url)
-            os.replace(tmp, dest)  # only now does the file exist under its real name
-            return payload
-        finally:
-            tmp.unlink(missing_ok=True)
+            payload = verified_payload(data, remote, url, max_raw)
+        return payload

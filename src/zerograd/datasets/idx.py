@@ -13,12 +13,12 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import write_bytes
 from .errors import DatasetError
 
 # dtype code (third magic byte) → big-endian NumPy dtype, as the format defines them.
@@ -33,18 +33,60 @@ IDX_DTYPES: dict[int, np.dtype] = {
 _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 
 GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20  # decompressed bytes per step
 HINT_REDOWNLOAD = "the file is damaged or is not an IDX file; delete it and load the dataset again to re-fetch it"
 
 
-def decompress(data: bytes, name: str) -> bytes:
-    """The decompressed bytes of ``data`` when it is gzip (by its magic bytes), else ``data`` unchanged."""
+def decompress(data: bytes, name: str, max_size: int | None = None) -> bytes:
+    """The decompressed bytes of ``data`` when it is gzip (by its magic bytes), else ``data`` unchanged.
+
+    Decompression streams and stops as soon as the output passes ``max_size`` or the size its own IDX header
+    declares, so a compressed bomb (a few MB inflating to many GB) costs at most that much memory.
+    """
     if not data.startswith(GZIP_MAGIC):
+        _check_size(len(data), max_size, name)
         return data
+    out = bytearray()
+    stream = zlib.decompressobj(wbits=31)  # 31: a gzip wrapper, whose CRC and length zlib checks at the end
+    pending = data
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as err:
-        # gzip raises BadGzipFile (an OSError), EOFError for a cut-off stream and zlib.error for bad deflate data.
+        while True:
+            chunk = stream.decompress(pending, _CHUNK)
+            pending = stream.unconsumed_tail
+            out += chunk
+            _check_size(len(out), max_size, name)
+            _check_size(len(out), _declared_size(out), name, "its IDX header declares")
+            if stream.eof:
+                rest = stream.unused_data
+                if not rest:
+                    break
+                if not rest.startswith(GZIP_MAGIC):  # gzip.decompress refuses trailing garbage as well
+                    raise DatasetError(f"{name}: not a valid gzip file (garbage after the compressed data)",
+                                       hint=HINT_REDOWNLOAD)
+                stream, pending = zlib.decompressobj(wbits=31), rest  # a further gzip member
+            elif not pending and len(chunk) < _CHUNK:
+                raise DatasetError(f"{name}: not a valid gzip file (it ends before the end of its compressed "
+                                   "data: truncated)", hint=HINT_REDOWNLOAD)
+    except zlib.error as err:
         raise DatasetError(f"{name}: not a valid gzip file ({err})", hint=HINT_REDOWNLOAD) from None
+    return bytes(out)
+
+
+def _declared_size(prefix: bytearray) -> int | None:
+    """The total size an IDX file starting with ``prefix`` declares, once its header is complete."""
+    if len(prefix) < 4 or prefix[0] or prefix[1] or prefix[2] not in IDX_DTYPES or not prefix[3]:
+        return None  # not (yet) an IDX header: parse_idx reports what is wrong
+    header = 4 + 4 * prefix[3]
+    if len(prefix) < header:
+        return None
+    shape = [int.from_bytes(prefix[4 + 4 * i: 8 + 4 * i], "big") for i in range(prefix[3])]
+    return header + math.prod(shape) * IDX_DTYPES[prefix[2]].itemsize
+
+
+def _check_size(size: int, limit: int | None, name: str, what: str = "expected") -> None:
+    if limit is not None and size > limit:
+        raise DatasetError(f"{name}: holds more data than {what} ({limit} bytes); it is not the dataset's file "
+                           "(or a compressed bomb)", hint=HINT_REDOWNLOAD)
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -77,15 +119,18 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """The array in an IDX file, gzip-compressed or raw; any problem is a ``DatasetError`` naming the file."""
+def read_idx(path: str | os.PathLike[str], max_bytes: int | None = None) -> np.ndarray:
+    """The array in an IDX file, gzip-compressed or raw; any problem is a ``DatasetError`` naming the file.
+
+    max_bytes: refuse files whose (decompressed) size would pass it; the IDX header's own size always bounds it.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as err:
         raise DatasetError(f"{path}: cannot read ({err.strerror or err})",
                            hint="check that the path exists and is readable") from None
-    return parse_idx(decompress(data, str(path)), str(path))
+    return parse_idx(decompress(data, str(path), max_bytes), str(path))
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -120,13 +165,5 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | 
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically, creating its folder (``zerograd.fileio.write_bytes``)."""
+    write_bytes(path, data, make_dirs=True)

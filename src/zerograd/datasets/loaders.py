@@ -46,10 +46,10 @@ def load_idx_files(spec: DatasetSpec, root: PathLike | None = None, *, download:
     download = download and not offline_by_env()
     arrays, origins, tried = [], [], []
     offline_reason: str | None = None
-    for remote in spec.files:
+    for remote, raw_size in zip(spec.files, spec.raw_sizes, strict=True):
         found = _find(remote, dirs)
         if found is not None:
-            payload = verified_payload(found.read_bytes(), remote, str(found))
+            payload = verified_payload(_read_bounded(found, raw_size), remote, str(found), max_raw=raw_size)
             origins.append(str(found.parent))
         elif not download or offline_reason is not None:
             tried.append(f"{remote.name}: not in {', '.join(map(str, dirs))}; "
@@ -58,7 +58,7 @@ def load_idx_files(spec: DatasetSpec, root: PathLike | None = None, *, download:
         else:
             dest = download_dir(spec.name, root)
             try:
-                payload = fetch(remote, mirrors, dest, timeout=timeout, progress=progress)
+                payload = fetch(remote, mirrors, dest, timeout=timeout, progress=progress, max_raw=raw_size)
             except NetworkUnavailableError as err:
                 offline_reason = "no mirror reachable (offline?)"  # no point trying the other files' mirrors
                 tried.append(f"{remote.name}: not in {', '.join(map(str, dirs))}; {err.message}")
@@ -81,6 +81,20 @@ def load_idx_files(spec: DatasetSpec, root: PathLike | None = None, *, download:
     _check_arrays(spec, arrays)
     unique = sorted(set(origins), key=origins.index)
     return arrays, " + ".join(unique)
+
+
+def _read_bounded(path: Path, raw_size: int) -> bytes:
+    """The bytes of a found copy; one far larger than the raw dataset cannot be it (gzip never grows data by more
+    than a few bytes per 16 KiB block), and is refused unread."""
+    limit = raw_size + raw_size // 100 + 1024
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise DatasetError(f"{path}: {size} bytes, more than any copy of this file can be ({limit})",
+                               hint="delete it and load again to fetch a fresh copy")
+        return path.read_bytes()
+    except OSError as err:
+        raise DatasetError(f"{path}: cannot read ({err.strerror or err})", hint="check that it is readable") from None
 
 
 def _find(remote: RemoteFile, dirs: Sequence[Path]) -> Path | None:

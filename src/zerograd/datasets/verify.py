@@ -9,20 +9,22 @@ from .errors import ChecksumError, DatasetError
 from .idx import decompress
 
 
-def verified_payload(data: bytes, remote: RemoteFile, source: str) -> bytes:
+def verified_payload(data: bytes, remote: RemoteFile, source: str, max_raw: int | None = None) -> bytes:
     """The decompressed IDX bytes of ``data`` (a copy of ``remote`` read from ``source``), once they verify.
 
     Accepted: the ``.gz``'s md5 or sha256 as published, or the decompressed payload's sha256 (a re-compressed copy).
-    Anything else raises ``ChecksumError`` naming the file and the expected and actual hashes.
+    Anything else raises ``ChecksumError`` naming the file and the expected and actual hashes. The .gz is hashed
+    before anything is decompressed; a copy that does not match is decompressed (for its payload's hash) only up
+    to ``max_raw`` bytes, the dataset's known size, so a compressed bomb is refused without filling memory.
     """
     md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
     sha256 = hashlib.sha256(data).hexdigest()
     if md5 == remote.md5_gz or (remote.sha256_gz is not None and sha256 == remote.sha256_gz):
-        return decompress(data, source)
+        return decompress(data, source, max_raw)
     try:
-        payload = decompress(data, source)
-    except DatasetError:  # a cut-off or damaged .gz: report it as the checksum mismatch it also is
-        raw_sha256 = "(none: not valid gzip)"
+        payload = decompress(data, source, max_raw)
+    except DatasetError as err:  # a cut-off, damaged or oversized .gz: report it as the mismatch it also is
+        raw_sha256 = f"(none: {err.message.split(': ', 1)[-1]})"
     else:
         raw_sha256 = hashlib.sha256(payload).hexdigest()
         if remote.sha256_raw is not None and raw_sha256 == remote.sha256_raw:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import html
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..fileio import write_bytes
 from .value import Value, topological_order
 
 if TYPE_CHECKING:
@@ -240,12 +240,4 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike, fmt: str | None = N
 def _write_atomic(path: Path, data: bytes) -> None:
     if path.parent and not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a figure is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_bytes(path, data)

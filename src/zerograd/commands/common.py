@@ -1,0 +1,365 @@
+"""What the subcommands share: the one-line error, argument validators, output-path checks, the run lock, and
+loading checkpoints, datasets and nets with their problems turned into one-line errors.
+
+Imports at the top stay light (the standard library): ``zerograd --help`` imports every command module, and they
+import this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+SEED_MAX = 2**32 - 1  # NumPy seeds are unsigned 32-bit words
+LOCK_NAME = ".zerograd.lock"
+MIN_FREE_BYTES = 1 << 20  # refuse to start a run on a disk with less than 1 MiB free: the first save would fail
+
+
+class CommandError(Exception):
+    """A user mistake or a data problem: printed as one line, no traceback.
+
+    exit_code: 2 for a usage error (bad argument, missing file; the default), 1 for a problem found while working
+    (a full disk, a damaged file met half-way).
+    """
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# -- one validator per kind of argument ----------------------------------------------------------------------
+
+
+def positive_int(value: Any, flag: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CommandError(f"{flag} must be a positive integer, got {value}")
+    return value
+
+
+def positive_float(value: Any, flag: str) -> float:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise CommandError(f"{flag} must be a positive number, got {value}")
+    return float(value)
+
+
+def non_negative_float(value: Any, flag: str) -> float:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+        raise CommandError(f"{flag} must be a finite number >= 0, got {value}")
+    return float(value)
+
+
+def fraction(value: Any, flag: str) -> float:
+    """A ratio in [0, 1): dropout."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value < 1):
+        raise CommandError(f"{flag} must be in [0, 1), got {value}")
+    return float(value)
+
+
+def seed(value: Any, flag: str = "--seed") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise CommandError(f"{flag} must be an integer in 0..{SEED_MAX} (2**32 - 1), got {value}")
+    return value
+
+
+def init_scale(text: str | None) -> float | str | None:
+    """``--init``: None (the net's default), ``he``/``xavier``/``relu``/``sigmoid``, or a finite std >= 0."""
+    if text is None:
+        return None
+    try:
+        scale = float(text)
+    except ValueError:
+        name = text.lower()
+        if name not in ("he", "xavier", "relu", "sigmoid"):
+            raise CommandError(f"--init must be a number (standard deviation) or he/xavier, got {text!r}") from None
+        return name
+    return non_negative_float(scale, "--init")
+
+
+def parse_hidden(text: str, flag: str = "--hidden") -> list[int]:
+    """``"100,100"`` → ``[100, 100]``; anything but comma-separated positive integers is a ``CommandError``."""
+    message = f"{flag} must be comma-separated positive integers such as 50 or 100,100; got {text!r}"
+    try:
+        sizes = [int(s) for s in str(text).replace(" ", "").split(",") if s]
+    except ValueError:
+        raise CommandError(message) from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise CommandError(message)
+    return sizes
+
+
+# -- output paths: checked before any work starts --------------------------------------------------------------
+
+
+def check_out_dir(out: Path, files: Sequence[str], flag: str = "--out", need_bytes: int = 0) -> None:
+    """Refuse now what would fail at the first save: ``out`` a file, under a file, not writable, the disk full,
+    or one of ``files`` inside it a folder. Creates nothing."""
+    try:
+        _check_out_dir(out, files, flag, need_bytes)
+    except OSError as err:  # a folder on the way we may not even look into
+        raise CommandError(f"{flag} {out}: {err.strerror or err}") from None
+
+
+def check_out_file(path: Path, flag: str = "--out", need_bytes: int = 0) -> None:
+    """The same checks for one output file: its folder must exist and be writable, the path not be a folder."""
+    try:
+        _check_out_file(path, flag, need_bytes)
+    except OSError as err:
+        raise CommandError(f"{flag} {path}: {err.strerror or err}") from None
+
+
+def _check_out_dir(out: Path, files: Sequence[str], flag: str, need_bytes: int) -> None:
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"{flag} {out}: is a file, not a folder")
+    existing = _first_existing(out, flag)
+    _check_writable(existing, f"{flag} {out}", need_bytes)
+    for name in files:
+        target = out / name
+        if target.is_dir():
+            raise CommandError(f"{flag} {out}: {target} is a folder; it must be free for a file")
+
+
+def _check_out_file(path: Path, flag: str, need_bytes: int) -> None:
+    if path.is_dir():
+        raise CommandError(f"{flag} {path}: is a folder, not a file name")
+    parent = path.parent
+    if _first_existing(parent, flag) != parent:
+        raise CommandError(f"{flag} {path}: cannot write it, the folder {parent} does not exist")
+    _check_writable(parent, f"{flag} {path}", need_bytes)
+
+
+def _first_existing(path: Path, flag: str) -> Path:
+    """The nearest existing ancestor of ``path`` (itself included); it must be a folder."""
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            if not candidate.is_dir():
+                raise CommandError(f"{flag} {path}: {candidate} is a file, so nothing can be created under it")
+            return candidate
+    return Path(".")
+
+
+def _check_writable(folder: Path, what: str, need_bytes: int) -> None:
+    # NOTE: creating a file is the one test that sees everything: permissions (which root ignores), read-only
+    # mounts, ACLs, quotas; os.access answers for some of these only
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".zerograd-probe.", dir=folder)
+    except OSError as err:
+        raise CommandError(f"{what}: cannot write in {folder} ({err.strerror or err})") from None
+    os.close(fd)
+    os.unlink(probe)
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < MIN_FREE_BYTES + need_bytes:
+        raise CommandError(f"{what}: the disk holding {folder} is full ({free} bytes free, about "
+                           f"{MIN_FREE_BYTES + need_bytes} needed)")
+
+
+def write_error(err: OSError, path: Path, kept: str = "") -> CommandError:
+    """A failed write (``ENOSPC``, ``EROFS``, ...) as one line naming the file; ``kept`` says what survived."""
+    reason = "the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT) else (err.strerror or str(err))
+    return CommandError(f"cannot write {path}: {reason}{kept}", exit_code=1)
+
+
+class RunLock:
+    """``folder/.zerograd.lock``, created with O_EXCL and holding the owner's pid: one run per folder at a time.
+
+    A lock whose pid is no longer running (a crashed or killed run) is taken over, so a crash never leaves a
+    folder locked for good.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        self.held = False
+
+    def acquire(self) -> None:
+        for _ in range(3):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = self._owner()
+                if owner is not None and _alive(owner):
+                    raise CommandError(f"{self.path.parent} is in use by another zerograd run (pid {owner}, lock "
+                                       f"file {self.path}); wait for it or choose another --out") from None
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()  # stale: its run died without cleaning up
+                continue
+            except OSError as err:
+                raise CommandError(f"cannot create the lock file {self.path} ({err.strerror or err})") from None
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{os.getpid()}\n")
+            self.held = True
+            return
+        raise CommandError(f"could not take the lock file {self.path}: other runs keep taking it")
+
+    def release(self) -> None:
+        if self.held and self._owner() == os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        self.held = False
+
+    def _owner(self) -> int | None:
+        try:
+            text = self.path.read_text().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(text) if text.isdigit() else None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    except OverflowError:
+        return False
+    return True
+
+
+# -- loading -----------------------------------------------------------------------------------------------------
+
+
+def load_checkpoint(path: Any) -> Any:
+    """``zerograd.checkpoint.load`` with a bad or missing file turned into a one-line ``CommandError``."""
+    from ..checkpoint import CheckpointError, load
+
+    try:
+        return load(path)
+    except CheckpointError as err:
+        raise CommandError(str(err)) from None
+
+
+def one_line(err: Exception) -> str:
+    """A multi-line error (a ``DatasetError`` with its ``HINT:``) joined into one line."""
+    return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
+
+
+def load_data(spec: str, root: str | None, dtype: str, max_classes: int | None = None) -> Any:
+    """``zerograd.datasets.load_dataset`` with data problems turned into one-line ``CommandError``s.
+
+    MNIST falls back to the bundled sample when it cannot be had, as the library does, but the line saying so
+    names the CLI's ``--root`` rather than the library's ``root=``.
+    """
+    import numpy as np
+
+    from ..datasets import MAX_CLASSES, DatasetError, DatasetNotFoundError, load_dataset, load_mnist_sample
+    from ..datasets.locate import download_dir
+
+    started = time.perf_counter()
+    options: dict[str, Any] = {"dtype": np.dtype(dtype), "max_classes": max_classes or MAX_CLASSES}
+    try:
+        try:
+            ds = load_dataset(spec, root=root, allow_sample_fallback=False, **options)
+        except DatasetNotFoundError as err:
+            if spec.lower() != "mnist":
+                raise
+            print(f"zerograd: using the bundled MNIST sample (8,000 train / 2,000 test digits), not full MNIST: "
+                  f"{err.reason}; to get all 70,000, go online once (cached in {download_dir('mnist', root)}) or "
+                  f"pass --root a folder holding the four .gz files", file=sys.stderr)
+            ds = load_mnist_sample(dtype=options["dtype"], source="bundled MNIST sample (offline fallback)")
+    except DatasetError as err:
+        raise CommandError(one_line(err)) from None
+    print(f"dataset: {getattr(ds, 'name', spec)}, {len(ds.x_train)} training and {len(ds.x_test)} test samples, "
+          f"from {getattr(ds, 'source', '?')} [{time.perf_counter() - started:.1f} s]")
+    return ds
+
+
+def resolved_spec(spec: str) -> str:
+    """A dataset name as it is; the path of an ``.npz`` made absolute, so a checkpoint works from any folder."""
+    from ..datasets import DATASET_NAMES
+
+    if spec.lower().replace("_", "-") in DATASET_NAMES:
+        return spec
+    return str(Path(spec).expanduser().resolve())
+
+
+def net_sizes(net: Any) -> tuple[int, int]:
+    """``(features in, classes out)`` of a loaded net: its own ``input_size``/``output_size`` (the chapter's nets),
+    else those of its first and last layers with ``in_features``/``out_features`` (a ``Sequential``)."""
+    inp, out = getattr(net, "input_size", None), getattr(net, "output_size", None)
+    if inp is None or out is None:
+        layers = list(getattr(net, "layers", {}).values())
+        ins = [layer.in_features for layer in layers if hasattr(layer, "in_features")]
+        outs = [layer.out_features for layer in layers if hasattr(layer, "out_features")]
+        if not ins or not outs:
+            raise CommandError(f"cannot tell how many features {type(net).__name__} takes and how many classes it "
+                               "predicts: it has no Affine layer")
+        inp, out = ins[0], outs[-1]
+    return int(inp), int(out)
+
+
+def class_names(metadata: dict[str, Any], n_classes: int, fallback: Any = ()) -> list[str]:
+    """The saved class names when there is one per output, else ``fallback``'s, else ``0 … n-1``."""
+    for names in (metadata.get("classes"), fallback):
+        if names and len(names) == n_classes:
+            return [str(c) for c in names]
+    return [str(i) for i in range(n_classes)]
+
+
+def number_of_classes(ds: Any) -> int:
+    import numpy as np
+
+    return len(ds.classes) if getattr(ds, "classes", None) else int(np.max(ds.t_train)) + 1
+
+
+def build_net(sizes: list[int], activation: str, init: str | None, weight_decay: float, dtype: str,
+              input_size: int, output_size: int, seed: int, batchnorm: bool = False, dropout: float = 0.0) -> Any:
+    """The chapter's TwoLayerNet for one ReLU hidden layer without weight decay, a MultiLayerNetExtend with batch
+    normalization or dropout, else a MultiLayerNet.
+
+    init: None gives each net its book default (0.01 for the TwoLayerNet; He for ReLU, Xavier for sigmoid in a
+    MultiLayerNet).
+    """
+    import numpy as np
+
+    from ..nets import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
+
+    scale = init_scale(init)
+    non_negative_float(weight_decay, "--weight-decay")
+    fraction(dropout, "--dropout")
+    rng = np.random.default_rng([seed, 1])  # its own stream: the trainer's batch order uses the seed itself
+    default = "he" if activation == "relu" else "xavier"  # the scale that suits the activation (chapter 6)
+    try:
+        if batchnorm or dropout:
+            return MultiLayerNetExtend(input_size, sizes, output_size, activation=activation,
+                                       weight_init_std=default if scale is None else scale,
+                                       weight_decay_lambda=weight_decay, use_dropout=dropout > 0,
+                                       dropout_ration=dropout, use_batchnorm=batchnorm, dtype=dtype, rng=rng)
+        if len(sizes) == 1 and activation == "relu" and weight_decay == 0:
+            return TwoLayerNet(input_size, sizes[0], output_size, weight_init_std=0.01 if scale is None else scale,
+                               dtype=dtype, rng=rng)
+        return MultiLayerNet(input_size, sizes, output_size, activation=activation,
+                             weight_init_std=default if scale is None else scale, weight_decay_lambda=weight_decay,
+                             dtype=dtype, rng=rng)
+    except (ValueError, TypeError) as err:
+        raise CommandError(str(err).replace("weight_init_std", "--init")) from None
+
+
+@contextlib.contextmanager
+def interrupts_as(message: str) -> Iterator[None]:
+    """Ctrl-C inside the block becomes a one-line ``CommandError`` (exit code 130 via the CLI)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise CommandError(message, exit_code=130) from None
