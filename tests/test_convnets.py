@@ -176,3 +176,22 @@ def test_a_sequential_of_your_own_with_conv_layers_round_trips(tmp_path):
     loaded = checkpoint.load(checkpoint.save(tmp_path / "seq.npz", net)).net
     assert loaded.config() == net.config()
     np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+
+
+def test_a_checkpoint_header_is_checked_against_the_shapes_its_config_implies(tmp_path):
+    import json
+
+    net = small_simple(dtype=np.float32)
+    assert type(net).param_shapes(net.config()) == {k: v.shape for k, v in net.params.items()}
+    deep = DeepConvNet(**SMALL_DEEP, rng=0)
+    assert DeepConvNet.param_shapes(deep.config()) == {k: v.shape for k, v in deep.params.items()}
+    # a header whose config asks for other filters than the file stores is refused before anything is built
+    path = checkpoint.save(tmp_path / "net.npz", net)
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(arrays["header"].tobytes())
+    header["net"]["conv_param"]["filter_num"] = 3000
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(checkpoint.CheckpointError, match="W1"):
+        checkpoint.load(tmp_path / "bad.npz")

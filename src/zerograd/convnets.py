@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from .convolution import Convolution, Pooling
+from .convolution import Convolution, Pooling, _output_shape
 from .layers import Affine, Dropout, Layer, Relu, init_scale
 from .nets import Sequential, _child_generator, _generator, register_net
 
@@ -52,6 +52,12 @@ def _input_dim(input_dim: Sequence[int], name: str) -> tuple[int, int, int]:
     if len(dims) != 3 or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
         raise ValueError(f"{name}: input_dim must be (C, H, W), three positive integers, got {input_dim!r}")
     return int(dims[0]), int(dims[1]), int(dims[2])
+
+
+def _size(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 1 << 24:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 class _ConvNet(Sequential):
@@ -142,6 +148,19 @@ class SimpleConvNet(_ConvNet):
                          np.zeros(self.output_size, dtype=dtype))
         super().__init__(conv, Relu(), pool, affine1, Relu(), affine2, weight_decay_lambda=weight_decay_lambda)
 
+    @staticmethod
+    def param_shapes(config: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+        """The parameter shapes ``config`` (``net.config()``) describes, worked out without building the net: a
+        checkpoint's header is checked against the arrays it stores before anything is allocated from it."""
+        c, h, w = _input_dim(config.get("input_dim", (1, 28, 28)), "SimpleConvNet")
+        p = _conv_param(config.get("conv_param") or SIMPLE_CONV_PARAM, "SimpleConvNet")
+        hidden, out = (_size(config.get(k, d), k) for k, d in (("hidden_size", 100), ("output_size", 10)))
+        fn, f = p["filter_num"], p["filter_size"]
+        oh, ow = _output_shape("Convolution", (1, c, h, w), "filter", f, f, p["stride"], p["pad"])
+        ph, pw = _output_shape("Pooling", (1, fn, oh, ow), "pool", 2, 2, 2, 0)
+        return {"W1": (fn, c, f, f), "b1": (fn,), "W2": (fn * ph * pw, hidden), "b2": (hidden,),
+                "W3": (hidden, out), "b3": (out,)}
+
     def _draw(self, rng: Any, shape: tuple[int, ...], fan_in: int, dtype: np.dtype) -> NDArray:
         scale = init_scale(self.weight_init_std, fan_in, type(self).__name__)
         return (scale * rng.standard_normal(shape)).astype(dtype)
@@ -224,6 +243,23 @@ class DeepConvNet(_ConvNet):
                    Affine(W8, np.zeros(self.output_size, dtype=dtype)),
                    Dropout(self.dropout_ratio, rng=_child_generator(rng))]
         super().__init__(*layers, weight_decay_lambda=weight_decay_lambda)
+
+    @staticmethod
+    def param_shapes(config: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+        """The parameter shapes ``config`` describes, worked out without building the net (see SimpleConvNet's)."""
+        c, h, w = _input_dim(config.get("input_dim", (1, 28, 28)), "DeepConvNet")
+        hidden, out = (_size(config.get(k, d), k) for k, d in (("hidden_size", 50), ("output_size", 10)))
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i, default in enumerate(DEEP_CONV_PARAMS, start=1):
+            p = _conv_param(config.get(f"conv_param_{i}") or default, "DeepConvNet")
+            fn, f = p["filter_num"], p["filter_size"]
+            shapes[f"W{i}"], shapes[f"b{i}"] = (fn, c, f, f), (fn,)
+            h, w = _output_shape("Convolution", (1, c, h, w), "filter", f, f, p["stride"], p["pad"])
+            c = fn
+            if i % 2 == 0:
+                h, w = _output_shape("Pooling", (1, c, h, w), "pool", 2, 2, 2, 0)
+        shapes.update({"W7": (c * h * w, hidden), "b7": (hidden,), "W8": (hidden, out), "b8": (out,)})
+        return shapes
 
     def config(self) -> dict[str, Any]:
         return {"class": type(self).__name__, "input_dim": list(self.input_dim),
