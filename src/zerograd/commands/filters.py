@@ -14,11 +14,10 @@ def add_parser(subparsers: Any) -> None:
         "filters", help="draw the first convolution layer's filters (figure 7-24)",
         description="Draw the filters of a convolutional net's first layer as grey tiles. Given two checkpoints "
                     "(say, after epoch 1 and after the last), draw them side by side: before and after.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("checkpoints", metavar="CKPT", nargs="+", help="one or two checkpoints of a convolutional net")
-    p.add_argument("--out", default="filters.png", help="PNG file to write")
-    p.add_argument("--columns", type=int, default=None, help="tiles per row [default: 6 for up to 36 filters]")
+    p.add_argument("--out", default="filters.png", help="PNG file to write (default: filters.png)")
+    p.add_argument("--columns", type=int, default=None, help="tiles per row (default: 6 for up to 36 filters)")
 
 
 def first_filters(path: str) -> Any:
