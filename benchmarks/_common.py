@@ -14,10 +14,12 @@ import numpy as np
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="one benchmark worker: train, time each epoch, print JSON")
-    parser.add_argument("--hidden", type=int, default=50, help="hidden units of the two-layer net")
+    parser.add_argument("--net", choices=["mlp", "convnet"], default="mlp",
+                        help="mlp: the chapter-5 784-hidden-10 net; convnet: chapter 7's SimpleConvNet (Adam)")
+    parser.add_argument("--hidden", type=int, default=50, help="hidden units of the two-layer net (or of the convnet)")
     parser.add_argument("--batch-size", type=int, default=100, help="mini-batch size")
     parser.add_argument("--epochs", type=int, default=3, help="epochs to time")
-    parser.add_argument("--lr", type=float, default=0.1, help="SGD learning rate")
+    parser.add_argument("--lr", type=float, default=0.1, help="learning rate (SGD for mlp, Adam for convnet)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order")
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name")
     return parser.parse_args(argv)

@@ -1,4 +1,5 @@
-"""Worker: zerograd's public API as a user calls it — a TwoLayerNet trained by the Trainer."""
+"""Worker: zerograd's public API as a user calls it — a TwoLayerNet (SGD) or a SimpleConvNet (Adam, --net convnet)
+trained by the Trainer."""
 
 from __future__ import annotations
 
@@ -19,8 +20,16 @@ def main() -> None:
     args = parse_args(rest)
     x_train, t_train, x_test, t_test = load_data(args.dataset)
     dtype = np.dtype(known.dtype)
-    net = TwoLayerNet(784, args.hidden, 10, dtype=dtype, rng=args.seed)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    if args.net == "convnet":
+        from zerograd.convnets import SimpleConvNet
+
+        # the flat (N, 784) images are taken as (N, 1, 28, 28): a view, not a copy
+        net = SimpleConvNet(hidden_size=args.hidden, dtype=dtype, rng=args.seed)
+        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer="adam", lr=args.lr,
+                             seed=args.seed)
+    else:
+        net = TwoLayerNet(784, args.hidden, 10, dtype=dtype, rng=args.seed)
+        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     trainer = Trainer(net, config, x_train.astype(dtype, copy=False), t_train, x_test.astype(dtype, copy=False),
                       t_test)
     history = trainer.fit()

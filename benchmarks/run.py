@@ -7,6 +7,7 @@ reported, with ratios of medians. Also the chapter's gradient check, element loo
     python benchmarks/run.py                      # both configs, 3 rounds, and the gradient check
     python benchmarks/run.py --config book --rounds 5
     python benchmarks/run.py --config book --baseline-src /tmp/old/src   # against an earlier zerograd checkout
+    python benchmarks/run.py --config convnet     # chapter 7's SimpleConvNet, Adam: zerograd, book-style, PyTorch
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ WORKERS = {
 CONFIGS = {
     "book": {"hidden": 50, "batch_size": 100, "lr": 0.1},  # the chapter's 784-50-10, batch 100
     "wide": {"hidden": 1000, "batch_size": 256, "lr": 0.1},  # 784-1000-10, batch 256
+    # chapter 7's SimpleConvNet (conv 30x5x5, pool 2x2, Affine 100, Affine 10), Adam lr 0.001, batch 100; its
+    # book-style reference takes about a minute an epoch, so it runs only when asked for (not in "all")
+    "convnet": {"hidden": 100, "batch_size": 100, "lr": 0.001, "net": "convnet"},
 }
+# implementations per net: the book-style reference of the convnet is its own worker; no float64 zerograd run
+CONVNET_WORKERS = {"zerograd": ("bench_zerograd.py", []), "book": ("bench_book_convnet.py", []),
+                   "torch": ("bench_torch.py", [])}
 
 
 # PYTHONPATH of the "zerograd-baseline" worker: another checkout's src/, to measure a change against its parent
@@ -51,18 +58,22 @@ def run_worker(script: str, options: list[str], name: str = "") -> dict:
 def bench_training(config: str, rounds: int, epochs: int, dataset: str, implementations: list[str]) -> None:
     settings = CONFIGS[config]
     options = [f"--hidden={settings['hidden']}", f"--batch-size={settings['batch_size']}", f"--lr={settings['lr']}",
-               f"--epochs={epochs}", f"--dataset={dataset}"]
+               f"--epochs={epochs}", f"--dataset={dataset}", f"--net={settings.get('net', 'mlp')}"]
+    workers = CONVNET_WORKERS if settings.get("net") == "convnet" else WORKERS
+    implementations = [name for name in implementations if name in workers]
     results: dict[str, list[dict]] = {name: [] for name in implementations}
     for round_ in range(rounds):
         for name in implementations:
-            script, extra = WORKERS[name]
+            script, extra = workers[name]
             results[name].append(run_worker(script, options + extra, name))
             seconds = results[name][-1]["epoch_seconds"]
             print(f"  round {round_ + 1}/{rounds} {name:<12} " + " ".join(f"{s:.3f}" for s in seconds), flush=True)
     # the first epoch of each process warms caches and thread pools: time the rest
     medians = {name: statistics.median(s for r in runs for s in r["epoch_seconds"][1:] or r["epoch_seconds"])
                for name, runs in results.items()}
-    print(f"\n{config}: 784-{settings['hidden']}-10, batch {settings['batch_size']}, lr {settings['lr']}, "
+    net = ("SimpleConvNet conv 30x5x5, pool 2x2, Affine 100, Adam" if settings.get("net") == "convnet"
+           else f"784-{settings['hidden']}-10")
+    print(f"\n{config}: {net}, batch {settings['batch_size']}, lr {settings['lr']}, "
           f"{dataset}, {rounds} rounds × {epochs} epochs")
     header = f"| {'implementation':<14} | s/epoch (median) | × PyTorch | × book-style | test acc | peak RSS MiB |"
     print(header)
@@ -97,9 +108,11 @@ def bench_gradcheck(rounds: int, dataset: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all", help="which training config")
+    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all",
+                        help="which training config (all: book and wide)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per config")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per worker process (the first is warm-up)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs per worker process, the first is warm-up [default: 3; 2 for convnet]")
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name (full Fashion-MNIST)")
     parser.add_argument("--skip-gradcheck", action="store_true", help="time training only")
     parser.add_argument("--baseline-src", default=None,
@@ -114,9 +127,10 @@ def main() -> None:
         implementations.append("torch")
     else:
         print("PyTorch not installed: `pip install torch==2.13.0` adds it to the comparison\n")
-    for config in CONFIGS if args.config == "all" else [args.config]:
-        bench_training(config, args.rounds, args.epochs, args.dataset, implementations)
-    if not args.skip_gradcheck:
+    for config in [c for c in CONFIGS if c != "convnet"] if args.config == "all" else [args.config]:
+        epochs = args.epochs or (2 if config == "convnet" else 3)
+        bench_training(config, args.rounds, epochs, args.dataset, implementations)
+    if not args.skip_gradcheck and args.config != "convnet":
         bench_gradcheck(args.rounds, args.dataset)
 
 

@@ -65,3 +65,27 @@ def test_two_layer_net_on_the_bundled_mnist_sample():
     net = TwoLayerNet(784, 50, 10, weight_init_std=0.01, dtype=np.float32, rng=0)
     history = train_until(net, ds, 0.90, max_epochs=20, optimizer="sgd", lr=0.1, batch_size=100, seed=0)
     assert history.test_acc[-1] >= 0.90, history.test_acc
+
+
+# -- chapter 7: SimpleConvNet (conv 30x5x5, ReLU, max-pool 2x2, Affine 100, ReLU, Affine 10), float32, Adam ----
+# He initialisation: with the book's std 0.01 the same net gets there too, a few epochs later (measured here: the
+# sample at 0.97 after 12 epochs instead of 4; Fashion-MNIST 0.895 after 5 epochs).
+
+def test_simple_convnet_on_the_bundled_mnist_sample():
+    from zerograd.convnets import SimpleConvNet
+
+    ds = load_or_skip("mnist-sample")
+    net = SimpleConvNet(weight_init_std="he", dtype=np.float32, rng=0)
+    history = train_until(net, ds, 0.97, max_epochs=8, optimizer="adam", lr=0.001, batch_size=100, seed=0,
+                          eval_train_samples=1000)
+    assert history.test_acc[-1] >= 0.97, history.test_acc
+
+
+def test_simple_convnet_on_fashion_mnist_in_five_epochs():
+    from zerograd.convnets import SimpleConvNet
+
+    ds = load_or_skip("fashion-mnist")
+    net = SimpleConvNet(weight_init_std="he", dtype=np.float32, rng=0)
+    history = train_until(net, ds, 0.90, max_epochs=5, optimizer="adam", lr=0.001, batch_size=100, seed=0,
+                          eval_train_samples=1000)
+    assert history.test_acc[-1] >= 0.90, history.test_acc

@@ -171,6 +171,17 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
                     _number(value, f"net.layers[{i}].{key}")
             count = _layer_elements(kind, spec, LAYER_TYPES[kind], stored, f"net.layers[{i}]")
             needed = None if needed is None or count is None else needed + count
+    elif hasattr(NET_CLASSES.get(name), "param_shapes"):  # a net that computes its own shapes (the CNNs)
+        try:
+            shapes = {f"param/{key}": shape for key, shape in NET_CLASSES[name].param_shapes(net).items()}
+        except (ValueError, TypeError, KeyError) as err:
+            raise HeaderError(f"net config does not describe a {name}: {str(err)[:200]}") from None
+        for key, shape in shapes.items():
+            saved = arrays.get(key)
+            if saved is None or saved.shape != shape:
+                raise HeaderError(f"parameter {key.split('/')[1]!r} of the {name} is "
+                                  f"{'missing' if saved is None else saved.shape} but its config needs {shape}")
+        needed = sum(math.prod(shape) for shape in shapes.values())
     else:
         sizes = [_int(net.get("input_size"), "net.input_size", 1)]
         if name == "TwoLayerNet":

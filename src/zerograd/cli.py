@@ -7,12 +7,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .commands.common import CommandError
+
 # Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
 # Keep those modules' top-level imports light: `zerograd --help` imports all of them.
 COMMANDS: tuple[str, ...] = ("train", "evaluate", "predict", "gradcheck", "graph", "compare", "serve", "tune",
-                             "export")
-
-from .commands.common import CommandError
+                             "filters", "export")
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 

@@ -98,10 +98,16 @@ class Trainer:
         self.current_iter += 1
 
     def train(self) -> None:
-        """``max_iter`` steps, then the final test accuracy on the whole test set."""
-        for _ in range(self.max_iter):
-            self.train_step()
-        test_acc = self.network.accuracy(self.x_test, self.t_test)
+        """``max_iter`` steps, then the final test accuracy on the whole test set.
+
+        BLAS threads as ``zerograd.train.Trainer`` chooses them (one for small and convolutional nets).
+        """
+        from ..threads import blas_threads, blas_threads_for
+
+        with blas_threads(blas_threads_for(self.network.params.values(), self.batch_size)):
+            for _ in range(self.max_iter):
+                self.train_step()
+            test_acc = self.network.accuracy(self.x_test, self.t_test)
         if self.verbose:
             print("=============== Final Test Accuracy ===============")
             print(f"test acc:{test_acc}")

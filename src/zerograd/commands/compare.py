@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import common
-from .common import CommandError
 from ..experiments import EXPERIMENTS
+from . import common
 
 HELP = {
     "optimizers": "SGD, Momentum, AdaGrad, Adam on one [100]*4 net: training loss (book figure 6-9)",

@@ -95,6 +95,7 @@ def check_layers(seed: int = 0) -> dict[str, Any]:
                                                     rng.standard_normal((4, 2, 1, 3)), train_flg=True),
         "Dropout train": check_layer(Dropout(0.5, rng=seed), x, train_flg=True),
         "Dropout test": check_layer(Dropout(0.5, rng=seed), x, train_flg=False),
+        **_conv_layers(rng),
     }
 
 
@@ -102,3 +103,19 @@ def _batchnorm(cls: Any, rng: Any, features: int) -> Any:
     """A batch-norm layer with non-trivial parameters and running statistics."""
     return cls(rng.uniform(0.5, 1.5, features), rng.standard_normal(features),
                running_mean=rng.standard_normal(features), running_var=rng.uniform(0.5, 2.0, features))
+
+
+def _conv_layers(rng: Any) -> dict[str, Any]:
+    """Chapter 7's layers on small non-square images (distinct values: no pooling maximum is within h of a tie)."""
+    from ..convolution import Convolution, Pooling
+    from ..gradcheck import check_layer
+
+    images = rng.standard_normal((2, 2, 6, 5))
+    return {
+        "Convolution s1 p1": check_layer(Convolution(rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3),
+                                                     stride=1, pad=1), images),
+        "Convolution s2 p0": check_layer(Convolution(rng.standard_normal((3, 2, 2, 3)), rng.standard_normal(3),
+                                                     stride=2), images),
+        "Pooling 2x2 s2": check_layer(Pooling(2, 2, stride=2, pad=1), images[:, :, :, :4]),
+        "Pooling 3x3 s1": check_layer(Pooling(3, 3, stride=1, pad=1), images),
+    }

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..images import SIDE
 from . import common
 from .common import CommandError
-from ..images import SIDE
 
 
 def add_parser(subparsers: Any) -> None:

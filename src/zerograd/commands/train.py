@@ -23,8 +23,8 @@ DEFAULT_OUT = "zerograd-run"
 CHECKPOINT = "checkpoint.npz"
 OUTPUTS = (CHECKPOINT, "metrics.csv", "curves.png")
 # a resumed run is the saved run continued bit for bit: these flags would change it, so --resume refuses them
-RUN_FLAGS = {"hidden": "--hidden", "activation": "--activation", "init": "--init", "batchnorm": "--batchnorm",
-             "dropout": "--dropout", "optimizer": "--optimizer",
+RUN_FLAGS = {"net": "--net", "hidden": "--hidden", "activation": "--activation", "init": "--init",
+             "batchnorm": "--batchnorm", "dropout": "--dropout", "optimizer": "--optimizer",
              "lr": "--lr", "batch_size": "--batch-size", "sampling": "--sampling", "weight_decay": "--weight-decay",
              "dtype": "--dtype", "seed": "--seed", "max_classes": "--max-classes"}
 # the loss of an epoch this many times the first iteration's means training is running away (Adam at lr 1e6
@@ -44,9 +44,12 @@ def add_parser(subparsers: Any) -> None:
                    help="mnist, fashion-mnist, mnist-sample (bundled, offline) or a PATH.npz (default: mnist, or "
                         "the checkpoint's with --resume)")
     p.add_argument("--root", default=None, help="directory of the dataset files (default: the datasets' own)")
+    p.add_argument("--net", default=None, choices=["mlp", "convnet", "deepconvnet"],
+                   help="mlp: Affine layers (--hidden); convnet: chapter 7's SimpleConvNet; deepconvnet: chapter 8's "
+                        "(default: mlp)")
     p.add_argument("--hidden", default=None,
                    help="hidden layer widths: 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
-                        "(default: 50)")
+                        "(default: 50; the Affine width, 100 for convnet and 50 for deepconvnet)")
     p.add_argument("--activation", default=None, choices=tuple(ACTIVATIONS), help="hidden activation (default: relu)")
     p.add_argument("--init", default=None,
                    help="initial weight scale: a number (standard deviation) or he/xavier (default: 0.01 for one "
@@ -56,7 +59,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dropout", type=float, default=None, metavar="RATIO",
                    help="dropout ratio after each hidden activation, in [0, 1) (default: 0, none)")
     p.add_argument("--optimizer", default=None, choices=tuple(OPTIMIZERS),
-                   help=f"update rule (default: {defaults.optimizer})")
+                   help=f"update rule (default: {defaults.optimizer}; adam for convnet and deepconvnet, as the book)")
     p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: {lrs})")
     p.add_argument("--epochs", type=int, default=None,
                    help=f"total epochs (default: {defaults.epochs}, the book's 10,000 iterations; with --resume: the "
@@ -237,7 +240,10 @@ def _epochs(n: int) -> str:
 def _fresh_setup(args: argparse.Namespace) -> tuple[Any, Any, TrainConfig, dict[str, Any]]:
     dataset = args.dataset or "mnist"
     defaults = TrainConfig()
-    optimizer = args.optimizer or defaults.optimizer
+    convnet = args.net not in (None, "mlp")
+    if convnet and (args.batchnorm or args.dropout):
+        raise CommandError(f"--batchnorm and --dropout build an mlp; --net {args.net} has its own layers")
+    optimizer = args.optimizer or ("adam" if convnet else defaults.optimizer)  # the book trains its CNNs with Adam
     try:
         config = TrainConfig(epochs=args.epochs or defaults.epochs, batch_size=args.batch_size or defaults.batch_size,
                              optimizer=optimizer, lr=args.lr if args.lr is not None else DEFAULT_LR[optimizer],
@@ -247,6 +253,12 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[Any, Any, TrainConfig, dict[
         raise CommandError(str(err)) from None
     dtype = args.dtype or "float32"
     ds = common.load_data(dataset, args.root, dtype, max_classes=args.max_classes)
+    if convnet:
+        from .convnet_setup import build_convnet
+
+        net = build_convnet(args.net, args.hidden, args.init, args.weight_decay or 0.0, dtype, ds.x_train.shape,
+                            common.number_of_classes(ds), config.seed)
+        return ds, net, config, _metadata(ds, dataset, args.root)
     net = common.build_net(common.parse_hidden(args.hidden or "50"), args.activation or "relu", args.init,
                            args.weight_decay or 0.0, dtype, input_size=_features(ds),
                            output_size=common.number_of_classes(ds), seed=config.seed,

@@ -25,7 +25,6 @@ def add_parser(subparsers: Any) -> None:
                     "flag takes a value (fixed), LOW..HIGH[:log|:linear] (a range) or A/B/C (choices). The study "
                     "lives in --storage: run the command again to continue it, or run it on several machines "
                     "against one PostgreSQL URL to share it. Needs: pip install 'zerograd[tune]'.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--preset", choices=["book"], default=None,
                    help="book: 100 random trials of lr 1e-6..1e-2 and weight decay 1e-8..1e-4 (log), a [100]*6 "

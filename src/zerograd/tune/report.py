@@ -11,12 +11,12 @@ import io
 import math
 import os
 import shlex
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..fileio import write_text
 from .config import HYPERPARAMETERS, TuneConfig
 from .space import describe
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["TrialRecord", "best_table", "plot_best_curves", "plot_space", "records_of", "train_command",
-           "write_text_atomic", "write_trials_csv"]
+           "write_trials_csv"]
 
 
 @dataclass
@@ -136,24 +136,7 @@ def trials_csv(records: Sequence[TrialRecord]) -> str:
 
 def write_trials_csv(records: Sequence[TrialRecord], path: str | os.PathLike[str]) -> Path:
     """``trials.csv``: one row per trial (every state), written atomically."""
-    return write_text_atomic(path, trials_csv(records))
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` through a temporary file in the same folder and ``os.replace``: a reader sees the old file
-    or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, trials_csv(records), make_dirs=True)
 
 
 def plot_best_curves(records: Sequence[TrialRecord], top: int = 20, columns: int = 5) -> Figure:
