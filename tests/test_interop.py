@@ -417,3 +417,19 @@ def test_conv_nets_through_onnx_runtime_and_torch(name, conv_nets, data):
         assert all(np.array_equal(back.params[k], net.params[k]) for k in net.params)
         assert [layer.spec() for layer in back.layers.values()] == [layer.spec() for layer in net.layers.values()]
     assert type(back) is type(net)
+
+
+def test_cli_conv_checkpoint_predicts_the_same_with_onnx_runtime(conv_nets, data, tmp_path, capsys):
+    optional("onnx", "onnx")
+    optional("onnxruntime", "onnx")
+    from PIL import Image
+
+    ckpt = checkpoint.save(tmp_path / "conv.npz", conv_nets["SimpleConvNet"], metadata={"dataset": "mnist-sample"})
+    image = tmp_path / "digit.png"
+    Image.fromarray((data[2][0].reshape(28, 28) * 255).astype(np.uint8)).save(image)
+    assert main(["export", str(ckpt)]) == 0 and (tmp_path / "conv.onnx").stat().st_size > 0
+    capsys.readouterr()
+    assert main(["predict", str(ckpt), str(image)]) == 0
+    numpy_line = capsys.readouterr().out
+    assert main(["predict", str(ckpt), str(image), "--runtime", "onnx"]) == 0
+    assert capsys.readouterr().out == numpy_line
