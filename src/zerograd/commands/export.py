@@ -24,14 +24,13 @@ def add_parser(subparsers: Any) -> None:
                     "needs pip install 'zerograd[onnx]') or --format torch (a state_dict .pt for the equivalent "
                     "torch.nn.Sequential, zerograd.interop.to_torch; needs 'zerograd[torch]'). With --from-torch "
                     "STATE.pt, load a state_dict into the checkpoint's architecture and write a zerograd checkpoint.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
-    p.add_argument("--format", default="onnx", help="onnx or torch")
-    p.add_argument("--out", default=None, help="output file [default: CKPT with .onnx / .pt, or -from-torch.npz]")
+    p.add_argument("--format", default="onnx", help="onnx or torch (default: onnx)")
+    p.add_argument("--out", default=None, help="output file (default: CKPT with .onnx or .pt, or CKPT-from-torch.npz)")
     p.add_argument("--probabilities", action="store_true",
                    help="ONNX: end with a Softmax node (probabilities); without it the output is the logits")
-    p.add_argument("--dtype", default="float32", help="ONNX: float32 or float64 tensors")
+    p.add_argument("--dtype", default="float32", help="ONNX: float32 or float64 tensors (default: float32)")
     p.add_argument("--from-torch", metavar="STATE.pt", default=None,
                    help="load this PyTorch state_dict into CKPT's architecture and save it as a zerograd checkpoint")
 

@@ -31,7 +31,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--no-center", action="store_true",
                    help="only resize to 28×28, without MNIST's crop, 20×20 fit and centring")
     p.add_argument("--runtime", default="zerograd",
-                   help="zerograd (NumPy), or onnx: export the net and run it in ONNX Runtime ('zerograd[onnx]')")
+                   help="zerograd (NumPy; the default), or onnx: export the net and run it in ONNX Runtime "
+                        "('zerograd[onnx]')")
 
 
 def run(args: argparse.Namespace) -> int:
