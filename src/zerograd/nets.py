@@ -32,6 +32,7 @@ from .layers import (
     layer_from_spec,
 )
 from .numgrad import numerical_gradient
+from .threads import BlasLimit, blas_threads_for
 
 __all__ = ["MultiLayerNet", "MultiLayerNetExtend", "Sequential", "TwoLayerNet", "net_from_config", "register_net"]
 
@@ -117,6 +118,9 @@ class Sequential:
         (2, 3)
     """
 
+    # gradient() runs small products on one BLAS thread (zerograd.threads); False leaves BLAS as it is
+    auto_blas_threads: bool = True
+
     def __init__(self, *layers: Any, loss: Any = None, weight_decay_lambda: float = 0.0) -> None:
         if len(layers) == 1 and isinstance(layers[0], (list, tuple, dict)) and not _is_named_pair(layers[0]):
             layers = tuple(layers[0].items()) if isinstance(layers[0], dict) else tuple(layers[0])
@@ -140,6 +144,8 @@ class Sequential:
         self.last_layer = loss
         self.weight_decay_lambda = float(weight_decay_lambda)
         self.training = True
+        self._limit_key: tuple[Any, ...] | None = None
+        self._limit: BlasLimit | None = None
         self._index()
 
     # -- building --------------------------------------------------------------------------------------------
@@ -286,10 +292,32 @@ class Sequential:
         """Gradients of the loss for every parameter by backpropagation: ``{"W1": dW1, "b1": db1, ...}``.
 
         The forward pass runs in training mode (batch statistics, dropout) unless the net is in ``eval()`` mode.
+        With ``auto_blas_threads`` (the default) a net whose products are small runs them on one BLAS thread
+        (``zerograd.threads``), so a loop of your own is as fast as the Trainer's; inside ``blas_threads(n)`` your
+        choice stands.
         """
+        sized = self.auto_blas_threads and isinstance(x, np.ndarray) and x.ndim > 0
+        limit = self._step_limit(x.shape[0]) if sized else None
+        if limit is None:
+            return self._gradient(x, t)
+        limit.enter()
+        try:
+            return self._gradient(x, t)
+        finally:
+            limit.exit()
+
+    def _gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
         self.last_layer.forward(self.predict(x, self.training), t)  # the penalty's value is not needed, only λW
         self.backward(1.0)
         return self.collect_gradients()
+
+    def _step_limit(self, batch_size: int) -> BlasLimit | None:
+        """``BlasLimit(1)`` when every product of a training step on ``batch_size`` samples is small, else None."""
+        key = (batch_size, id(self.layers), getattr(self.layers, "version", -1))
+        if getattr(self, "_limit_key", None) != key:
+            threads = blas_threads_for(self.params.values(), batch_size)
+            self._limit_key, self._limit = key, (None if threads is None else BlasLimit(threads))
+        return self._limit
 
     def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int | None = None) -> float:
         """Fraction of samples whose largest logit is the label. ``batch_size`` bounds memory on large sets."""
