@@ -70,7 +70,8 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
     print(f"\n{config}: 784-{settings['hidden']}-10, batch {settings['batch_size']}, lr {settings['lr']}, "
           f"{dataset}, {rounds} rounds × {epochs} epochs")
     width = max(14, *map(len, results))
-    header = f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | × book-style | test acc | peak RSS MiB |"
+    header = (f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | × book-style | test acc "
+              "| peak RSS MiB |")
     print(header)
     print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
     for name, runs in results.items():
@@ -108,7 +109,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs per worker process (the first is warm-up)")
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name (full Fashion-MNIST)")
     parser.add_argument("--skip-gradcheck", action="store_true", help="time training only")
-    parser.add_argument("--only", default=None, help=f"comma-separated implementations to time, of {', '.join(WORKERS)}")
+    parser.add_argument("--only", default=None,
+                        help=f"comma-separated implementations to time, of {', '.join(WORKERS)}")
     parser.add_argument("--baseline-src", default=None,
                         help="the src/ folder of another zerograd checkout, timed as 'zerograd-baseline' in between")
     args = parser.parse_args()
@@ -124,7 +126,8 @@ def main() -> None:
     if args.only:
         unknown = set(args.only.split(",")) - set(WORKERS)
         if unknown:
-            parser.error(f"--only: unknown implementation(s) {', '.join(sorted(unknown))}; choose from {', '.join(WORKERS)}")
+            parser.error(f"--only: unknown implementation(s) {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(WORKERS)}")
         if "baseline" in args.only and not args.baseline_src:
             parser.error("--only: the baseline rows need --baseline-src")
         implementations = [name for name in args.only.split(",") if name != "torch" or "torch" in implementations]

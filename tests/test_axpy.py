@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import optional
+
 from zerograd import axpy as axpy_module
 from zerograd.axpy import axpy
 
