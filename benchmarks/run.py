@@ -79,7 +79,8 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
         vs_book = f"{medians[name] / medians['book']:.2f}" if "book" in medians else "n/a"
         accuracy = statistics.median(r["test_accuracy"] for r in runs)
         rss = max(r["peak_rss_mib"] for r in runs)
-        print(f"| {name:<{width}} | {medians[name]:16.4f} | {vs_torch:>9} | {vs_book:>12} | {accuracy:8.4f} | {rss:12.0f} |")
+        print(f"| {name:<{width}} | {medians[name]:16.4f} | {vs_torch:>9} | {vs_book:>12} | {accuracy:8.4f} "
+              f"| {rss:12.0f} |")
     print(f"BLAS (NumPy): {results[implementations[0]][0]['blas']}\n")
 
 
