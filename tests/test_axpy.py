@@ -23,7 +23,8 @@ def path(request, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-7), (np.float64, 1e-15)])
-@pytest.mark.parametrize("shape", [(1,), (10,), (784, 50), (3, 4, 5)])
+# (784, 50) and (100, 100) go in single-threaded pieces of 8192, (600, 500) in one call
+@pytest.mark.parametrize("shape", [(1,), (10,), (784, 50), (100, 100), (600, 500), (3, 4, 5)])
 def test_adds_alpha_x_into_y_in_place(path, dtype, rtol, shape):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
@@ -43,3 +44,9 @@ def test_strided_or_mixed_dtype_arrays_fall_back_to_numpy(path):
     axpy(0.5, x, y)
     np.testing.assert_allclose(base[:, ::2], expected, rtol=1e-6)
     np.testing.assert_array_equal(base[:, 1::2], untouched)  # the columns in between are left alone
+
+
+def test_a_broadcast_x_is_numpys_business(path):
+    y, x = np.ones((3, 4), dtype=np.float32), np.arange(4, dtype=np.float32)
+    axpy(2.0, x, y)
+    np.testing.assert_array_equal(y, 1 + 2 * np.tile(np.arange(4), (3, 1)))
