@@ -120,6 +120,8 @@ class Sequential:
 
     # gradient() runs small products on one BLAS thread (zerograd.threads); False leaves BLAS as it is
     auto_blas_threads: bool = True
+    _limit_key: tuple[Any, ...] | None = None  # (batch size, layers) the BLAS limit below was chosen for
+    _limit: BlasLimit | None = None
 
     def __init__(self, *layers: Any, loss: Any = None, weight_decay_lambda: float = 0.0) -> None:
         if len(layers) == 1 and isinstance(layers[0], (list, tuple, dict)) and not _is_named_pair(layers[0]):
@@ -144,8 +146,6 @@ class Sequential:
         self.last_layer = loss
         self.weight_decay_lambda = float(weight_decay_lambda)
         self.training = True
-        self._limit_key: tuple[Any, ...] | None = None
-        self._limit: BlasLimit | None = None
         self._index()
 
     # -- building --------------------------------------------------------------------------------------------
@@ -296,26 +296,24 @@ class Sequential:
         (``zerograd.threads``), so a loop of your own is as fast as the Trainer's; inside ``blas_threads(n)`` your
         choice stands.
         """
-        sized = self.auto_blas_threads and isinstance(x, np.ndarray) and x.ndim > 0
-        limit = self._step_limit(x.shape[0]) if sized else None
-        if limit is None:
-            return self._gradient(x, t)
-        limit.enter()
+        limit = self._step_limit(x) if self.auto_blas_threads else None
+        if limit is not None:
+            limit.enter()
         try:
-            return self._gradient(x, t)
+            self.last_layer.forward(self.predict(x, self.training), t)  # the penalty's value is not needed, only λW
+            self.backward(1.0)
+            return self.collect_gradients()
         finally:
-            limit.exit()
+            if limit is not None:
+                limit.exit()
 
-    def _gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray]:
-        self.last_layer.forward(self.predict(x, self.training), t)  # the penalty's value is not needed, only λW
-        self.backward(1.0)
-        return self.collect_gradients()
-
-    def _step_limit(self, batch_size: int) -> BlasLimit | None:
-        """``BlasLimit(1)`` when every product of a training step on ``batch_size`` samples is small, else None."""
-        key = (batch_size, id(self.layers), getattr(self.layers, "version", -1))
-        if getattr(self, "_limit_key", None) != key:
-            threads = blas_threads_for(self.params.values(), batch_size)
+    def _step_limit(self, x: ArrayLike) -> BlasLimit | None:
+        """``BlasLimit(1)`` when every product of a training step on the batch ``x`` is small, else None."""
+        if not isinstance(x, np.ndarray) or x.ndim == 0:
+            return None
+        key = (x.shape[0], self._indexed)  # the batch size and the layers as last indexed
+        if self._limit_key != key:
+            threads = blas_threads_for(self.params.values(), x.shape[0])
             self._limit_key, self._limit = key, (None if threads is None else BlasLimit(threads))
         return self._limit
 
