@@ -6,9 +6,9 @@ the update goes through it; without SciPy it is NumPy's two passes.
 
 NOTE: measured on one core (OpenBLAS 0.3.30 SkylakeX, float32): the update of the wide net's ``W1`` (784 × 1000)
 took 311 µs through ``saxpy`` against 571 µs as ``W -= lr * dW``, and 570 µs as
-``np.multiply(dW, -lr, out=buffer); W += buffer`` (no temporary, still two passes: no gain). The chapter's 50-unit
-``W1`` (784 × 50): 8.5 µs in five pieces (4.9 µs in one call) against 11.4 µs; a bias of 10 values: 0.6 µs against
-2.2 µs, NumPy's per-call cost.
+``np.multiply(dW, -lr, out=buffer); W += buffer`` (no temporary, still two passes: no gain). A bias of 10 values:
+0.6 µs against 2.2 µs, NumPy's per-call cost. A whole SGD step of the wide net: 290 µs against 570 µs; of the
+chapter's 784-50-10 net 17 µs either way (its ``W1`` is mid-sized, see below, and goes to NumPy).
 NOTE: ``axpy`` rounds once (a fused multiply-add) where NumPy rounds the product and then the sum: results can
 differ in the last bit, as between any two BLAS builds.
 """
@@ -32,25 +32,32 @@ _AXPY: dict[np.dtype, Any] = {} if _scipy_blas is None else {
     np.dtype(np.float64): _scipy_blas.daxpy,
 }
 HAVE_BLAS_AXPY = bool(_AXPY)
-# NOTE: OpenBLAS spreads an axpy of more than 10,000 elements over its threads. Waking a second thread costs more
-# than the 5 µs a 39,200-element update takes on one (and took up to 12 ms on a busy machine, measured), so arrays
-# of up to SPLIT_UP_TO elements go in single-threaded pieces of PIECE elements (~1 µs per extra call); larger ones
-# in one call, which BLAS may spread over its threads (the wide nets' weights, where two threads pay).
-PIECE = 8192
-SPLIT_UP_TO = 1 << 18
+# NOTE: OpenBLAS spreads an axpy of more than 10,000 elements over its threads. For mid-sized arrays, waking a
+# second thread costs more than the update itself (the chapter's W1, 39,200 elements: 5 µs on one thread; up to
+# 12 ms on a busy machine, measured), so those go to NumPy; from THREADS_PAY elements on (the wide nets' weights)
+# two threads pay and BLAS may use them.
+ONE_THREAD_UP_TO = 10_000
+THREADS_PAY = 1 << 18
 
 
 def axpy(alpha: float, x: NDArray, y: NDArray) -> None:
     """``y += alpha * x``, writing into ``y``. Shape: x of y's shape (or broadcastable to it); y a float array."""
     routine = _AXPY.get(y.dtype)
-    if (routine is not None and y.flags.c_contiguous and isinstance(x, np.ndarray) and x.dtype == y.dtype
-            and x.shape == y.shape):
-        flat, x_flat = y.reshape(-1), x.reshape(-1)  # views (x copied if it is strided)
-        step = PIECE if flat.size <= SPLIT_UP_TO else flat.size
-        for start in range(0, flat.size, step):
-            piece = flat[start : start + step]
-            result = routine(x_flat[start : start + step], piece, a=alpha)
-            if result is not piece:  # pragma: no cover - a SciPy that copied instead of updating in place
-                piece[...] = result
+    mid_sized = ONE_THREAD_UP_TO < y.size < THREADS_PAY
+    if routine is None or mid_sized or not y.flags.c_contiguous or type(x) is not np.ndarray or x.dtype != y.dtype \
+            or x.shape != y.shape:
+        y += alpha * x
         return
-    y += alpha * x
+    routine(x.reshape(-1), y.reshape(-1), a=alpha)  # y.reshape(-1) is a view: SciPy updates it in place
+
+
+def _updates_in_place() -> bool:
+    """SciPy's wrapper writes into a contiguous ``y`` of its dtype rather than into a copy (checked once)."""
+    y = np.zeros(3, dtype=np.float32)
+    _AXPY[y.dtype](np.ones(3, dtype=np.float32), y, a=2.0)
+    return bool(np.all(y == 2.0))
+
+
+if _AXPY and not _updates_in_place():  # pragma: no cover - a SciPy that copies: NumPy's two passes instead
+    _AXPY.clear()
+    HAVE_BLAS_AXPY = False
