@@ -2,12 +2,14 @@
 
 Each implementation runs in its own subprocess (BLAS/OpenMP thread pools of two libraries in one process slow each
 other), alternating A B C A B C over several rounds; per implementation the median of all its timed epochs is
-reported, with ratios of medians. Also the chapter's gradient check, element loop against zerograd's modes.
+reported, with ratios of medians. "zerograd" trains with the Trainer, "zerograd-loop" with a user's own book-style
+loop over `net.gradient`. Also the chapter's gradient check, element loop against zerograd's modes.
 
     python benchmarks/run.py                      # both configs, 3 rounds, and the gradient check
     python benchmarks/run.py --config book --rounds 5
     python benchmarks/run.py --config book --baseline-src /tmp/old/src   # against an earlier zerograd checkout
     python benchmarks/run.py --config convnet     # chapter 7's SimpleConvNet, Adam: zerograd, book-style, PyTorch
+    python benchmarks/run.py --only zerograd,zerograd-loop,torch --skip-gradcheck   # some rows only
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ WORKERS = {
     "zerograd": ("bench_zerograd.py", []),
     "zerograd-f64": ("bench_zerograd.py", ["--dtype=float64"]),  # accuracy of float32 against float64
     "zerograd-baseline": ("bench_zerograd.py", []),  # the same worker on --baseline-src's zerograd
+    "zerograd-loop": ("bench_user_loop.py", []),  # a user's own loop: net.gradient, params[k] -= lr * g[k]
+    "loop-baseline": ("bench_user_loop.py", []),  # that loop on --baseline-src's zerograd
     "book": ("bench_book.py", []),
     "torch": ("bench_torch.py", []),
 }
@@ -47,7 +51,8 @@ BASELINE_SRC: str | None = None
 
 
 def run_worker(script: str, options: list[str], name: str = "") -> dict:
-    env = {**os.environ, "PYTHONPATH": BASELINE_SRC} if name == "zerograd-baseline" and BASELINE_SRC else None
+    baseline = name.endswith("-baseline") and BASELINE_SRC
+    env = {**os.environ, "PYTHONPATH": BASELINE_SRC} if baseline else None
     result = subprocess.run([sys.executable, str(HERE / script), *options], capture_output=True, text=True,
                             cwd=HERE, env=env)
     if result.returncode != 0:
@@ -75,7 +80,9 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
            else f"784-{settings['hidden']}-10")
     print(f"\n{config}: {net}, batch {settings['batch_size']}, lr {settings['lr']}, "
           f"{dataset}, {rounds} rounds × {epochs} epochs")
-    header = f"| {'implementation':<14} | s/epoch (median) | × PyTorch | × book-style | test acc | peak RSS MiB |"
+    width = max(14, *map(len, results))
+    header = (f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | × book-style | test acc "
+              "| peak RSS MiB |")
     print(header)
     print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
     for name, runs in results.items():
@@ -83,7 +90,8 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
         vs_book = f"{medians[name] / medians['book']:.2f}" if "book" in medians else "n/a"
         accuracy = statistics.median(r["test_accuracy"] for r in runs)
         rss = max(r["peak_rss_mib"] for r in runs)
-        print(f"| {name:<14} | {medians[name]:16.4f} | {vs_torch:>9} | {vs_book:>12} | {accuracy:8.4f} | {rss:12.0f} |")
+        print(f"| {name:<{width}} | {medians[name]:16.4f} | {vs_torch:>9} | {vs_book:>12} | {accuracy:8.4f} "
+              f"| {rss:12.0f} |")
     print(f"BLAS (NumPy): {results[implementations[0]][0]['blas']}\n")
 
 
@@ -115,18 +123,28 @@ def main() -> None:
                         help="epochs per worker process, the first is warm-up [default: 3; 2 for convnet]")
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name (full Fashion-MNIST)")
     parser.add_argument("--skip-gradcheck", action="store_true", help="time training only")
+    parser.add_argument("--only", default=None,
+                        help=f"comma-separated implementations to time, of {', '.join(WORKERS)}")
     parser.add_argument("--baseline-src", default=None,
                         help="the src/ folder of another zerograd checkout, timed as 'zerograd-baseline' in between")
     args = parser.parse_args()
-    implementations = ["zerograd", "zerograd-f64", "book"]
+    implementations = ["zerograd", "zerograd-loop", "zerograd-f64", "book"]
     if args.baseline_src:
         global BASELINE_SRC
         BASELINE_SRC = str(Path(args.baseline_src).resolve())
-        implementations.insert(1, "zerograd-baseline")
+        implementations[2:2] = ["zerograd-baseline", "loop-baseline"]
     if importlib.util.find_spec("torch") is not None:
         implementations.append("torch")
     else:
         print("PyTorch not installed: `pip install torch==2.13.0` adds it to the comparison\n")
+    if args.only:
+        unknown = set(args.only.split(",")) - set(WORKERS)
+        if unknown:
+            parser.error(f"--only: unknown implementation(s) {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(WORKERS)}")
+        if "baseline" in args.only and not args.baseline_src:
+            parser.error("--only: the baseline rows need --baseline-src")
+        implementations = [name for name in args.only.split(",") if name != "torch" or "torch" in implementations]
     for config in [c for c in CONFIGS if c != "convnet"] if args.config == "all" else [args.config]:
         epochs = args.epochs or (2 if config == "convnet" else 3)
         bench_training(config, args.rounds, epochs, args.dataset, implementations)

@@ -92,6 +92,18 @@ def test_softmax_with_loss_single_sample_and_scaling():
     np.testing.assert_allclose(dx, 2.0 * (np.exp(x) / np.exp(x).sum() - [1, 0, 0]), rtol=1e-12)
 
 
+def test_softmax_with_loss_reused_across_batch_sizes_and_label_dtypes():
+    # the layer keeps where each label's logit lies between batches: a new size or dtype must not reuse stale ones
+    rng = np.random.default_rng(3)
+    layer = SoftmaxWithLoss()
+    for n, dtype in [(5, np.uint8), (3, np.int64), (5, np.int32), (1, np.uint8)]:
+        x, t = rng.standard_normal((n, 4)), rng.integers(0, 4, n).astype(dtype)
+        z = x - x.max(axis=1, keepdims=True)
+        y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        assert layer.forward(x, t) == pytest.approx(-np.mean(np.log(y[np.arange(n), t])), rel=1e-12)
+        np.testing.assert_allclose(layer.backward(1.0), (y - np.eye(4)[t]) / n, rtol=1e-12, atol=1e-15)
+
+
 def test_softmax_with_loss_is_exact_where_the_books_1e7_is_not():
     # A confident correct prediction: the true loss is log(1 + e^-10) ≈ 4.54e-5; the book's -log(y + 1e-7)
     # would be off by ~1e-7, 0.2 % relative, and fail this 1e-12 check.

@@ -37,3 +37,59 @@ def test_the_limit_applies_inside_the_block_and_is_undone_after():
     assert _blas_threads() == before
     with blas_threads(None):
         assert _blas_threads() == before
+
+
+class _Probe:
+    """A shape-keeping layer that records how many BLAS threads the products around it may use."""
+
+    def __init__(self):
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(_blas_threads())
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+def _probed_net(hidden):
+    from zerograd.layers import Affine, Relu
+    from zerograd.nets import Sequential
+
+    probe = _Probe()
+    return Sequential(Affine.new(784, hidden, rng=0), Relu(), probe, Affine.new(hidden, 10, rng=1)), probe
+
+
+def test_gradient_runs_a_small_net_on_one_thread_in_any_loop():
+    import numpy as np
+
+    before = _blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("BLAS runs on one thread already: nothing to limit")
+    x, t = np.random.default_rng(0).random((100, 784)), np.arange(100) % 10
+    small, probe = _probed_net(50)
+    small.gradient(x, t)  # a user's own loop: no Trainer, no blas_threads block
+    assert all(n == 1 for n in probe.seen[-1])
+    assert _blas_threads() == before  # undone after the step
+    small.predict(x)  # inference is left alone
+    assert probe.seen[-1] == before
+    wide, probe = _probed_net(1000)
+    wide.gradient(x, t)
+    assert probe.seen[-1] == before
+
+
+def test_an_explicit_choice_wins_over_the_nets_own():
+    import numpy as np
+
+    before = _blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("BLAS runs on one thread already: nothing to limit")
+    x, t = np.random.default_rng(0).random((100, 784)), np.arange(100) % 10
+    net, probe = _probed_net(50)
+    with blas_threads(None):  # "leave BLAS as it is", said explicitly
+        net.gradient(x, t)
+    assert probe.seen[-1] == before
+    net.auto_blas_threads = False
+    net.gradient(x, t)
+    assert probe.seen[-1] == before

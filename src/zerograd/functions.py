@@ -104,7 +104,8 @@ def _as_label_indices(t: NDArray, n_classes: int, who: str) -> NDArray[np.intp]:
             t = t.astype(np.intp)
         else:
             raise TypeError(f"{who}: labels must be integers or one-hot rows, got dtype {t.dtype}")
-    if t.size and (t.min() < 0 or t.max() >= n_classes):
+    # (unsigned labels, as datasets store them, cannot be negative: one reduction fewer per batch)
+    if t.size and ((t.dtype.kind == "i" and t.min() < 0) or t.max() >= n_classes):
         raise ValueError(
             f"{who}: labels must lie in [0, {n_classes}), got values from {t.min()} to {t.max()}"
         )

@@ -368,6 +368,9 @@ class SoftmaxWithLoss(Layer):
         self.y: NDArray | None = None  # softmax(x), (N, C)
         self.t: NDArray | None = None  # the labels as given
         self._labels: NDArray | None = None  # integer labels (N,), or None for one-hot t
+        # where each sample's label logit lies in the flattened (C, N) buffer below: row t_n, column n
+        self._label_at: NDArray[np.intp] | None = None
+        self._columns = np.arange(0)  # 0, 1, ..., N-1, kept between batches of the same size
         self._x_shape: tuple[int, ...] | None = None
 
     def forward(self, x: NDArray, t: ArrayLike) -> float:
@@ -389,6 +392,10 @@ class SoftmaxWithLoss(Layer):
             )
         self.t = t
         self._labels = None if one_hot else _as_label_indices(t, c, "SoftmaxWithLoss")
+        if not one_hot:
+            if len(self._columns) != n:
+                self._columns = np.arange(n)
+            self._label_at = self._labels.astype(np.intp) * n + self._columns
 
         # NOTE: the arithmetic runs on the transposed logits zt: (C, N). NumPy reduces and broadcasts along a
         # long contiguous batch axis several times faster than along 10 classes per row (measured: the row max
@@ -399,7 +406,7 @@ class SoftmaxWithLoss(Layer):
         if one_hot:
             label_term = float(np.vdot(t.T, zt))  # taken before zt turns into y
         else:
-            label_term = float(zt[self._labels, np.arange(n)].sum())
+            label_term = float(zt.reshape(-1)[self._label_at].sum())  # the logits z[n, t_n]
         np.exp(zt, out=zt)
         s = zt.sum(axis=0)
         zt /= s
@@ -417,11 +424,12 @@ class SoftmaxWithLoss(Layer):
         # NOTE: the division by the batch size is here because the loss is a batch *mean*.
         if self._labels is None:
             dx = np.subtract(self.y, self.t, dtype=self.y.dtype)
-        else:
-            dx = self.y.copy(order="K")  # keeps the transposed layout: no reordering copy
-            dx[np.arange(n), self._labels] -= 1
-        dx *= dout / n
-        return dx.reshape(self._x_shape)
+            dx *= dout / n
+            return dx.reshape(self._x_shape)
+        dxt = self.y.T.copy()  # (C, N), the transposed layout of forward
+        dxt.reshape(-1)[self._label_at] -= 1  # y - onehot(t): 1 off each sample's label entry
+        dxt *= dout / n
+        return dxt.T.reshape(self._x_shape)
 
 
 def _describe(a: Any) -> str:

@@ -32,6 +32,7 @@ from .layers import (
     layer_from_spec,
 )
 from .numgrad import numerical_gradient
+from .threads import BlasLimit, blas_threads_for
 
 __all__ = ["MultiLayerNet", "MultiLayerNetExtend", "Sequential", "TwoLayerNet", "net_from_config", "register_net"]
 
@@ -116,6 +117,11 @@ class Sequential:
         >>> net.predict(np.ones((2, 4))).shape
         (2, 3)
     """
+
+    # gradient() runs small products on one BLAS thread (zerograd.threads); False leaves BLAS as it is
+    auto_blas_threads: bool = True
+    _limit_key: tuple[Any, ...] | None = None  # (batch size, layers) the BLAS limit below was chosen for
+    _limit: BlasLimit | None = None
 
     def __init__(self, *layers: Any, loss: Any = None, weight_decay_lambda: float = 0.0) -> None:
         if len(layers) == 1 and isinstance(layers[0], (list, tuple, dict)) and not _is_named_pair(layers[0]):
@@ -286,10 +292,30 @@ class Sequential:
         """Gradients of the loss for every parameter by backpropagation: ``{"W1": dW1, "b1": db1, ...}``.
 
         The forward pass runs in training mode (batch statistics, dropout) unless the net is in ``eval()`` mode.
+        With ``auto_blas_threads`` (the default) a net whose products are small runs them on one BLAS thread
+        (``zerograd.threads``), so a loop of your own is as fast as the Trainer's; inside ``blas_threads(n)`` your
+        choice stands.
         """
-        self.last_layer.forward(self.predict(x, self.training), t)  # the penalty's value is not needed, only λW
-        self.backward(1.0)
-        return self.collect_gradients()
+        limit = self._step_limit(x) if self.auto_blas_threads else None
+        if limit is not None:
+            limit.enter()
+        try:
+            self.last_layer.forward(self.predict(x, self.training), t)  # the penalty's value is not needed, only λW
+            self.backward(1.0)
+            return self.collect_gradients()
+        finally:
+            if limit is not None:
+                limit.exit()
+
+    def _step_limit(self, x: ArrayLike) -> BlasLimit | None:
+        """``BlasLimit(1)`` when every product of a training step on the batch ``x`` is small, else None."""
+        if not isinstance(x, np.ndarray) or x.ndim == 0:
+            return None
+        key = (x.shape[0], self._indexed)  # the batch size and the layers as last indexed
+        if self._limit_key != key:
+            threads = blas_threads_for(self.params.values(), x.shape[0])
+            self._limit_key, self._limit = key, (None if threads is None else BlasLimit(threads))
+        return self._limit
 
     def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int | None = None) -> float:
         """Fraction of samples whose largest logit is the label. ``batch_size`` bounds memory on large sets."""

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .axpy import axpy
+
 __all__ = [
     "OPTIMIZERS", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop", "SGD", "make_optimizer",
     "optimizer_from_state",
@@ -116,7 +118,7 @@ class SGD(Optimizer):
         super().__init__(lr)
 
     def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
-        param -= self.lr * grad
+        axpy(-self.lr, grad, param)  # param -= lr * grad, in one pass (zerograd.axpy)
 
 
 class Momentum(Optimizer):
@@ -132,7 +134,7 @@ class Momentum(Optimizer):
     def _step(self, key: str, param: NDArray, grad: NDArray) -> None:
         v = self._slot("v", key, param)
         v *= self.momentum
-        v -= self.lr * grad
+        axpy(-self.lr, grad, v)  # v -= lr * grad
         param += v
 
 

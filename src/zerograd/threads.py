@@ -8,6 +8,11 @@ batch 256 two threads are 1.4x faster.
 A convolutional net (any 4-D weight) gets one thread too: its epoch is dominated by NumPy's single-threaded passes
 over large activations (ReLU, pooling, the im2col copy), and its products are small; measured on SimpleConvNet
 (batch 100, float32), a second BLAS thread tripled the CPU time of an epoch and doubled its wall time.
+
+Two ways to apply the choice: ``blas_threads(limit)``, a block for a whole run (the Trainer's; it costs about a
+millisecond, threadpoolctl looks up the loaded libraries), and ``BlasLimit``, which a net's ``gradient`` applies on
+every call (microseconds: it keeps the library handles), so a user's own loop over ``net.gradient`` gets the
+same choice. Inside a ``blas_threads`` block the nets leave the setting alone: an explicit choice wins.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["SMALL_PRODUCT", "blas_threads", "blas_threads_for"]
+__all__ = ["SMALL_PRODUCT", "BlasLimit", "blas_threads", "blas_threads_for"]
 
 # Multiply-adds of a net's largest matrix product below which one BLAS thread is faster (see the docstring).
 SMALL_PRODUCT = 8_000_000
@@ -36,13 +41,65 @@ def blas_threads_for(weights: Iterable[np.ndarray], batch_size: int) -> int | No
     return 1 if largest < SMALL_PRODUCT else None
 
 
+# Open blas_threads() blocks: while one is open, an explicit choice is in force and BlasLimit does nothing.
+_explicit_blocks = 0
+
+
 @contextlib.contextmanager
 def blas_threads(limit: int | None) -> Iterator[None]:
-    """Within the block, BLAS uses at most ``limit`` threads (``None``: leave it as it is)."""
-    if limit is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
+    """Within the block, BLAS uses at most ``limit`` threads (``None``: leave it as it is); the nets' own
+    per-call choice (``BlasLimit``) is switched off inside."""
+    global _explicit_blocks
+    _explicit_blocks += 1
+    try:
+        if limit is None:
+            yield
+            return
+        from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=limit, user_api="blas"):
-        yield
+        with threadpool_limits(limits=limit, user_api="blas"):
+            yield
+    finally:
+        _explicit_blocks -= 1
+
+
+class BlasLimit:
+    """At most ``limit`` BLAS threads between ``enter()`` and ``exit()``, cheap enough to wrap every training step.
+
+        limit = BlasLimit(1)
+        limit.enter()
+        try:
+            ...  # the products of one step
+        finally:
+            limit.exit()
+
+    Does nothing inside a ``blas_threads`` block, or when the BLAS already runs on ``limit`` threads or fewer.
+    """
+
+    _libraries: list | None = None  # threadpoolctl's handles on the loaded BLAS libraries, found once
+
+    def __init__(self, limit: int) -> None:
+        self.limit = int(limit)
+        self._restore: list[tuple[object, int]] = []
+
+    @classmethod
+    def _blas(cls) -> list:
+        if cls._libraries is None:
+            from threadpoolctl import ThreadpoolController
+
+            cls._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        return cls._libraries
+
+    def enter(self) -> None:
+        if _explicit_blocks:
+            return
+        for library in self._blas():
+            threads = library.num_threads
+            if threads > self.limit:
+                library.set_num_threads(self.limit)
+                self._restore.append((library, threads))
+
+    def exit(self) -> None:
+        while self._restore:
+            library, threads = self._restore.pop()
+            library.set_num_threads(threads)
