@@ -59,8 +59,9 @@ def layered_numerical_gradients(net: Sequential, x: NDArray, t: NDArray, h: floa
     train_flg = net.training if train_flg is None else train_flg
     names = list(net.layers)
     trace: list[NDArray] = []
-    logits = net.forward(net._check_input(x), train_flg, trace=trace)  # each layer's output, one clean pass
-    inputs = [net._check_input(x), *trace[:-1]]  # each layer's input
+    x = net._check_input(x)  # once: the net's dtype and shape check
+    logits = net.forward(x, train_flg, trace=trace)  # each layer's output, one clean pass
+    inputs = [x, *trace[:-1]]  # each layer's input
     n, c = logits.shape
     t = np.asarray(t)
     one_hot = t.shape == (n, c)
@@ -107,5 +108,5 @@ def layered_numerical_gradients(net: Sequential, x: NDArray, t: NDArray, h: floa
             # the penalty's own difference: λ/2 ((w+h)² - (w-h)²) / 2h = λ w
             grad += lam * param.ravel()
         grads[key] = grad.reshape(param.shape)
-    net.last_layer.forward(net.forward(net._check_input(x), train_flg), t)  # caches as after a plain forward pass
+    net.last_layer.forward(net.forward(x, train_flg), t)  # caches as after a plain forward pass
     return grads
