@@ -22,15 +22,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate (SGD for mlp, Adam for convnet)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order")
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name")
+    parser.add_argument("--train-samples", type=positive_int, default=None, metavar="N",
+                        help="train on the first N training samples only [default: all] "
+                             "(honoured by bench_zerograd.py and bench_torch.py)")
     return parser.parse_args(argv)
 
 
-def load_data(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """float32 images in [0, 1] (N, 784) and uint8 labels (N,), train then test."""
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def load_data(name: str, train_samples: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """float32 images in [0, 1] (N, 784) and uint8 labels (N,), train then test.
+
+    train_samples: keep only the first N training samples (the test set stays whole); None keeps all.
+    """
     from zerograd.datasets import load_dataset
 
     ds = load_dataset(name, normalize=True, flatten=True, dtype=np.float32, allow_sample_fallback=False)
-    return ds.x_train, ds.t_train, ds.x_test, ds.t_test
+    if train_samples is None:
+        return ds.x_train, ds.t_train, ds.x_test, ds.t_test
+    # fewer samples than asked for would make a caller's per-sample scaling silently wrong
+    if train_samples > len(ds.x_train):
+        raise SystemExit(f"--train-samples {train_samples}: {name} has only {len(ds.x_train)} training samples")
+    return ds.x_train[:train_samples], ds.t_train[:train_samples], ds.x_test, ds.t_test
 
 
 def blas_description() -> str:

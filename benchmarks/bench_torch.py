@@ -12,7 +12,7 @@ def main() -> None:
     import torch
 
     args = parse_args()
-    x_train, t_train, x_test, t_test = load_data(args.dataset)
+    x_train, t_train, x_test, t_test = load_data(args.dataset, args.train_samples)
     torch.manual_seed(args.seed)
     x_train_t, t_train_t = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
     nn = torch.nn

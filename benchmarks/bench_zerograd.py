@@ -18,7 +18,7 @@ def main() -> None:
     extra.add_argument("--dtype", default="float32", help="the net's dtype (float32, the trainer's default)")
     known, rest = extra.parse_known_args()
     args = parse_args(rest)
-    x_train, t_train, x_test, t_test = load_data(args.dataset)
+    x_train, t_train, x_test, t_test = load_data(args.dataset, args.train_samples)
     dtype = np.dtype(known.dtype)
     if args.net == "convnet":
         from zerograd.convnets import SimpleConvNet

@@ -39,6 +39,7 @@ from numpy.lib.stride_tricks import as_strided
 from numpy.typing import DTypeLike, NDArray
 
 from .layers import Layer, _positive_ints, init_scale, register_layer
+from .parallel import run_blocks
 
 __all__ = ["Convolution", "Pooling", "conv_output_size"]
 
@@ -182,14 +183,25 @@ class Convolution(Layer):
         windows = as_strided(xp, (c, fh, fw, n, oh, ow), (sc, sh, sw, sn, sh * s, sw * s), writeable=False)
         ck = c * fh * fw
         # NOTE: the one copy, im2col, into (C*FH*FW + 1, N*OH*OW) with a last row of ones: the bias is a weight
-        # on a constant input 1, so backward's dW product also gives db (the row sums of dout), saving a pass.
+        # on a constant input 1, so the forward product adds it and backward's dW product also gives db (the row
+        # sums of dout), saving a pass each way.
         cols = np.empty((ck + 1, n * oh * ow), dtype=xp.dtype if xp.dtype.kind == "f" else self.W.dtype)
-        np.copyto(cols[:ck].reshape(c, fh, fw, n, oh, ow), windows)
         cols[ck] = 1
+        windows_copy = cols[:ck].reshape(c, fh, fw, n, oh, ow)
+        w_and_b = np.concatenate([self.W.reshape(fn, ck), self.b[:, None]], axis=1)  # (FN, C*FH*FW + 1)
+        out = np.empty((fn, n * oh * ow), dtype=np.result_type(w_and_b, cols))
+        pixels = oh * ow
+
+        # NOTE: samples are independent, so blocks of them (their columns of col) are copied and multiplied on
+        # separate cores (zerograd.parallel), each product on one BLAS thread.
+        def convolve(samples: slice) -> None:
+            np.copyto(windows_copy[:, :, :, samples], windows[:, :, :, samples])
+            columns = slice(samples.start * pixels, samples.stop * pixels)
+            np.matmul(w_and_b, cols[:, columns], out=out[:, columns])  # (FN, CK+1) @ (CK+1, block): one product
+
+        run_blocks(convolve, n, ck * pixels)
         self.col, self._col_and_ones = cols[:ck], cols  # col: (C*FH*FW, N*OH*OW), the book's col transposed
         self.x_shape = x.shape
-        out = self.W.reshape(fn, -1) @ self.col  # (FN, C*FH*FW) @ (C*FH*FW, N*OH*OW): one BLAS product
-        out += self.b[:, None]
         # (FN, N, OH, OW) in memory, returned as its (N, FN, OH, OW) view: elementwise layers keep that layout
         return out.reshape(fn, n, oh, ow).transpose(1, 0, 2, 3)
 
@@ -200,22 +212,33 @@ class Convolution(Layer):
         n, c, h, w = self.x_shape
         fn, _, fh, fw = self.W.shape
         oh, ow = dout.shape[2:]
+        pixels = oh * ow
         d = dout.transpose(1, 0, 2, 3).reshape(fn, -1)  # (FN, N*OH*OW): free when dout has forward's layout
+        p, s = self.pad, self.stride
+        w_t = self.W.reshape(fn, -1).T
+        dxp = np.zeros((c, n, h + 2 * p, w + 2 * p), dtype=np.result_type(w_t, d)) if need_dx else None
         # out = W col + b  =>  dW = dout colᵀ,  db = Σ over samples and pixels of dout,  dcol = Wᵀ dout,
         # and each input pixel gets the sum of dcol over every window position that read it.
-        dw_db = d @ self._col_and_ones.T  # (FN, C*FH*FW + 1): [dW | db]
+
+        def backward_block(samples: slice) -> NDArray:
+            columns = slice(samples.start * pixels, samples.stop * pixels)
+            dw_db = d[:, columns] @ self._col_and_ones[:, columns].T  # (FN, C*FH*FW + 1): this block's [dW | db]
+            if dxp is not None:
+                dcol = (w_t @ d[:, columns]).reshape(c, fh, fw, samples.stop - samples.start, oh, ow)
+                block = dxp[:, samples]  # (C, n, H+2p, W+2p): dcol's own layout
+                # NOTE: the scatter of col2im as FH*FW slab adds: windows overlap (when stride < FH), so
+                # contributions to one pixel from different offsets must be added, never assigned.
+                for i in range(fh):
+                    for j in range(fw):
+                        _window_offset(block, i, j, oh, ow, s)[...] += dcol[:, i, j]
+            return dw_db
+
+        # blocks of samples on separate cores, as in forward; their dW parts are summed
+        dw_db = sum(run_blocks(backward_block, n, (c * fh * fw + fn) * pixels))
         self.dW = np.ascontiguousarray(dw_db[:, :-1]).reshape(self.W.shape)
         self.db = dw_db[:, -1].copy()
-        if not need_dx:
+        if dxp is None:
             return None
-        dcol = (self.W.reshape(fn, -1).T @ d).reshape(c, fh, fw, n, oh, ow)
-        p, s = self.pad, self.stride
-        dxp = np.zeros((c, n, h + 2 * p, w + 2 * p), dtype=dcol.dtype)  # (C, N, ...): dcol's own layout
-        # NOTE: the scatter of col2im as FH*FW slab adds: windows overlap (when stride < FH), so contributions to
-        # one pixel from different offsets must be added, never assigned.
-        for i in range(fh):
-            for j in range(fw):
-                _window_offset(dxp, i, j, oh, ow, s)[...] += dcol[:, i, j]
         dx = dxp.transpose(1, 0, 2, 3)
         return dx[:, :, p : p + h, p : p + w] if p else dx
 
@@ -280,13 +303,24 @@ class Pooling(Layer):
         _, _, oh, ow = self.output_shape(np.shape(x))
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = _pad(x, self.pad, fill)
+        n, c, hp, _ = xp.shape
+        self._x_c_major = x.strides[0] < x.strides[1]  # (C, N, H, W) in memory, as a convolution hands it on
+        # the row maxima keep x's layout (as a ufunc over x would), the output is (N, C, OH, OW)
+        rows = _empty_like_layout((n, c, hp, ow), x.dtype, self._x_c_major)
+        self.arg_w = _empty_like_layout((n, c, hp, ow), _arg_dtype(self.pool_w), self._x_c_major)
+        out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        self.arg_h = np.empty((n, c, oh, ow), dtype=_arg_dtype(self.pool_h))
+
         # NOTE: the max of a window is the max over its rows of each row's max, so pooling runs as two 1-D passes:
         # along W (windows of pool_w columns), then along H over those row maxima. A 2x2 pool then costs two
         # compare-and-max passes (the first on half the pixels) instead of three over every offset.
-        rows, self.arg_w = _running_max(xp, 3, self.pool_w, self.stride, ow, keep_layout=True)  # (N, C, H+2p, OW)
-        out, self.arg_h = _running_max(rows, 2, self.pool_h, self.stride, oh, keep_layout=False)  # (N, C, OH, OW)
+        # NOTE: samples are independent, so blocks of them run on separate cores (zerograd.parallel).
+        def pool(samples: slice) -> None:
+            _running_max(xp[samples], 3, self.pool_w, self.stride, rows[samples], self.arg_w[samples])
+            _running_max(rows[samples], 2, self.pool_h, self.stride, out[samples], self.arg_h[samples])
+
+        run_blocks(pool, n, xp[0].size)
         self.x_shape = x.shape
-        self._x_c_major = x.strides[0] < x.strides[1]  # (C, N, H, W) in memory, as a convolution hands it on
         return out
 
     def backward(self, dout: NDArray) -> NDArray:
@@ -299,16 +333,19 @@ class Pooling(Layer):
         # d max(x_1..x_k)/dx_i = 1 for the (first) largest x_i, 0 for the others: dout goes to the argmax alone,
         # first to the winning row of each window (through the H pass), then to the winning column of that row.
         dtype = np.result_type(dout.dtype, np.float32)
-        # give dx the layout x had, so that the ReLU and convolution below see one layout
-        shape, order = ((c, n), (1, 0, 2, 3)) if self._x_c_major else ((n, c), (0, 1, 2, 3))
         # where windows tile an axis exactly, every element is written: no need to zero it first
         rows_tiled = s == self.pool_h and s * oh == h + 2 * p
         cols_tiled = s == self.pool_w and s * ow == w + 2 * p
-        drows = (np.empty if rows_tiled else np.zeros)((*shape, h + 2 * p, ow), dtype=dtype).transpose(order)
-        _scatter_max(drows, dout, self.arg_h, 2, self.pool_h, s, oh)
-        dxp = (np.empty if rows_tiled and cols_tiled else np.zeros)((*shape, h + 2 * p, w + 2 * p),
-                                                                    dtype=dtype).transpose(order)
-        _scatter_max(dxp, drows, self.arg_w, 3, self.pool_w, s, ow)
+        # give dx the layout x had, so that the ReLU and convolution below see one layout
+        drows = _empty_like_layout((n, c, h + 2 * p, ow), dtype, self._x_c_major, zero=not rows_tiled)
+        dxp = _empty_like_layout((n, c, h + 2 * p, w + 2 * p), dtype, self._x_c_major,
+                                 zero=not (rows_tiled and cols_tiled))
+
+        def unpool(samples: slice) -> None:
+            _scatter_max(drows[samples], dout[samples], self.arg_h[samples], 2, self.pool_h, s, oh)
+            _scatter_max(dxp[samples], drows[samples], self.arg_w[samples], 3, self.pool_w, s, ow)
+
+        run_blocks(unpool, n, dxp[0].size)
         return dxp[:, :, p : p + h, p : p + w] if p else dxp
 
     @property
@@ -343,28 +380,44 @@ def _strided(a: NDArray, axis: int, k: int, stride: int, count: int) -> NDArray:
     return a[tuple(index)]
 
 
-def _running_max(a: NDArray, axis: int, size: int, stride: int, count: int, keep_layout: bool
-                 ) -> tuple[NDArray, NDArray]:
-    """Max over windows of ``size`` along ``axis`` and the offset of the first maximum: ``(max, arg)``."""
-    order = "K" if keep_layout else "C"
+def _arg_dtype(size: int) -> np.dtype:
+    """The smallest unsigned integer type holding the offsets ``0 .. size-1`` of a window."""
+    return np.dtype(np.min_scalar_type(max(size - 1, 1)))
+
+
+def _empty_like_layout(shape: tuple[int, int, int, int], dtype: DTypeLike, c_major: bool, zero: bool = False
+                       ) -> NDArray:
+    """A new ``(N, C, H, W)`` array, laid out in memory as ``(C, N, H, W)`` when ``c_major`` (a convolution's
+    output layout), zero-filled when ``zero``."""
+    n, c, h, w = shape
+    make = np.zeros if zero else np.empty
+    return make((c, n, h, w), dtype=dtype).transpose(1, 0, 2, 3) if c_major else make(shape, dtype=dtype)
+
+
+def _running_max(a: NDArray, axis: int, size: int, stride: int, out: NDArray, arg: NDArray) -> None:
+    """Max over windows of ``size`` along ``axis`` into ``out``, and the offset of the first maximum into ``arg``."""
+    count = out.shape[axis]
     first = _strided(a, axis, 0, stride, count)
     if size == 1:
-        return np.array(first, order=order), np.zeros(first.shape, dtype=np.uint8)
+        out[...] = first
+        arg[...] = 0
+        return
     second = _strided(a, axis, 1, stride, count)
     # NOTE: a strictly greater value takes over, so ties keep the first maximum (in reading order, over the two
     # passes), as the book's argmax and PyTorch do. (After a ReLU whole windows are 0: passing dout to every tied
     # element would multiply the gradient.) Offsets grow, so "arg = k where greater" is max(arg, k * greater).
-    arg = np.greater(second, first, order=order).view(np.uint8)  # offset 0 or 1: for a pair, the arg itself
-    out = np.maximum(first, second, order=order)
+    if arg.dtype.itemsize == 1:
+        np.greater(second, first, out=arg.view(np.bool_))  # offset 0 or 1: for a pair, the arg itself
+    else:
+        arg[...] = np.greater(second, first)
+    np.maximum(first, second, out=out)
     if size > 2:
-        arg = arg.astype(np.min_scalar_type(size - 1))
         greater = np.empty(out.shape, dtype=bool)
         for k in range(2, size):
             view = _strided(a, axis, k, stride, count)
             np.greater(view, out, out=greater)
             np.maximum(out, view, out=out)
             np.maximum(arg, greater.view(np.uint8) * arg.dtype.type(k), out=arg)
-    return out, arg
 
 
 def _scatter_max(target: NDArray, dout: NDArray, arg: NDArray, axis: int, size: int, stride: int, count: int

@@ -1,18 +1,25 @@
-"""How many BLAS threads a training run gets: one for small layers, the library's default for large ones.
+"""How many BLAS threads a training run gets.
 
+zerograd splits a training step's large work between its own threads (``zerograd.parallel``: row blocks of big
+products, elementwise passes, pooling, the optimizer's update), so while it runs more than one thread, BLAS gets
+one: each block's product then runs on its own core, and no BLAS worker spins on a core that the next NumPy pass
+needs. (With a BLAS pool on top, a split product would run threads x BLAS threads at once.) Measured on
+SimpleConvNet (batch 100, float32, 2 cores), a step took 12.6 ms this way against 16.9 ms with one thread for
+everything (medians of 5 alternating processes).
+
+With one zerograd thread (``ZEROGRAD_THREADS=1``, as ``zerograd tune`` workers run), the choice is by product size,
+as before zerograd had threads of its own: one BLAS thread for small layers, the library's default for large ones.
 On small products — the chapter's ``(100, 784) @ (784, 50)`` — a second BLAS thread costs more in hand-offs and
 spinning than it saves: measured here, an epoch of the 784-50-10 net at batch 100 took 0.30 s on one thread and
 0.50 s on two. From about ``(100, 784) @ (784, 100)`` upwards the two are even, and for the 784-1000-10 net at
-batch 256 two threads are 1.4x faster.
-
-A convolutional net (any 4-D weight) gets one thread too: its epoch is dominated by NumPy's single-threaded passes
-over large activations (ReLU, pooling, the im2col copy), and its products are small; measured on SimpleConvNet
-(batch 100, float32), a second BLAS thread tripled the CPU time of an epoch and doubled its wall time.
+batch 256 two threads are 1.4x faster. A convolutional net (any 4-D weight) gets one thread too: its epoch is
+dominated by NumPy's passes over large activations, and its products are small.
 
 Two ways to apply the choice: ``blas_threads(limit)``, a block for a whole run (the Trainer's; it costs about a
 millisecond, threadpoolctl looks up the loaded libraries), and ``BlasLimit``, which a net's ``gradient`` applies on
 every call (microseconds: it keeps the library handles), so a user's own loop over ``net.gradient`` gets the
-same choice. Inside a ``blas_threads`` block the nets leave the setting alone: an explicit choice wins.
+same choice. Inside a ``blas_threads`` block the nets leave the setting alone: an explicit choice wins. Both tell
+``zerograd.parallel`` while BLAS is held to one thread: only then does it split products.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from . import parallel
+
 __all__ = ["SMALL_PRODUCT", "BlasLimit", "blas_threads", "blas_threads_for"]
 
 # Multiply-adds of a net's largest matrix product below which one BLAS thread is faster (see the docstring).
@@ -29,11 +38,14 @@ SMALL_PRODUCT = 8_000_000
 
 
 def blas_threads_for(weights: Iterable[np.ndarray], batch_size: int) -> int | None:
-    """1 when every ``(batch, n_in) @ W`` product of a net is small, else ``None`` (no limit).
+    """1 while zerograd runs more than one thread of its own, or when every ``(batch, n_in) @ W`` product of a net
+    is small; else ``None`` (no limit).
 
     weights: the net's parameter arrays (``net.params.values()``); the 2-D ones ``W: (n_in, n_out)`` count, and
     any 4-D one (convolution filters) makes it 1.
     """
+    if parallel.threads() > 1:
+        return 1  # zerograd splits large products between its own threads, each on one BLAS thread
     weights = list(weights)
     if any(np.ndim(w) == 4 for w in weights):
         return 1
@@ -58,7 +70,13 @@ def blas_threads(limit: int | None) -> Iterator[None]:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=limit, user_api="blas"):
-            yield
+            if limit == 1:
+                parallel.hold_blas_to_one_thread(True)
+            try:
+                yield
+            finally:
+                if limit == 1:
+                    parallel.hold_blas_to_one_thread(False)
     finally:
         _explicit_blocks -= 1
 
@@ -81,6 +99,7 @@ class BlasLimit:
     def __init__(self, limit: int) -> None:
         self.limit = int(limit)
         self._restore: list[tuple[object, int]] = []
+        self._held = False  # told zerograd.parallel that BLAS is on one thread
 
     @classmethod
     def _blas(cls) -> list:
@@ -98,8 +117,14 @@ class BlasLimit:
             if threads > self.limit:
                 library.set_num_threads(self.limit)
                 self._restore.append((library, threads))
+        if self.limit == 1:
+            self._held = True
+            parallel.hold_blas_to_one_thread(True)
 
     def exit(self) -> None:
+        if self._held:
+            self._held = False
+            parallel.hold_blas_to_one_thread(False)
         while self._restore:
             library, threads = self._restore.pop()
             library.set_num_threads(threads)

@@ -39,7 +39,10 @@ from .study import (
 __all__ = ["Objective", "SurplusTrialError", "run_workers", "work"]
 
 POLL_S = 0.5  # how often a waiting worker, or the parent's progress bar, looks at the study
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+# one thread per worker process, for BLAS and for zerograd's own row blocks (zerograd.parallel): the workers
+# themselves fill the cores
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                    "ZEROGRAD_THREADS")
 
 
 class SurplusTrialError(Exception):
