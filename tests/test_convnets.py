@@ -30,12 +30,37 @@ def small_simple(**kwargs):
 
 def test_simple_convnet_has_the_books_layers_and_parameters():
     net = SimpleConvNet(rng=0)
-    assert list(net.layers) == ["Conv1", "Relu1", "Pool1", "Affine1", "Relu2", "Affine2"]
+    assert list(net.layers) == ["Conv1", "Pool1", "Relu1", "Affine1", "Relu2", "Affine2"]  # pooling first
+    assert list(SimpleConvNet(rng=0, pool_before_relu=False).layers) == [
+        "Conv1", "Relu1", "Pool1", "Affine1", "Relu2", "Affine2"]  # the book's order
     assert {k: v.shape for k, v in net.params.items()} == {
         "W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
     assert net.params["W1"] is net.layers["Conv1"].W  # the layers use the very arrays
     assert net.params["W1"].std() == pytest.approx(0.01, rel=0.1)  # the book's weight_init_std
     assert net.input_size == 784 and net.output_size == 10
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pooling_before_the_relu_gives_the_books_outputs_and_gradients_exactly(dtype):
+    # max(relu(x)) = relu(max(x)), and dout reaches the same element in both orders; ties included: whole
+    # windows of negatives (all zero after a ReLU) and repeated positive values
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 1, 28, 28)).astype(dtype)
+    x[:, :, :8, :8] = -1.0  # conv outputs with ties
+    x[:, :, 10:14, 10:14] = 0.5
+    t = rng.integers(0, 10, 6)
+    pool_first = SimpleConvNet(dtype=dtype, weight_init_std="he", rng=2)
+    book_order = SimpleConvNet(dtype=dtype, weight_init_std="he", rng=2, pool_before_relu=False)
+    pool_first.layers["Conv1"].W[...] = np.abs(pool_first.layers["Conv1"].W)  # equal filter sums make ties
+    book_order.layers["Conv1"].W[...] = pool_first.layers["Conv1"].W
+    np.testing.assert_array_equal(pool_first.predict(x), book_order.predict(x))
+    grads_first, grads_book = pool_first.gradient(x, t), book_order.gradient(x, t)
+    for key in grads_book:
+        np.testing.assert_array_equal(grads_first[key], grads_book[key], err_msg=key)
+    assert book_order.config()["pool_before_relu"] is False
+    from zerograd.nets import net_from_config
+
+    assert list(net_from_config(book_order.config()).layers)[1] == "Relu1"  # a checkpoint keeps its order
 
 
 def test_deep_convnet_has_the_books_layers_and_parameters():

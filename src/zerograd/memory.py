@@ -5,7 +5,7 @@ frees them at the end. glibc's ``malloc`` gives such blocks back to the kernel w
 ones it mapped and trims the top of its heap — so the next step gets fresh pages, and the kernel zeroes each one on
 first touch. Measured here on SimpleConvNet (batch 100, float32, medians of 5 alternating processes), a step took
 27.4 ms as it comes and 16.9 ms once freed blocks are kept, on one thread; 20.2 against 12.6 ms on two
-(``zerograd.parallel``), where the page faults of both threads queue on the same process's memory map.
+(``zerograd.parallel``).
 
 ``keep_freed_memory()`` asks glibc (through ``mallopt``) to serve blocks up to 32 MiB from its heap and to keep
 up to 1 GiB of freed heap instead of trimming it, so a loop's temporaries reuse the same pages. The cost is that
