@@ -16,9 +16,11 @@ from zerograd.threads import blas_threads
 
 @pytest.fixture
 def two_threads():
+    """Two zerograd threads, with BLAS held to one (work is split only then)."""
     before = parallel.threads()
     parallel.set_threads(2)
-    yield
+    with blas_threads(1):
+        yield
     parallel.set_threads(before)
 
 
@@ -28,8 +30,21 @@ def test_blocks_cover_the_rows_once_and_small_work_is_not_split(two_threads):
     assert [r for s in big for r in range(1001)[s]] == list(range(1001))
     assert parallel.blocks(1001, 1) == [slice(0, 1001)]  # 1001 elements: not worth a hand-off
     assert parallel.blocks(1, 10**9) == [slice(0, 1)]  # one row cannot be split
+    with blas_threads(None):
+        assert len(parallel.blocks(1001, parallel.MIN_BLOCK)) == 2  # still held by the fixture's outer block
     parallel.set_threads(1)
     assert parallel.blocks(1001, parallel.MIN_BLOCK) == [slice(0, 1001)]
+
+
+def test_nothing_is_split_while_blas_has_threads_of_its_own():
+    before = parallel.threads()
+    parallel.set_threads(2)
+    try:
+        with blas_threads(2):
+            assert parallel.blocks(1001, parallel.MIN_BLOCK) == [slice(0, 1001)]
+        assert parallel.blocks(1001, parallel.MIN_BLOCK) == [slice(0, 1001)]  # nothing held outside a step
+    finally:
+        parallel.set_threads(before)
 
 
 def test_run_blocks_runs_blocks_at_once_on_different_threads_and_keeps_their_order(two_threads):
@@ -90,7 +105,7 @@ def test_elementwise_leaves_small_or_odd_operands_to_numpy(two_threads):
     np.testing.assert_array_equal(parallel.elementwise(np.maximum, [-1.0, 2.0], 0), [0.0, 2.0])
 
 
-def test_matmul_splits_only_while_blas_is_on_one_thread_and_agrees_with_the_product(two_threads, monkeypatch):
+def test_matmul_splits_only_while_blas_is_on_one_thread_and_agrees_with_the_product(monkeypatch):
     rng = np.random.default_rng(1)
     a = rng.standard_normal((256, 784)).astype(np.float32)
     b = rng.standard_normal((784, 1000)).astype(np.float32)
@@ -98,17 +113,22 @@ def test_matmul_splits_only_while_blas_is_on_one_thread_and_agrees_with_the_prod
     splits = []
     real_run_blocks = parallel.run_blocks
     monkeypatch.setattr(parallel, "run_blocks", lambda *args: splits.append(args[1]) or real_run_blocks(*args))
-    np.testing.assert_array_equal(parallel.matmul(a, b, add=bias), a @ b + bias)  # BLAS as it is: not split
-    assert splits == []
-    with blas_threads(1):
-        got = parallel.matmul(a, b, add=bias)
-        transposed = parallel.matmul(a.T[:300], b[:256])  # a transposed view, as Affine's xᵀ dout
+    before = parallel.threads()
+    parallel.set_threads(2)
+    try:
+        np.testing.assert_array_equal(parallel.matmul(a, b, add=bias), a @ b + bias)  # BLAS as it is: not split
+        assert splits == []
+        with blas_threads(1):
+            got = parallel.matmul(a, b, add=bias)
+            transposed = parallel.matmul(a.T[:300], b[:256])  # a transposed view, as Affine's xᵀ dout
+            with pytest.raises(ValueError):
+                parallel.matmul(a, b.T)  # mismatched shapes: NumPy's own error
+    finally:
+        parallel.set_threads(before)
     assert splits == [256, 300]
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, a.astype(np.float64) @ b + bias, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(transposed, a.T[:300].astype(np.float64) @ b[:256], rtol=1e-4, atol=1e-3)
-    with blas_threads(1), pytest.raises(ValueError):
-        parallel.matmul(a, b.T)  # mismatched shapes: NumPy's own error
 
 
 def test_threads_from_the_environment_and_bad_values():
@@ -126,7 +146,8 @@ def test_threads_from_the_environment_and_bad_values():
 
 def _relu_in_child(queue):
     x = np.linspace(-1, 1, 4 * parallel.MIN_BLOCK, dtype=np.float32)
-    queue.put(float(parallel.elementwise(np.maximum, x, 0).sum()))
+    with blas_threads(1):
+        queue.put(float(parallel.elementwise(np.maximum, x, 0).sum()))
 
 
 def test_a_forked_child_gets_a_fresh_pool(two_threads):

@@ -20,24 +20,17 @@ def zerograd_threads():
     parallel.set_threads(before)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("sizes, batch, expected", [
     ([784, 50, 10], 100, 1),  # the chapter's net: 3.9 M multiply-adds per product
     ([784, 1000, 10], 256, None),
     ([784, 256, 128, 10], 100, None),
     ([10, 3, 10], 1, 1),
 ])
-def test_on_one_zerograd_thread_one_blas_thread_for_small_products_only(sizes, batch, expected, zerograd_threads):
-    zerograd_threads(1)
+def test_one_thread_for_small_products_only(sizes, batch, expected, threads, zerograd_threads):
+    zerograd_threads(threads)  # the same choice whatever zerograd's own threads
     net = MultiLayerNet(sizes[0], sizes[1:-1], sizes[-1], rng=0)
     assert blas_threads_for(net.params.values(), batch) == expected
-
-
-@pytest.mark.parametrize("sizes, batch", [([784, 50, 10], 100), ([784, 1000, 10], 256), ([784, 4000, 10], 1024)])
-def test_with_zerograd_threads_blas_always_gets_one(sizes, batch, zerograd_threads):
-    # zerograd splits large products itself (zerograd.parallel): a BLAS pool on top would oversubscribe the cores
-    zerograd_threads(2)
-    net = MultiLayerNet(sizes[0], sizes[1:-1], sizes[-1], rng=0)
-    assert blas_threads_for(net.params.values(), batch) == 1
 
 
 def test_zerograd_is_told_while_blas_is_held_to_one_thread():
@@ -58,8 +51,7 @@ def test_zerograd_is_told_while_blas_is_held_to_one_thread():
         assert not parallel._blas_one_thread
 
 
-def test_the_threshold_is_on_the_largest_product(zerograd_threads):
-    zerograd_threads(1)
+def test_the_threshold_is_on_the_largest_product():
     n_out = SMALL_PRODUCT // (100 * 784)
     assert blas_threads_for(MultiLayerNet(784, [n_out], 10, rng=0).params.values(), 100) == 1
     assert blas_threads_for(MultiLayerNet(784, [n_out + 1], 10, rng=0).params.values(), 100) is None
@@ -98,10 +90,8 @@ def _probed_net(hidden):
     return Sequential(Affine.new(784, hidden, rng=0), Relu(), probe, Affine.new(hidden, 10, rng=1)), probe
 
 
-def test_gradient_runs_a_small_net_on_one_thread_in_any_loop(zerograd_threads):
+def test_gradient_runs_a_small_net_on_one_thread_in_any_loop():
     import numpy as np
-
-    zerograd_threads(1)  # the choice by product size (with more zerograd threads, BLAS always gets one)
 
     before = _blas_threads()
     if not before or max(before) < 2:

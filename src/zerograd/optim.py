@@ -51,7 +51,7 @@ class Optimizer:
         for key, param in params.items():
             grad = grads[key]
             slots = [self._slot(slot, key, param) for slot in self.slot_names]
-            if param.size < 2 * MIN_BLOCK or not isinstance(grad, np.ndarray) or grad.shape != param.shape:
+            if param.size < MIN_BLOCK // 2 or not isinstance(grad, np.ndarray) or grad.shape != param.shape:
                 self._step(param, grad, *slots)
             else:
                 self._step_in_blocks(param, grad, slots)
@@ -62,7 +62,7 @@ class Optimizer:
         def step(rows: slice) -> None:
             self._step(param[rows], grad[rows], *(slot[rows] for slot in slots))
 
-        run_blocks(step, param.shape[0], param[0].size)
+        run_blocks(step, param.shape[0], param[0].size, MIN_BLOCK // 4)  # many passes per element: splits sooner
 
     def _step(self, param: NDArray, grad: NDArray, *slots: NDArray) -> None:
         """Update ``param`` in place from ``grad``, and the state arrays ``slots`` (in ``slot_names`` order):

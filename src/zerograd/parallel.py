@@ -4,11 +4,15 @@ NumPy runs a ufunc (``np.maximum``, ``np.multiply``, a strided copy) on one core
 does, so two threads, each given half of an array's rows, really run side by side. ``run_blocks(work, n)`` calls
 ``work(rows)`` for a few ``slice`` s covering ``range(n)`` — the last in the calling thread, the others in a small
 pool — and returns when all are done. Each block's ``work`` writes its own rows of arrays allocated beforehand, so
-the result is the same, bit for bit, as one call over every row.
+an elementwise result is the same, bit for bit, as one call over every row (a product summed over blocks, a
+convolution's ``dW``, may round differently in the last bit).
 
-Measured here (2 cores, OpenBLAS 0.3.31): ReLU over SimpleConvNet's ``(100, 30, 24, 24)`` float32 activations
-1.46 → 0.95 ms, the convolution's ``(30, 26) @ (26, 57600)`` product on one BLAS thread per block 2.07 → 1.26 ms.
-A hand-off to the pool costs some 20–50 µs, so arrays under ``MIN_BLOCK`` elements a block are not split.
+Work is split only while ``zerograd.threads`` holds BLAS to one thread — during a training step of a net whose
+products are small or convolutional, the nets' own choice — so that BLAS's threads and zerograd's never share
+the cores. Measured here (2 cores, OpenBLAS 0.3.31): ReLU over SimpleConvNet's ``(100, 30, 24, 24)`` float32
+activations 1.46 → 0.95 ms, the convolution's ``(30, 26) @ (26, 57600)`` product on one BLAS thread per block
+2.07 → 1.26 ms. A hand-off to the pool costs some 20–50 µs, and the halves end up in two cores' caches, so
+arrays under ``2 * MIN_BLOCK`` elements are not split.
 
 The number of threads is the number of cores this process may use; ``set_threads(n)`` or the environment variable
 ``ZEROGRAD_THREADS`` changes it (``1``: everything in the calling thread, as ``zerograd tune`` workers run, one
@@ -28,15 +32,20 @@ from numpy.typing import NDArray
 __all__ = ["MIN_BLOCK", "MIN_PRODUCT_BLOCK", "blocks", "elementwise", "matmul", "run_blocks", "set_threads",
            "threads"]
 
-# Elements a block must hold before a split pays for the hand-off (about 0.05 ms of ReLU on one core).
-MIN_BLOCK = 1 << 16
+# Elements a block must hold before a split of a one-pass job (ReLU, pooling) pays: below it, the hand-off and
+# the halves left in two cores' caches for the next (unsplit) step cost more than the second core saves.
+# Measured here: ReLU on the wide net's (256, 1000) activations took 0.25-0.31 ms split, 0.13 ms whole; on
+# SimpleConvNet's (100, 30, 24, 24) 0.95 ms split, 1.46 ms whole.
+MIN_BLOCK = 1 << 18
 # Multiply-adds a block of a matrix product must hold: the chapter's (100, 784) @ (784, 50), 3.9 M in all, is
 # not split (its step is a few hundred microseconds, hand-offs would show), SimpleConvNet's (100, 4320) @ (4320,
 # 100) is (0.80 → 0.72 ms; its backward products 1.1 → 0.6 ms).
 MIN_PRODUCT_BLOCK = 1 << 21
 
-# Above zero while zerograd.threads holds BLAS to one thread. Only then are products split here: a split product
-# on a BLAS with its own threads would run (our threads) x (BLAS threads) at once on the same cores.
+# Above zero while zerograd.threads holds BLAS to one thread. Only then is work split here: a split product on a
+# BLAS with its own threads would run (our threads) x (BLAS threads) at once, and BLAS's threads keep spinning on
+# the cores for a while after each product, so elementwise blocks beside them lose too. Either BLAS's threads or
+# zerograd's, never both: the 784-1000-10 net, whose big products get BLAS's own threads, is left as it was.
 _blas_one_thread = 0
 
 _threads: int | None = None
@@ -80,7 +89,10 @@ def set_threads(count: int | None) -> None:
 
 def blocks(n: int, elements_per_row: int = 1, minimum: int = MIN_BLOCK) -> list[slice]:
     """``range(n)`` as at most ``threads()`` slices of near-equal length, each holding at least ``minimum``
-    elements (rows times ``elements_per_row``); a single ``slice(0, n)`` when the work is too small to split."""
+    elements (rows times ``elements_per_row``); a single ``slice(0, n)`` when the work is too small to split, or
+    while BLAS is not held to one thread (its own threads then use the cores, and would spin on ours)."""
+    if not _blas_one_thread:
+        return [slice(0, n)]
     parts = max(1, min(threads(), n, (n * elements_per_row) // minimum))
     bounds = [n * k // parts for k in range(parts + 1)]
     return [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
@@ -113,7 +125,8 @@ def elementwise(ufunc: np.ufunc, *operands: object) -> NDArray:
     done here); the result has that shape and the memory layout of the first operand, like NumPy's own.
     """
     first = operands[0]
-    if not isinstance(first, np.ndarray) or first.ndim == 0 or first.size < 2 * MIN_BLOCK or threads() == 1:
+    if (not isinstance(first, np.ndarray) or first.ndim == 0 or first.size < 2 * MIN_BLOCK or threads() == 1
+            or not _blas_one_thread):
         return ufunc(*operands)
     arrays = [isinstance(a, np.ndarray) and a.ndim > 0 for a in operands]
     # the result's dtype as NumPy would choose it, from the same call on no rows (a microsecond)

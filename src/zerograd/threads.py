@@ -1,25 +1,24 @@
-"""How many BLAS threads a training run gets.
+"""How many BLAS threads a training run gets: one for small layers and convolutional nets, the library's default
+for large products.
 
-zerograd splits a training step's large work between its own threads (``zerograd.parallel``: row blocks of big
-products, elementwise passes, pooling, the optimizer's update), so while it runs more than one thread, BLAS gets
-one: each block's product then runs on its own core, and no BLAS worker spins on a core that the next NumPy pass
-needs. (With a BLAS pool on top, a split product would run threads x BLAS threads at once.) Measured on
-SimpleConvNet (batch 100, float32, 2 cores), a step took 12.6 ms this way against 16.9 ms with one thread for
-everything (medians of 5 alternating processes).
-
-With one zerograd thread (``ZEROGRAD_THREADS=1``, as ``zerograd tune`` workers run), the choice is by product size,
-as before zerograd had threads of its own: one BLAS thread for small layers, the library's default for large ones.
 On small products — the chapter's ``(100, 784) @ (784, 50)`` — a second BLAS thread costs more in hand-offs and
 spinning than it saves: measured here, an epoch of the 784-50-10 net at batch 100 took 0.30 s on one thread and
 0.50 s on two. From about ``(100, 784) @ (784, 100)`` upwards the two are even, and for the 784-1000-10 net at
-batch 256 two threads are 1.4x faster. A convolutional net (any 4-D weight) gets one thread too: its epoch is
-dominated by NumPy's passes over large activations, and its products are small.
+batch 256 two threads are 1.4x faster.
+
+A convolutional net (any 4-D weight) gets one BLAS thread too, and then zerograd uses the cores itself
+(``zerograd.parallel``): its epoch is dominated by passes over large activations (ReLU, pooling, the im2col copy)
+and its products are skinny, so blocks of samples go to separate threads, each product on one BLAS thread.
+Measured on SimpleConvNet (batch 100, float32, 2 cores), a step took 12.6 ms this way against 16.9 ms on one
+thread for everything (medians of 5 alternating processes), and a second BLAS thread alone had tripled the CPU
+time of an epoch: its workers spin on a core after each product, while NumPy's next pass needs it. zerograd
+splits work only while BLAS is held to one thread, so the two pools never share the cores.
 
 Two ways to apply the choice: ``blas_threads(limit)``, a block for a whole run (the Trainer's; it costs about a
 millisecond, threadpoolctl looks up the loaded libraries), and ``BlasLimit``, which a net's ``gradient`` applies on
 every call (microseconds: it keeps the library handles), so a user's own loop over ``net.gradient`` gets the
 same choice. Inside a ``blas_threads`` block the nets leave the setting alone: an explicit choice wins. Both tell
-``zerograd.parallel`` while BLAS is held to one thread: only then does it split products.
+``zerograd.parallel`` while BLAS is held to one thread.
 """
 
 from __future__ import annotations
@@ -38,14 +37,11 @@ SMALL_PRODUCT = 8_000_000
 
 
 def blas_threads_for(weights: Iterable[np.ndarray], batch_size: int) -> int | None:
-    """1 while zerograd runs more than one thread of its own, or when every ``(batch, n_in) @ W`` product of a net
-    is small; else ``None`` (no limit).
+    """1 when every ``(batch, n_in) @ W`` product of a net is small, else ``None`` (no limit).
 
     weights: the net's parameter arrays (``net.params.values()``); the 2-D ones ``W: (n_in, n_out)`` count, and
     any 4-D one (convolution filters) makes it 1.
     """
-    if parallel.threads() > 1:
-        return 1  # zerograd splits large products between its own threads, each on one BLAS thread
     weights = list(weights)
     if any(np.ndim(w) == 4 for w in weights):
         return 1
