@@ -28,6 +28,10 @@ __all__ = [
 # so far would otherwise divide 0 by 0. The book uses 1e-7 too.
 EPS = 1e-7
 
+# Parameters from this many elements are updated in row blocks on the cores (zerograd.parallel); an update makes
+# several passes over each element, so it pays to split sooner than a one-pass job.
+_SPLIT_UPDATE = MIN_BLOCK // 2
+
 
 class Optimizer:
     """Base class: hyperparameters as attributes, state as ``self.state[slot][key]`` arrays.
@@ -50,19 +54,19 @@ class Optimizer:
         self.steps += 1
         for key, param in params.items():
             grad = grads[key]
-            slots = [self._slot(slot, key, param) for slot in self.slot_names]
-            if param.size < MIN_BLOCK // 2 or not isinstance(grad, np.ndarray) or grad.shape != param.shape:
+            slots = [self._slot(slot, key, param) for slot in self.slot_names] if self.slot_names else ()
+            if param.size < _SPLIT_UPDATE or not isinstance(grad, np.ndarray) or grad.shape != param.shape:
                 self._step(param, grad, *slots)
             else:
                 self._step_in_blocks(param, grad, slots)
 
-    def _step_in_blocks(self, param: NDArray, grad: NDArray, slots: list[NDArray]) -> None:
+    def _step_in_blocks(self, param: NDArray, grad: NDArray, slots: list[NDArray] | tuple[()]) -> None:
         # NOTE: every element's update is independent, so a large parameter's rows are updated in blocks on
         # separate cores (zerograd.parallel): Adam on SimpleConvNet's W2 (4320 x 100) in 1.0 ms, not 1.8.
         def step(rows: slice) -> None:
             self._step(param[rows], grad[rows], *(slot[rows] for slot in slots))
 
-        run_blocks(step, param.shape[0], param[0].size, MIN_BLOCK // 4)  # many passes per element: splits sooner
+        run_blocks(step, param.shape[0], param[0].size, _SPLIT_UPDATE // 2)
 
     def _step(self, param: NDArray, grad: NDArray, *slots: NDArray) -> None:
         """Update ``param`` in place from ``grad``, and the state arrays ``slots`` (in ``slot_names`` order):

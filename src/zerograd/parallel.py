@@ -125,8 +125,9 @@ def elementwise(ufunc: np.ufunc, *operands: object) -> NDArray:
     done here); the result has that shape and the memory layout of the first operand, like NumPy's own.
     """
     first = operands[0]
-    if (not isinstance(first, np.ndarray) or first.ndim == 0 or first.size < 2 * MIN_BLOCK or threads() == 1
-            or not _blas_one_thread):
+    # the common case first, cheaply: a small array (the chapter's nets) goes straight to NumPy
+    if (getattr(first, "size", 0) < 2 * MIN_BLOCK or not _blas_one_thread or not isinstance(first, np.ndarray)
+            or threads() == 1):
         return ufunc(*operands)
     arrays = [isinstance(a, np.ndarray) and a.ndim > 0 for a in operands]
     # the result's dtype as NumPy would choose it, from the same call on no rows (a microsecond)
@@ -146,9 +147,12 @@ def matmul(a: NDArray, b: NDArray, add: NDArray | None = None) -> NDArray:
 
     Shape: a (N, K), b (K, M), add (M,) → (N, M).
     """
-    if (not _blas_one_thread or threads() == 1 or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray)
-            or a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]
-            or a.shape[0] * a.shape[1] * b.shape[1] < 2 * MIN_PRODUCT_BLOCK):
+    try:  # the common case first, cheaply (a microsecond a call shows on the chapter's net): a small product
+        small = a.shape[0] * b.size < 2 * MIN_PRODUCT_BLOCK  # rows x K x M multiply-adds
+    except (AttributeError, IndexError):
+        small = True
+    if (small or not _blas_one_thread or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray)
+            or a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or threads() == 1):
         out = a @ b
         if add is not None:
             out += add
