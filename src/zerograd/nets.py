@@ -295,8 +295,8 @@ class Sequential:
         The forward pass runs in training mode (batch statistics, dropout) unless the net is in ``eval()`` mode.
         With ``auto_blas_threads`` (the default) a net whose products are small runs them on one BLAS thread
         (``zerograd.threads``), so a loop of your own is as fast as the Trainer's; inside ``blas_threads(n)`` your
-        choice stands. The first call also keeps freed large blocks in the C allocator for reuse
-        (``zerograd.memory``: a quarter of a convolutional step went on page faults without it).
+        choice stands. The first call also has the C allocator keep freed large blocks for reuse
+        (``zerograd.memory``: without it a step's large temporaries page-fault on fresh memory every time).
         """
         keep_freed_memory()
         limit = self._step_limit(x) if self.auto_blas_threads else None
