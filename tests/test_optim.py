@@ -1,5 +1,6 @@
 """Optimizers: hand-worked first steps, in-place float32 updates, loss decrease on real digits, state round trip."""
 
+import math
 import os
 
 import numpy as np
@@ -17,6 +18,7 @@ from zerograd.optim import (
     make_optimizer,
     optimizer_from_state,
 )
+from zerograd.threads import blas_threads
 
 
 def real_subset(n_train=1000):
@@ -69,6 +71,26 @@ def test_adam_first_step_is_lr_times_sign(g):
     # m1 = 0.1 g, v1 = 0.001 g^2, lr_t = lr sqrt(0.001) / 0.1: the step is lr * sign(g), whatever |g|
     assert step(Adam(lr=0.01), 1.0, g) == pytest.approx(1 - 0.01 * np.sign(g), rel=1e-4)
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(30, 4), (4320, 100)])  # a small parameter, and one updated in row blocks
+def test_adam_is_its_three_formulas_bit_for_bit(dtype, shape):
+    # the in-place, scratch-array step must give exactly what the textbook expressions give
+    rng = np.random.default_rng(7)
+    params = {"W": rng.standard_normal(shape).astype(dtype)}
+    expected = params["W"].copy()
+    m, v = np.zeros_like(expected), np.zeros_like(expected)
+    optimizer = Adam(lr=0.01)
+    with blas_threads(1):  # the net's training step holds BLAS to one thread: large updates run in blocks
+        for t in range(1, 5):
+            grad = rng.standard_normal(shape).astype(dtype)
+            optimizer.update(params, {"W": grad})
+            lr_t = 0.01 * math.sqrt(1.0 - 0.999**t) / (1.0 - 0.9**t)
+            m += (1 - 0.9) * (grad - m)
+            v += (1 - 0.999) * (grad * grad - v)
+            expected -= lr_t * m / (np.sqrt(v) + 1e-7)
+    assert params["W"].dtype == dtype
+    np.testing.assert_array_equal(params["W"], expected)
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_update_is_in_place_and_keeps_float32(name):

@@ -223,9 +223,21 @@ class Adam(Optimizer):
         super().update(params, grads)
 
     def _step(self, param: NDArray, grad: NDArray, m: NDArray, v: NDArray) -> None:
-        m += (1 - self.beta1) * (grad - m)
-        v += (1 - self.beta2) * (grad * grad - v)
-        param -= self._lr_t * m / (np.sqrt(v) + EPS)
+        # NOTE: the three lines of the docstring, operation for operation (the same numbers, bit for bit), but into
+        # two scratch arrays: as NumPy expressions each operator allocates a temporary, and Adam on half of
+        # SimpleConvNet's W2 took 0.85 ms that way against 0.55 ms this way.
+        step = grad - m
+        step *= 1 - self.beta1
+        m += step  # m ← m + (1 - β1)(g - m)
+        np.multiply(grad, grad, out=step)
+        step -= v
+        step *= 1 - self.beta2
+        v += step  # v ← v + (1 - β2)(g² - v)
+        scaled_m = np.multiply(m, self._lr_t)
+        np.sqrt(v, out=step)
+        step += EPS
+        np.divide(scaled_m, step, out=step)
+        param -= step  # W ← W - lr_t · m / (√v + ε)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
