@@ -226,7 +226,7 @@ class Adam(Optimizer):
         # NOTE: the three lines of the docstring, operation for operation (the same numbers, bit for bit), but into
         # two scratch arrays: as NumPy expressions each operator allocates a temporary, and Adam on half of
         # SimpleConvNet's W2 took 0.85 ms that way against 0.55 ms this way.
-        step = grad - m
+        step = np.asarray(grad - m)  # an array even for one number (a 0-d parameter gives a NumPy scalar)
         step *= 1 - self.beta1
         m += step  # m ← m + (1 - β1)(g - m)
         np.multiply(grad, grad, out=step)
