@@ -356,3 +356,17 @@ def test_help_shows_each_default_once(command, capsys):
     assert "(default: None)" not in text and "(default: False)" not in text
     for option in text.split(" --")[1:]:
         assert option.count("default") <= 1, option
+
+
+@pytest.mark.parametrize("variable,value,needle", [
+    ("ZEROGRAD_THREADS", "many", "ZEROGRAD_THREADS must be a whole number of threads >= 1, got 'many'"),
+    ("ZEROGRAD_THREADS", "0", "ZEROGRAD_THREADS must be a whole number of threads >= 1, got '0'"),
+    ("ZEROGRAD_MALLOC", "off", "ZEROGRAD_MALLOC must be 'system' (leave the C allocator as it is) or unset, got 'off'"),
+])
+def test_a_bad_tuning_variable_is_one_line_before_any_work(tmp_path, capsys, monkeypatch, variable, value, needle):
+    from zerograd import parallel
+
+    monkeypatch.setattr(parallel, "_threads", None)  # read the environment again, as a fresh process would
+    monkeypatch.setenv(variable, value)
+    one_line_error(capsys, 2, main([*TRAIN, "--epochs", "1", "--out", str(tmp_path / "run")]), needle)
+    assert not (tmp_path / "run").exists()  # refused before anything was written

@@ -198,3 +198,10 @@ def test_keep_freed_memory_applies_once_and_can_be_declined():
     env = {**os.environ, "ZEROGRAD_MALLOC": "system"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split()[:2] == ["False", "False"]
+
+
+def test_elementwise_broadcasts_as_numpy_does(two_threads):
+    x = np.random.default_rng(2).standard_normal((8, 4 * parallel.MIN_BLOCK // 8)).astype(np.float32)
+    row = x[:1]  # (1, M): broadcast over the rows, which must not be split with x's
+    np.testing.assert_array_equal(parallel.elementwise(np.multiply, row, x > 0), row * (x > 0))
+    np.testing.assert_array_equal(parallel.elementwise(np.multiply, x, row), x * row)

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .commands.common import CommandError
+from .commands.common import CommandError, check_environment
 
 # Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
 # Keep those modules' top-level imports light: `zerograd --help` imports all of them.
@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     module = importlib.import_module(f"zerograd.commands.{args.command}")
     try:
+        check_environment()
         return module.run(args)
     except CommandError as err:
         print(f"zerograd {args.command}: error: {err}", file=sys.stderr)

@@ -213,8 +213,6 @@ class Relu(Layer):
         # mask gives). A finite-difference check straddling 0 sees 0.5 instead, so checks keep inputs off 0.
         # NOTE: a product makes a new array; the book's `dout[self.mask] = 0` overwrote the caller's gradient
         # (and a masked write or np.where is ~10x slower than this multiply on a random mask).
-        if getattr(dout, "shape", None) != self.active.shape:
-            return dout * self.active  # a broadcast dout (a scalar, a list): NumPy's own rules
         return elementwise(np.multiply, dout, self.active)
 
 

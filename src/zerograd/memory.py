@@ -20,7 +20,7 @@ import ctypes
 import os
 import sys
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["keep_freed_memory", "wanted"]
 
 # mallopt's parameter numbers, from glibc's <malloc.h>
 _M_TRIM_THRESHOLD = -1
@@ -29,13 +29,22 @@ _M_MMAP_THRESHOLD = -3
 _done = False
 
 
+def wanted() -> bool:
+    """Whether ``ZEROGRAD_MALLOC`` lets zerograd change the allocator's settings: unset or empty (yes) or ``system``
+    (no); any other value is a ValueError naming it."""
+    value = os.environ.get("ZEROGRAD_MALLOC", "").strip()
+    if value.lower() not in ("", "system"):
+        raise ValueError(f"ZEROGRAD_MALLOC must be 'system' (leave the C allocator as it is) or unset, got {value!r}")
+    return not value
+
+
 def keep_freed_memory() -> bool:
     """Once per process: keep freed large blocks for reuse (see the module's docstring). True when applied."""
     global _done
     if _done:
         return False
     _done = True
-    if os.environ.get("ZEROGRAD_MALLOC", "").strip().lower() == "system" or not sys.platform.startswith("linux"):
+    if not wanted() or not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(None)

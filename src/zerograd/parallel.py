@@ -65,13 +65,12 @@ def threads() -> int:
     global _threads
     if _threads is None:
         value = os.environ.get("ZEROGRAD_THREADS", "").strip()
-        if value:
-            try:
-                _threads = max(1, int(value))
-            except ValueError:
-                raise ValueError(f"ZEROGRAD_THREADS must be a whole number of threads, got {value!r}") from None
-        else:
+        if not value:
             _threads = min(_cores(), 8)
+        elif value.isdigit() and int(value) >= 1:
+            _threads = int(value)
+        else:
+            raise ValueError(f"ZEROGRAD_THREADS must be a whole number of threads >= 1, got {value!r}")
     return _threads
 
 
@@ -121,8 +120,8 @@ def run_blocks(work: Callable[[slice], object], n: int, elements_per_row: int = 
 def elementwise(ufunc: np.ufunc, *operands: object) -> NDArray:
     """``ufunc(*operands)`` with its work split over row blocks: ``elementwise(np.maximum, x, 0)``.
 
-    The array operands must all have the first one's shape (scalars are fine, broadcasting between arrays is not
-    done here); the result has that shape and the memory layout of the first operand, like NumPy's own.
+    Split when the array operands all have the first one's shape (scalars are fine); otherwise (broadcasting
+    between arrays) NumPy's own call. The result has the memory layout of the first operand, like NumPy's own.
     """
     first = operands[0]
     # the common case first, cheaply: a small array (the chapter's nets) goes straight to NumPy
@@ -130,6 +129,8 @@ def elementwise(ufunc: np.ufunc, *operands: object) -> NDArray:
             or threads() == 1):
         return ufunc(*operands)
     arrays = [isinstance(a, np.ndarray) and a.ndim > 0 for a in operands]
+    if any(is_array and a.shape != first.shape for a, is_array in zip(operands, arrays, strict=True)):
+        return ufunc(*operands)  # a broadcast: rows of one operand are not rows of the other
     # the result's dtype as NumPy would choose it, from the same call on no rows (a microsecond)
     dtype = ufunc(*(a[:0] if is_array else a for a, is_array in zip(operands, arrays, strict=True))).dtype
     out = np.empty_like(first, dtype=dtype)  # keeps the first operand's memory layout

@@ -39,6 +39,18 @@ class CommandError(Exception):
 # -- one validator per kind of argument ----------------------------------------------------------------------
 
 
+def check_environment() -> None:
+    """The environment variables that tune zerograd (``ZEROGRAD_THREADS``, ``ZEROGRAD_MALLOC``), checked before any
+    work: a bad value is a one-line error here, not a traceback from inside a layer."""
+    from .. import memory, parallel
+
+    try:
+        parallel.threads()
+        memory.wanted()
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+
+
 def positive_int(value: Any, flag: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise CommandError(f"{flag} must be a positive integer, got {value}")
