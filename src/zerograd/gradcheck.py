@@ -207,6 +207,14 @@ def check_layer(
     if dout_written:
         problems.append(f"{type(layer).__name__}.backward modified its dout argument in place")
     analytic = list(backward) if isinstance(backward, tuple) else [backward]
+    if explain:  # slips that a single call hides: a second backward that differs, an input written into
+        again = layer.backward(np.copy(dout_before))
+        again = list(again) if isinstance(again, tuple) else [again]
+        if not all(np.array_equal(a, b) for a, b in zip(analytic, again, strict=False)):
+            problems.append(f"{type(layer).__name__}.backward gave another gradient when called a second time")
+        for i, (now, then) in enumerate(zip(inputs, pristine, strict=True)):
+            if isinstance(now, np.ndarray) and not np.array_equal(now, then):
+                problems.append(f"{type(layer).__name__} wrote into its input {'x' if len(inputs) == 1 else f'x{i}'}")
     if len(analytic) > len(inputs):
         raise ValueError(f"{type(layer).__name__}.backward returned {len(analytic)} gradients for {len(inputs)} inputs")
     params = {name: getattr(layer, name) for name in _layer_param_names(layer)}
@@ -263,6 +271,7 @@ def check_net(
     h: float = 1e-5,
     mode: str = "exhaustive",
     seed: int = 0,
+    explain: bool = False,
 ) -> GradCheckReport:
     """Check ``net.gradient(x, t)`` against central differences of ``net.loss(x, t)`` for every parameter.
 
@@ -284,6 +293,10 @@ def check_net(
       - ``"fast"``: one random unit direction ``v`` per parameter: ``(L(θ+hv) - L(θ-hv)) / 2h`` against
         ``grad · v``, measured relative to ``‖grad‖`` (PyTorch's ``gradcheck(fast_mode=True)`` idea). Two loss
         calls per parameter; a wrong backward is caught unless it errs exactly orthogonally to ``v``.
+
+    explain: when the check fails, name the layer the wrong gradient starts in (in a ``Sequential``: the lowest
+    layer whose output gradient is still right and whose input or parameter gradient is wrong) and diagnose it
+    with ``check_layer(..., explain=True)`` on the input and ``dout`` it saw (``report.diagnoses``).
     """
     if mode not in ("exhaustive", "loop", "fast"):
         raise ValueError(f"check_net: mode must be 'exhaustive', 'loop' or 'fast', got {mode!r}")
@@ -303,11 +316,14 @@ def check_net(
     with _masks_held(net):
         if mode == "fast":
             rng = np.random.default_rng(seed)
-            return GradCheckReport(
+            report = GradCheckReport(
                 [_directional_comparison(key, analytic[key], param, loss, 1.0, h, rng, rtol, atol)
                  for key, param in net.params.items()],
                 rtol, atol,
             )
+            if explain and not report.passed:
+                report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, {}, h, seed)
+            return report
         numerical: dict[str, NDArray] = {}
         method: dict[str, str] = {}
         if mode == "exhaustive":
@@ -322,11 +338,33 @@ def check_net(
             if key not in numerical:
                 numerical[key] = numerical_gradient(loss, param, h)
                 method[key] = "loop"
-    return GradCheckReport(
-        [replace(compare_gradients(key, analytic[key], numerical[key], rtol, atol), method=method[key])
-         for key in net.params],
-        rtol, atol,
-    )
+        report = GradCheckReport(
+            [replace(compare_gradients(key, analytic[key], numerical[key], rtol, atol), method=method[key])
+             for key in net.params],
+            rtol, atol,
+        )
+        if explain and not report.passed:
+            report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, numerical, h, seed)
+    return report
+
+
+def _explain_net(net: Any, x: NDArray, t: Any, train_flg: bool, report: GradCheckReport,
+                 analytic: dict[str, NDArray], numerical: dict[str, NDArray], h: float, seed: int) -> list[Diagnosis]:
+    """The layer the wrong gradient starts in, and that layer's own diagnosis; for a net that is not a
+    ``Sequential``, each failing parameter's gradient diagnosed from the two arrays alone."""
+    failing = [c.name for c in report if not c.passed]
+    found = locate_in_net(net, x, t, train_flg, failing, h, seed)
+    if found is None:
+        return [diagnose_gradient(key, analytic[key], numerical[key]) for key in failing if key in numerical]
+    where, layer, inputs, dout, kwargs = found
+    layer_report = check_layer(layer, *inputs, dout=dout, seed=seed, explain=True, **kwargs)
+    if layer_report.passed:  # the gradients differ by more than rtol, but no layer is wrong: the differences are
+        return [Diagnosis("net", "rounding", (
+            f"no layer is wrong: {where.name} passes its own check on the input and dout it saw, so the net's "
+            f"differences (max rel {report.max_rel_error:.1e}) are the finite differences' own error (the step h "
+            "against a sharp curvature, such as a BatchNorm over near-equal samples, or rounding) — not a bug"),
+            f"{where.name} alone: max rel {layer_report.max_rel_error:.1e}; {where.evidence}")]
+    return [where, *(replace(d, name=f"{where.name}.{d.name}") for d in layer_report.diagnoses)]
 
 
 def _accepts(function: Callable[..., Any], name: str) -> bool:
