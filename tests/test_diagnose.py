@@ -758,3 +758,97 @@ def test_check_net_names_a_wrong_loss_layer():
     where, *why = report.diagnoses
     assert where.name == "SoftmaxNoDivide" and "loss layer" in where.explanation
     assert [(d.name, d.kind) for d in why] == [("SoftmaxNoDivide.x", "times-batch-size")]
+
+
+# -- zerograd gradcheck --explain and --layer FILE.py:CLASS ------------------------------------------------------
+
+MY_LAYERS = '''
+import numpy as np
+
+
+class MyAffine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout / len(dout)
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class MyRelu:
+    def forward(self, x):
+        self.mask = x <= 0
+        return np.where(self.mask, 0.0, x)
+
+    def backward(self, dout):
+        return np.where(self.mask, 0.0, dout)
+
+
+class NoBackward:
+    def forward(self, x):
+        return x
+
+
+class NeedsSize:
+    def __init__(self, size):
+        self.size = size
+
+    def forward(self, x):
+        return x
+
+    def backward(self, dout):
+        return dout
+'''
+
+
+@pytest.fixture
+def my_layers(tmp_path, monkeypatch):
+    (tmp_path / "my_layers.py").write_text(MY_LAYERS)
+    (tmp_path / "broken.py").write_text("import numpy as np\nraise RuntimeError('half-written file')\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_gradcheck_layer_explains_a_users_planted_mistake(my_layers, capsys):
+    from zerograd.cli import main
+
+    assert main(["gradcheck", "--layer", "my_layers.py:MyAffine", "--explain"]) == 1
+    out = capsys.readouterr().out
+    assert "MyAffine from my_layers.py, inputs (4, 5)" in out
+    assert "why W: W's backprop gradient is the numerical one × 1/4 everywhere" in out
+    assert "with one more sample (N = 5) it is 0.2" in out
+    assert main(["gradcheck", "--layer", "my_layers.py:MyAffine"]) == 1
+    out = capsys.readouterr().out
+    assert "why W" not in out and "add --explain" in out
+    assert main(["gradcheck", "--layer", f"{my_layers / 'my_layers.py'}:MyRelu", "--explain"]) == 0
+    assert "why" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("nothere.py:MyAffine", "--layer: no file 'nothere.py'"),
+    ("my_layers.py:Nope", "--layer: my_layers.py has no class 'Nope' (its classes: MyAffine, MyRelu, NeedsSize, "
+                          "NoBackward)"),
+    ("my_layers.py:NoBackward", "--layer: class NoBackward has no backward method"),
+    ("my_layers.py", "--layer must be FILE.py:CLASS"),
+    ("my_layers.py:NeedsSize", "--layer: NeedsSize.__init__ needs size, which zerograd cannot guess"),
+    ("broken.py:X", "--layer: running broken.py raised RuntimeError: half-written file"),
+])
+def test_gradcheck_layer_errors_are_one_line(my_layers, capsys, spec, message):
+    from zerograd.cli import main
+
+    assert main(["gradcheck", "--layer", spec, "--explain"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_gradcheck_explain_on_the_built_in_net_passes_quietly(capsys):
+    from zerograd.cli import main
+
+    assert main(["gradcheck", "--explain", "--hidden", "6", "--samples", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "net: PASS" in out and "why" not in out
