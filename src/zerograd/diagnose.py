@@ -142,20 +142,23 @@ class LayerProbe:
             array[...] = original
         return float(np.sum((plus - minus) * dout)) / (2 * h)
 
-    def one_sided(self, name: str, idx: tuple[int, ...], state: tuple[Any, tuple[Any, ...]], h: float
-                  ) -> tuple[float, float]:
-        """Left and right differences of ``sum(out * dout)`` at element ``idx`` with step ``h`` (3 forward passes)."""
+    def one_sided(self, name: str, idx: tuple[int, ...], state: tuple[Any, tuple[Any, ...]]
+                  ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Left and right differences of ``sum(out * dout)`` at element ``idx``, with steps h and 2h (5 forward
+        passes): ``((left, right), (left_2h, right_2h))``."""
         layer, inputs = state
         array = self.array_of(layer, inputs, self.where(name))
         original = float(array[idx])
+        h = self.h
         try:
-            values = []
-            for step in (-h, 0.0, h):
+            f = {}
+            for step in (-2 * h, -h, 0.0, h, 2 * h):
                 array[idx] = original + step
-                values.append(float(np.sum(self.forward(layer, inputs) * self.dout)))
+                f[step] = float(np.sum(self.forward(layer, inputs) * self.dout))
         finally:
             array[idx] = original
-        return (values[1] - values[0]) / h, (values[2] - values[1]) / h
+        return (((f[0.0] - f[-h]) / h, (f[h] - f[0.0]) / h),
+                ((f[0.0] - f[-2 * h]) / (2 * h), (f[2 * h] - f[0.0]) / (2 * h)))
 
     def grown_inputs(self) -> tuple[Any, ...]:
         """The inputs with one more sample (a scaled copy of the first): a second batch size for the same layer."""
@@ -505,7 +508,7 @@ def _step_size(name: str, a: NDArray, n: NDArray, probe: LayerProbe, out_dtype: 
         f"agrees to 1e-4" + (f"; forward's output is {np.dtype(out_dtype)}" if in32 else ""))
 
 
-def _kinks(name: str, a: NDArray, n: NDArray, probe: LayerProbe, most: int = 6) -> Diagnosis | None:
+def _kinks(name: str, a: NDArray, n: NDArray, probe: LayerProbe, most: int = 3) -> Diagnosis | None:
     """Are the worst elements on a kink (their left and right slopes differ)? Then no difference can agree."""
     diff = np.abs(a - n)
     scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))), 1e-300)
@@ -517,8 +520,7 @@ def _kinks(name: str, a: NDArray, n: NDArray, probe: LayerProbe, most: int = 6) 
     found = []
     for flat in worst:
         idx = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-        left, right = probe.one_sided(name, idx, state, probe.h)
-        left2, right2 = probe.one_sided(name, idx, state, 2 * probe.h)
+        (left, right), (left2, right2) = probe.one_sided(name, idx, state)
         # a kink's jump between the slopes stays when h doubles; curvature's doubles, rounding noise's halves
         jump, jump2 = abs(left - right), abs(left2 - right2)
         if jump <= 0.1 * max(abs(left), abs(right), 1e-3 * scale) or not 0.7 <= jump2 / jump <= 1.4:
