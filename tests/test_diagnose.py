@@ -8,6 +8,9 @@ right gradient; every correct layer, in float32 and float64, and 200 random corr
 from __future__ import annotations
 
 import copy
+import re
+import shlex
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -852,3 +855,33 @@ def test_gradcheck_explain_on_the_built_in_net_passes_quietly(capsys):
     assert main(["gradcheck", "--explain", "--hidden", "6", "--samples", "2"]) == 0
     out = capsys.readouterr().out
     assert "net: PASS" in out and "why" not in out
+
+
+# -- the docs show what zerograd prints ----------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.mark.parametrize("doc", ["gradcheck.md", "gradcheck.ja.md"])
+def test_the_docs_show_exactly_what_zerograd_prints(doc, tmp_path, monkeypatch, capsys):
+    from zerograd.cli import main
+
+    blocks = re.findall(r"```(\w+)\n(.*?)```", (DOCS / doc).read_text(encoding="utf-8"), re.S)
+    monkeypatch.chdir(tmp_path)
+    for lang, body in blocks:
+        if lang == "python" and body.startswith("# my_layers.py"):
+            (tmp_path / "my_layers.py").write_text(body)
+    namespace: dict = {}
+    checked = 0
+    for (lang, body), (_, expected) in zip(blocks, blocks[1:] + [("", "")], strict=True):
+        if lang == "python" and not body.startswith("# my_layers.py"):
+            exec(compile(body, doc, "exec"), namespace)  # noqa: S102 (the doc's own example)
+            assert capsys.readouterr().out == expected, f"{doc}: the output shown after this block differs"
+            checked += 1
+        elif lang == "console":
+            command, _, shown = body.partition("\n")
+            assert command.startswith("$ zerograd ")
+            main(shlex.split(command)[2:])
+            assert capsys.readouterr().out == shown, f"{doc}: the output of {command!r} differs"
+            checked += 1
+    assert checked == 3
