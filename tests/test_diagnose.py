@@ -885,3 +885,44 @@ def test_the_docs_show_exactly_what_zerograd_prints(doc, tmp_path, monkeypatch, 
             assert capsys.readouterr().out == shown, f"{doc}: the output of {command!r} differs"
             checked += 1
     assert checked == 3
+
+
+# -- the graph page: a node whose own backward is wrong is marked -------------------------------------------------
+
+
+def _mul_with_swapped_locals(x, y):
+    """A multiplication node written by hand, each input getting its own value back instead of the other's."""
+    from zerograd.graph.value import Value
+
+    def backward(dout):
+        return dout * x.data, dout * y.data  # the slip: ∂(x·y)/∂x is y, not x
+
+    return Value(x.data * y.data, op="×", inputs=(x, y), backward=backward)
+
+
+def test_the_graph_data_marks_a_node_with_a_wrong_local_derivative():
+    from zerograd.graph.value import Value
+    from zerograd.serve.graphdata import value_graph_data
+
+    apple, num, tax = Value(100.0, name="apple"), Value(2.0, name="apple_num"), Value(1.1, name="tax")
+    price = (_mul_with_swapped_locals(apple, num).named("apple_price") * tax).named("price")
+    nodes = {n["display"]: n for n in value_graph_data(price)["nodes"]}
+    assert [n for n, row in nodes.items() if "wrong" in row] == ["apple_price"]
+    first, second = nodes["apple_price"]["wrong"]
+    assert first["arg"] == 0 and first["explanation"] == (
+        "apple_price's backward uses the value of apple where ∂(apple·apple_num)/∂apple = apple_num is needed")
+    assert first["evidence"] == "backward sends 100 per unit of gradient; the central difference gives 2"
+    assert second["arg"] == 1 and "uses the value of apple_num" in second["explanation"]
+
+
+@pytest.mark.parametrize("text, values", [
+    ("x*y + x", {"x": 2.0, "y": 3.0}), ("exp(x) / (1 + exp(x))", {"x": 0.7}), ("log(x*x + y) - y**3", {"x": 1.5,
+                                                                                                       "y": 2.0}),
+    ("sigmoid(x*y) * relu(x - y)", {"x": 3.0, "y": 1.0}), ("relu(x - y)", {"x": 1.0, "y": 1.0}),
+    ("x**y", {"x": 2.0, "y": 0.5}), ("-x / y", {"x": 4.0, "y": -2.0}),
+])
+def test_the_graph_data_never_marks_zerograds_own_nodes(text, values):
+    from zerograd.serve.graphs import SHOPPING, expression_data, graph_data
+
+    for data in [expression_data(text, values), *(graph_data(name) for name in SHOPPING)]:
+        assert not any("wrong" in n for n in data["nodes"]), data["title"]

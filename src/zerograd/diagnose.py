@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Diagnosis", "LayerProbe", "compare_arrays", "diagnose_gradient", "diagnose_layer", "locate_in_net",
-           "unrecognised"]
+__all__ = ["Diagnosis", "LayerProbe", "compare_arrays", "diagnose_gradient", "diagnose_layer", "diagnose_local",
+           "locate_in_net", "unrecognised"]
 
 # Two arrays "agree" for a diagnosis when max|a - b| <= MATCH * max(|a|, |b|): far looser than rounding, far
 # tighter than any slip. The numerical gradient carries ~1e-8 relative error in float64 with h = 1e-6.
@@ -46,7 +46,8 @@ class Diagnosis:
     ``"constant-factor"``, ``"transpose"``, ``"axes-order"``, ``"permutation"``, ``"bias-not-summed"``,
     ``"bias-one-row"``, ``"wrong-axes"``, ``"ignores-dout"``, ``"wrong-variable"``, ``"writes-dout"``,
     ``"writes-input"``, ``"writes-state"``, ``"random"``, ``"stateful"``, ``"kink"``, ``"step-size"``,
-    ``"starts-in"`` (a net: the layer the wrong gradient starts in), ``"rounding"`` (a net whose every layer passes:
+    ``"wrong-local"`` (a node of a scalar graph), ``"starts-in"`` (a net: the layer the wrong gradient starts in),
+    ``"rounding"`` (a net whose every layer passes:
     the differences are rounding) or ``"unrecognised"``.
     """
 
@@ -603,6 +604,37 @@ def diagnose_layer(probe: LayerProbe, analytic: dict[str, NDArray], numerical: d
         return slips
     out_dtype = np.asarray(copy.deepcopy(probe.template).forward(*copy.deepcopy(probe.inputs), **probe.kwargs)).dtype
     return [diagnose_gradient(name, analytic[name], numerical[name], probe, out_dtype) for name in failing]
+
+
+# -- one node of a scalar graph ------------------------------------------------------------------------------------
+
+
+def diagnose_local(node: str, formula: str, given: float, right: float, variables: dict[str, float]
+                   ) -> Diagnosis | None:
+    """A scalar node's local derivative as its backward computes it (``given``) against the right one (``right``,
+    from central differences of the node's forward): None when they agree, else what ``given`` is instead.
+
+    formula: the right derivative as the book writes it (``∂(x·y)/∂x = y``); variables: the node's inputs and
+    output by name, so that "the other input" or "the output itself" can be named.
+    """
+    if not (np.isfinite(given) and np.isfinite(right)):
+        return None
+    if abs(given - right) <= 1e-5 * max(abs(given), abs(right)) + 1e-9:
+        return None
+    evidence = f"backward sends {given:.6g} per unit of gradient; the central difference gives {right:.6g}"
+    close = [name for name, value in variables.items()
+             if abs(given - value) <= 1e-9 + 1e-9 * abs(value) and abs(right - value) > 1e-9 + 1e-9 * abs(value)]
+    if close:
+        what = f"the value of {close[0]}"
+    elif abs(given) <= 1e-12:
+        what = "0: nothing"
+    elif right != 0 and _close(given / right, -1.0):
+        what = "the right value with the opposite sign"
+    elif right != 0:
+        what = f"the right value × {_nice(given / right)}"
+    else:
+        what = f"{given:.6g}"
+    return Diagnosis(node, "wrong-local", f"{node}'s backward uses {what} where {formula} is needed", evidence)
 
 
 # -- a net: where the wrong gradient starts ----------------------------------------------------------------------
