@@ -926,3 +926,35 @@ def test_the_graph_data_never_marks_zerograds_own_nodes(text, values):
 
     for data in [expression_data(text, values), *(graph_data(name) for name in SHOPPING)]:
         assert not any("wrong" in n for n in data["nodes"]), data["title"]
+
+
+class PlainNet:
+    """A net of the book's shape without layers: params, loss and gradient, with dW2 off by the batch size."""
+
+    def __init__(self):
+        r = rng(7)
+        self.params = {"W1": r.standard_normal((4, 3)), "W2": r.standard_normal((3, 2))}
+
+    def loss(self, x, t):
+        h = np.tanh(x @ self.params["W1"])
+        return float(np.mean(np.sum((h @ self.params["W2"] - t) ** 2, axis=1)))
+
+    def gradient(self, x, t):
+        h = np.tanh(x @ self.params["W1"])
+        dy = 2 * (h @ self.params["W2"] - t) / len(x)
+        dh = dy @ self.params["W2"].T * (1 - h**2)
+        return {"W1": x.T @ dh, "W2": h.T @ dy * len(x)}  # the slip: the / N undone
+
+
+@pytest.mark.parametrize("mode", ["exhaustive", "fast"])
+def test_a_net_without_layers_gets_each_failing_parameter_diagnosed(mode):
+    r = rng(8)
+    report = check_net(PlainNet(), r.standard_normal((5, 4)), r.standard_normal((5, 2)), mode=mode, explain=True)
+    assert report["W1"].passed and not report["W2"].passed
+    assert [(d.name, d.kind) for d in report.diagnoses] == [("W2", "times-batch-size")]
+    assert "× 5 everywhere — N = 5 is the batch size" in report.diagnoses[0].explanation
+
+
+def test_explain_in_fast_mode_handles_a_gradient_of_the_wrong_shape():
+    report = check(affine_case(AffineDWTransposed), mode="fast")
+    assert ("W", "transpose") in {(d.name, d.kind) for d in report.diagnoses}

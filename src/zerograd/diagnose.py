@@ -181,13 +181,14 @@ class LayerProbe:
 
 
 def _random_states(layer: Any) -> list[Any]:
-    global_state = np.random.get_state()
+    global_state: Any = np.random.get_state()
     states = [global_state[1].copy(), global_state[2]]  # the key and the position in it
     for value in vars(layer).values():
         if isinstance(value, np.random.Generator):
             states.append(copy.deepcopy(value.bit_generator.state))
         elif isinstance(value, np.random.RandomState):
-            states.append(value.get_state()[1].copy())
+            state: Any = value.get_state()
+            states += [state[1].copy(), state[2]]
     return states
 
 
@@ -281,9 +282,10 @@ def _close(c: float, target: float) -> bool:
     return abs(c - target) <= 1e-3 * max(abs(target), 1e-12)
 
 
-def _factor_diagnosis(name: str, c: float, probe: LayerProbe | None) -> Diagnosis:
-    n = probe.batch_size if probe is not None else None
-    c2, n2 = None, None
+def _factor_diagnosis(name: str, c: float, probe: LayerProbe | None, batch_size: int | None = None) -> Diagnosis:
+    n = probe.batch_size if probe is not None else batch_size
+    c2: float | None = None
+    n2 = (n or 0) + 1
     if probe is not None and n is not None and abs(c) > 1e-9 and not _close(c, -1):
         try:  # the same layer on one more sample: a factor that follows the batch size is about the batch size
             grown = probe.grown_inputs()
@@ -293,7 +295,7 @@ def _factor_diagnosis(name: str, c: float, probe: LayerProbe | None) -> Diagnosi
             a2 = grads[name]
             v = a2 / (np.linalg.norm(a2) or 1.0)
             numerical = probe.slope(name, v, dout=dout2, state=(layer, ins))
-            c2, n2 = float(np.vdot(a2, v)) / numerical if numerical else None, n + 1
+            c2 = float(np.vdot(a2, v)) / numerical if numerical else None
         except Exception:  # noqa: BLE001 (a probe that cannot run leaves the plain factor)
             c2 = None
     evidence = f"backprop / numerical = {c:.6g} on every element"
@@ -303,12 +305,11 @@ def _factor_diagnosis(name: str, c: float, probe: LayerProbe | None) -> Diagnosi
         return Diagnosis(name, "zero-gradient", (
             f"{name}'s backprop gradient is 0 while the numerical one is not: nothing reaches it (an assignment "
             "forgotten, or a mask that stops everything)"), evidence)
-    follows = c2 is not None and n2 is not None
-    if n and _close(c, n) and (not follows or _close(c2, n2)):
+    if n and _close(c, n) and (c2 is None or _close(c2, n2)):
         return Diagnosis(name, "times-batch-size", (
             f"{name}'s backprop gradient is the numerical one × {n} everywhere — N = {n} is the batch size: a "
             "division by the batch size is missing (the loss is a mean over the batch)"), evidence)
-    if n and _close(c, 1 / n) and (not follows or _close(c2, 1 / n2)):
+    if n and _close(c, 1 / n) and (c2 is None or _close(c2, 1 / n2)):
         return Diagnosis(name, "divided-by-batch-size", (
             f"{name}'s backprop gradient is the numerical one × 1/{n} everywhere — 1/N, and the batch has N = {n} "
             "samples: the batch size is divided twice (or a mean taken where the loss sums)"), evidence)
@@ -318,7 +319,7 @@ def _factor_diagnosis(name: str, c: float, probe: LayerProbe | None) -> Diagnosi
             "(t - y where y - t is meant, or a subtraction the wrong way round)"), evidence)
     return Diagnosis(name, "constant-factor", (
         f"{name}'s backprop gradient is the numerical one × {_nice(c)} everywhere"
-        + (", whatever the batch size" if follows and _close(c2, c) else "")
+        + (", whatever the batch size" if c2 is not None and _close(c2, c) else "")
         + ": a constant slipped into (or out of) the formula — a power rule's factor, a 1/2, a scale of the forward"),
         evidence)
 
@@ -398,7 +399,8 @@ def _sum_diagnosis(name: str, a: NDArray, n: NDArray, dout: Any, batch: int | No
 
 def _local_derivative_diagnosis(name: str, a: NDArray, n: NDArray, probe: LayerProbe) -> Diagnosis | None:
     """For an elementwise layer: is a/dout the right local derivative evaluated on the wrong variable?"""
-    x = probe.inputs[probe.where(name)] if isinstance(probe.where(name), int) else None
+    where = probe.where(name)
+    x = probe.inputs[where] if isinstance(where, int) else None
     dout = np.asarray(probe.dout, dtype=np.float64)
     if x is None or dout.shape != x.shape or a.shape != x.shape:
         return None
@@ -568,15 +570,18 @@ def _ranges(indices: NDArray) -> str:
 
 
 def diagnose_gradient(name: str, a: NDArray, n: NDArray, probe: LayerProbe | None = None,
-                      out_dtype: Any = np.float64) -> Diagnosis:
-    """The diagnosis of one failing gradient: array patterns first (free), then probes of the layer."""
+                      out_dtype: Any = np.float64, batch_size: int | None = None) -> Diagnosis:
+    """The diagnosis of one failing gradient: array patterns first (free), then probes of the layer.
+
+    batch_size: N where there is no probe to tell it (a net without layers), so that a factor N can be named.
+    """
     a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
     if a.shape == n.shape:
         c = _factor(a, n)
         if c is not None:
             # NOTE: a ReLU whose inputs are all exactly 0 looks like a factor (backprop 0, numerical dout/2)
             kink = _kinks(name, a, n, probe) if probe is not None else None
-            return kink or _factor_diagnosis(name, c, probe)
+            return kink or _factor_diagnosis(name, c, probe, batch_size)
     if probe is not None and np.ndim(probe.dout) >= 2:
         found = _sum_diagnosis(name, a, n, probe.dout, probe.batch_size)
         if found is not None:

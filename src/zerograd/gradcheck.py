@@ -223,7 +223,8 @@ def check_layer(
     def outputs() -> NDArray:
         return np.array(layer.forward(*inputs, **kwargs), dtype=np.float64)  # a copy: layers hand out caches
 
-    checked = []  # (name, analytic gradient, the array it belongs to, where: input position or attribute)
+    # (name, analytic gradient, the array it belongs to, where: input position or attribute)
+    checked: list[tuple[str, NDArray, Any, int | str]] = []
     for i, grad in enumerate(analytic):
         x = inputs[i]
         if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
@@ -236,22 +237,21 @@ def check_layer(
     rng = np.random.default_rng(seed + 1)
     comparisons, numerical = [], {}
     for name, grad, array, _ in checked:
-        if mode == "fast":
-            comparisons.append(_directional_comparison(name, grad, array, outputs, dout, h, rng, rtol, atol))
-            continue
-        numerical[name] = _output_differences(outputs, array, dout, h)
-        if explain and grad.shape != array.shape:
+        if explain and grad.shape != array.shape:  # a wrong shape: a failed row, whatever the mode
+            numerical[name] = _output_differences(outputs, array, dout, h)
             comparisons.append(_wrong_shape(name, grad, numerical[name]))
+        elif mode == "fast":
+            comparisons.append(_directional_comparison(name, grad, array, outputs, dout, h, rng, rtol, atol))
         else:
+            numerical[name] = _output_differences(outputs, array, dout, h)
             comparisons.append(compare_gradients(name, grad, numerical[name], rtol, atol))
     report = GradCheckReport(comparisons, rtol, atol, problems)
     if explain and not report.passed:
         probe = LayerProbe(template, pristine, kwargs, dout_before, h, [(c[0], c[3]) for c in checked], seed)
         failing = [c.name for c in comparisons if not c.passed]
-        if mode == "fast":  # the explanation needs every element: difference the failing ones now
-            for name, _, array, _ in checked:
-                if name in failing:
-                    numerical[name] = _output_differences(outputs, array, dout, h)
+        for name, _, array, _ in checked:  # fast mode: the explanation needs every element of the failing ones
+            if name in failing and name not in numerical:
+                numerical[name] = _output_differences(outputs, array, dout, h)
         report.diagnoses = diagnose_layer(probe, {c[0]: c[1] for c in checked}, numerical, failing, dout_written)
     return report
 
@@ -322,7 +322,7 @@ def check_net(
                 rtol, atol,
             )
             if explain and not report.passed:
-                report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, {}, h, seed)
+                report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, {}, loss, h, seed)
             return report
         numerical: dict[str, NDArray] = {}
         method: dict[str, str] = {}
@@ -344,18 +344,23 @@ def check_net(
             rtol, atol,
         )
         if explain and not report.passed:
-            report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, numerical, h, seed)
+            report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, numerical, loss, h, seed)
     return report
 
 
-def _explain_net(net: Any, x: NDArray, t: Any, train_flg: bool, report: GradCheckReport,
-                 analytic: dict[str, NDArray], numerical: dict[str, NDArray], h: float, seed: int) -> list[Diagnosis]:
+def _explain_net(net: Any, x: Any, t: Any, train_flg: bool, report: GradCheckReport, analytic: dict[str, NDArray],
+                 numerical: dict[str, NDArray], loss: Callable[[Any], float], h: float, seed: int
+                 ) -> list[Diagnosis]:
     """The layer the wrong gradient starts in, and that layer's own diagnosis; for a net that is not a
     ``Sequential``, each failing parameter's gradient diagnosed from the two arrays alone."""
     failing = [c.name for c in report if not c.passed]
     found = locate_in_net(net, x, t, train_flg, failing, h, seed)
     if found is None:
-        return [diagnose_gradient(key, analytic[key], numerical[key]) for key in failing if key in numerical]
+        for key in failing:
+            if key not in numerical:  # fast mode: the failing parameters, element by element now
+                numerical[key] = numerical_gradient(loss, net.params[key], h)
+        n = int(np.shape(x)[0]) if np.ndim(x) >= 2 else None
+        return [diagnose_gradient(key, analytic[key], numerical[key], batch_size=n) for key in failing]
     where, layer, inputs, dout, kwargs = found
     layer_report = check_layer(layer, *inputs, dout=dout, seed=seed, explain=True, **kwargs)
     if layer_report.passed:  # the gradients differ by more than rtol, but no layer is wrong: the differences are

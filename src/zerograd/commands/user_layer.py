@@ -64,11 +64,12 @@ def build_user_layer(cls: type, seed: int = 0) -> tuple[Any, tuple[Any, ...], di
     from ..layers import Affine, BatchNormalization, Dropout
 
     rng = np.random.default_rng(seed)
-    init = _required_arguments(cls.__init__)
+    init = _required_arguments(getattr(cls, "__init__"))  # noqa: B009 (mypy: a class's own __init__)
     args: dict[str, Any]
     kind = next((base for base in (Affine, Convolution, Pooling, BatchNormalization, Dropout)
                  if issubclass(cls, base)), None)
-    if kind is Convolution or (kind is None and {"W", "b"} <= set(init) and _takes(cls.__init__, "stride", "pad")):
+    conv_like = _takes(getattr(cls, "__init__"), "stride", "pad")  # noqa: B009
+    if kind is Convolution or (kind is None and {"W", "b"} <= set(init) and conv_like):
         kind, args = Convolution, {"W": rng.standard_normal((3, 2, 3, 2)), "b": rng.standard_normal(3)}
     elif kind is Affine or (kind is None and {"W", "b"} <= set(init)):
         kind, args = Affine, {"W": rng.standard_normal((5, 3)), "b": rng.standard_normal(3)}
@@ -86,8 +87,9 @@ def build_user_layer(cls: type, seed: int = 0) -> tuple[Any, tuple[Any, ...], di
         layer = cls(**args)
     except Exception as err:  # noqa: BLE001 (the user's constructor)
         raise CommandError(f"--layer: {cls.__name__}({', '.join(args)}) raised {type(err).__name__}: {err}") from None
-    forward = _required_arguments(cls.forward, skip_self=True)
-    kwargs = {"train_flg": True} if _takes(cls.forward, "train_flg") else {}
+    forward_method = getattr(cls, "forward")  # noqa: B009 (checked by load_user_class)
+    forward = _required_arguments(forward_method, skip_self=True)
+    kwargs = {"train_flg": True} if _takes(forward_method, "train_flg") else {}
     forward = [a for a in forward if a != "train_flg"]
     if kind in (Convolution, Pooling):
         # distinct values a step apart: no pooling window holds two maxima within h of each other
