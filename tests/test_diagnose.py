@@ -958,3 +958,26 @@ def test_a_net_without_layers_gets_each_failing_parameter_diagnosed(mode):
 def test_explain_in_fast_mode_handles_a_gradient_of_the_wrong_shape():
     report = check(affine_case(AffineDWTransposed), mode="fast")
     assert ("W", "transpose") in {(d.name, d.kind) for d in report.diagnoses}
+
+
+class NetWithAWrongPenaltyGradient(TwoLayerNet):
+    """Adds sum(b1²) to the loss, and 4·b1 (not 2·b1) to the gradient: the layers are right, the net is not."""
+
+    def loss(self, x, t, train_flg=False):
+        return super().loss(x, t, train_flg) + float(np.sum(self.params["b1"] ** 2))
+
+    def gradient(self, x, t):
+        grads = dict(super().gradient(x, t))
+        grads["b1"] = grads["b1"] + 4 * self.params["b1"]
+        return grads
+
+
+def test_a_wrong_gradient_outside_the_layers_is_not_blamed_on_a_layer():
+    r = rng(9)
+    net = NetWithAWrongPenaltyGradient(5, 4, 3, weight_init_std=0.5, rng=9)
+    net.params["b1"][:] = r.standard_normal(4)
+    report = check_net(net, r.standard_normal((4, 5)), r.integers(0, 3, 4), explain=True)
+    assert not report["b1"].passed and report["W1"].passed
+    kinds = [(d.name, d.kind) for d in report.diagnoses]
+    assert kinds[0] == ("net", "outside-layers") and kinds[1][0] == "b1"
+    assert "starts-in" not in {kind for _, kind in kinds}

@@ -46,9 +46,10 @@ class Diagnosis:
     ``"constant-factor"``, ``"transpose"``, ``"axes-order"``, ``"permutation"``, ``"bias-not-summed"``,
     ``"bias-one-row"``, ``"wrong-axes"``, ``"ignores-dout"``, ``"wrong-variable"``, ``"writes-dout"``,
     ``"writes-input"``, ``"writes-state"``, ``"random"``, ``"stateful"``, ``"kink"``, ``"step-size"``,
-    ``"wrong-local"`` (a node of a scalar graph), ``"starts-in"`` (a net: the layer the wrong gradient starts in),
-    ``"rounding"`` (a net whose every layer passes:
-    the differences are rounding) or ``"unrecognised"``.
+    ``"wrong-local"`` (a node of a scalar graph), for a net ``"starts-in"`` (the layer the wrong gradient starts
+    in), ``"rounding"`` (every layer passes and the difference is small: the finite differences' own error) and
+    ``"outside-layers"`` (every layer passes, the difference is large: the net's own loss or gradient), or
+    ``"unrecognised"``.
     """
 
     name: str
@@ -350,8 +351,8 @@ def _layout_diagnosis(name: str, a: NDArray, n: NDArray) -> Diagnosis | None:
                     f"correct gradient's axes {order} — a reshape where a transpose was needed first (or the "
                     "other way round)"),
                     f"backprop == numerical.transpose({order}).reshape({a.shape}) to {_rel(a, moved):.1e}")
-    if compare_arrays(np.sort(a.ravel()), np.sort(n.ravel())):
-        in_place = int(np.sum(np.abs(a.reshape(n.shape) - n) <= MATCH * max(np.max(np.abs(n)), 1e-300)))
+    in_place = int(np.sum(np.abs(a.reshape(n.shape) - n) <= MATCH * max(np.max(np.abs(n)), 1e-300)))
+    if in_place < n.size and compare_arrays(np.sort(a.ravel()), np.sort(n.ravel())):
         return Diagnosis(name, "permutation", (
             f"{name}'s backprop gradient holds the right values in the wrong elements (the same numbers, "
             "shuffled): an index or reshape mix-up"),

@@ -207,6 +207,10 @@ def check_layer(
     if dout_written:
         problems.append(f"{type(layer).__name__}.backward modified its dout argument in place")
     analytic = list(backward) if isinstance(backward, tuple) else [backward]
+    if len(analytic) > len(inputs):
+        raise ValueError(f"{type(layer).__name__}.backward returned {len(analytic)} gradients for {len(inputs)} inputs")
+    params = {name: getattr(layer, name) for name in _layer_param_names(layer)}
+    analytic_params = {name: np.array(getattr(layer, "d" + name), dtype=np.float64) for name in params}
     if explain:  # slips that a single call hides: a second backward that differs, an input written into
         again = layer.backward(np.copy(dout_before))
         again = list(again) if isinstance(again, tuple) else [again]
@@ -215,10 +219,6 @@ def check_layer(
         for i, (now, then) in enumerate(zip(inputs, pristine, strict=True)):
             if isinstance(now, np.ndarray) and not np.array_equal(now, then):
                 problems.append(f"{type(layer).__name__} wrote into its input {'x' if len(inputs) == 1 else f'x{i}'}")
-    if len(analytic) > len(inputs):
-        raise ValueError(f"{type(layer).__name__}.backward returned {len(analytic)} gradients for {len(inputs)} inputs")
-    params = {name: getattr(layer, name) for name in _layer_param_names(layer)}
-    analytic_params = {name: np.array(getattr(layer, "d" + name), dtype=np.float64) for name in params}
 
     def outputs() -> NDArray:
         return np.array(layer.forward(*inputs, **kwargs), dtype=np.float64)  # a copy: layers hand out caches
@@ -351,25 +351,34 @@ def check_net(
 def _explain_net(net: Any, x: Any, t: Any, train_flg: bool, report: GradCheckReport, analytic: dict[str, NDArray],
                  numerical: dict[str, NDArray], loss: Callable[[Any], float], h: float, seed: int
                  ) -> list[Diagnosis]:
-    """The layer the wrong gradient starts in, and that layer's own diagnosis; for a net that is not a
-    ``Sequential``, each failing parameter's gradient diagnosed from the two arrays alone."""
+    """The layer the wrong gradient starts in and that layer's own diagnosis; when no layer is wrong (or the net
+    is not a ``Sequential``), each failing parameter's gradient diagnosed from the two arrays alone."""
     failing = [c.name for c in report if not c.passed]
     found = locate_in_net(net, x, t, train_flg, failing, h, seed)
-    if found is None:
-        for key in failing:
-            if key not in numerical:  # fast mode: the failing parameters, element by element now
-                numerical[key] = numerical_gradient(loss, net.params[key], h)
-        n = int(np.shape(x)[0]) if np.ndim(x) >= 2 else None
-        return [diagnose_gradient(key, analytic[key], numerical[key], batch_size=n) for key in failing]
-    where, layer, inputs, dout, kwargs = found
-    layer_report = check_layer(layer, *inputs, dout=dout, seed=seed, explain=True, **kwargs)
-    if layer_report.passed:  # the gradients differ by more than rtol, but no layer is wrong: the differences are
-        return [Diagnosis("net", "rounding", (
-            f"no layer is wrong: {where.name} passes its own check on the input and dout it saw, so the net's "
-            f"differences (max rel {report.max_rel_error:.1e}) are the finite differences' own error (the step h "
-            "against a sharp curvature, such as a BatchNorm over near-equal samples, or rounding) — not a bug"),
-            f"{where.name} alone: max rel {layer_report.max_rel_error:.1e}; {where.evidence}")]
-    return [where, *(replace(d, name=f"{where.name}.{d.name}") for d in layer_report.diagnoses)]
+    head: list[Diagnosis] = []
+    if found is not None:
+        where, layer, inputs, dout, kwargs = found
+        layer_report = check_layer(layer, *inputs, dout=dout, seed=seed, explain=True, **kwargs)
+        if not layer_report.passed:
+            return [where, *(replace(d, name=f"{where.name}.{d.name}") for d in layer_report.diagnoses)]
+        evidence = f"{where.name} alone: max rel {layer_report.max_rel_error:.1e}; {where.evidence}"
+        worst = max(c.max_rel_error for c in report if not c.passed)
+        # NOTE: 1e-3: far above what rounding and the step leave in float64, far below any slip
+        if worst < 1e-3:
+            return [Diagnosis("net", "rounding", (
+                f"no layer is wrong: {where.name} passes its own check on the input and dout it saw, so the net's "
+                f"differences (max rel {worst:.1e}) are the finite differences' own error (the step "
+                "h against a sharp curvature, such as a BatchNorm over near-equal samples, or rounding) — not a bug"),
+                evidence)]
+        head = [Diagnosis("net", "outside-layers", (
+            f"every layer passes its own check ({where.name} included, on the input and dout it saw): what is wrong "
+            "is in the net's own loss or gradient, outside the layers (a weight-decay term, an extra penalty)"),
+            evidence)]
+    for key in failing:
+        if key not in numerical:  # fast mode: the failing parameters, element by element now
+            numerical[key] = numerical_gradient(loss, net.params[key], h)
+    n = int(np.shape(x)[0]) if np.ndim(x) >= 2 else None
+    return head + [diagnose_gradient(key, analytic[key], numerical[key], batch_size=n) for key in failing]
 
 
 def _accepts(function: Callable[..., Any], name: str) -> bool:
