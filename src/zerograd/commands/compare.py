@@ -10,6 +10,7 @@ from typing import Any
 
 from ..experiments import EXPERIMENTS
 from . import common
+from .outputs import Outputs
 
 HELP = {
     "optimizers": "SGD, Momentum, AdaGrad, Adam on one [100]*4 net: training loss (book figure 6-9)",
@@ -38,6 +39,7 @@ def add_parser(subparsers: Any) -> None:
                    help="batchnorm: weight scales from 1 to 1e-4 (default: %(default)s, the book's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and batches (default: %(default)s)")
     p.add_argument("--out", default=None, help="the PNG to write (default: EXPERIMENT.png)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(command="compare")
 
 
@@ -52,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             common.positive_int(value, f"--{flag}")
     common.seed(args.seed)
-    out = Path(args.out or f"{args.experiment}.png")
-    common.check_out_file(out)
+    out = Outputs(inputs=[args.dataset if args.dataset and args.dataset.endswith(".npz") else None],
+                  overwrite=args.overwrite).file(Path(args.out or f"{args.experiment}.png"))
     ds = _dataset(args)
     x, t = ds.x_train.reshape(len(ds.x_train), -1), ds.t_train
     started = time.perf_counter()

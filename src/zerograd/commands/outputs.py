@@ -1,0 +1,65 @@
+"""The one guard every command's outputs go through, before any work: no output replaces an input, and no
+existing file is replaced without ``--overwrite``.
+
+    outputs = Outputs(inputs=[ckpt_path], overwrite=args.overwrite)
+    out = outputs.file(Path(args.out))          # refused now, not after a minute of work
+    outputs.folder(run_dir, ["checkpoint.npz", "metrics.csv"])
+
+"Is an input" means the same file on disk: the same path, a symbolic link to it, or a hard link to it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from . import common
+from .common import CommandError
+
+__all__ = ["Outputs"]
+
+
+class Outputs:
+    """The output paths of one command, checked against its ``inputs`` (files it reads; None and missing paths
+    are ignored)."""
+
+    def __init__(self, inputs: Iterable[str | os.PathLike[str] | None] = (), overwrite: bool = False) -> None:
+        self.inputs = [Path(p) for p in inputs if p is not None and str(p) != ""]
+        self.overwrite = overwrite
+
+    def file(self, path: str | os.PathLike[str], flag: str = "--out", need_bytes: int = 0) -> Path:
+        """One output file: not an input, not an existing file (unless ``overwrite``), its folder writable."""
+        out = Path(path)
+        common.check_out_file(out, flag, need_bytes)
+        self._not_an_input(out, flag)
+        if not self.overwrite and (out.exists() or out.is_symlink()):
+            raise CommandError(f"{flag} {out} already exists; pass --overwrite to replace it, or choose another "
+                               f"{flag}")
+        return out
+
+    def folder(self, out: str | os.PathLike[str], names: Sequence[str], flag: str = "--out",
+               need_bytes: int = 0) -> Path:
+        """A folder of output files ``names``: none of them an input. Whether files already there may be replaced
+        is the caller's to say (a run folder knows whose run it holds)."""
+        folder = Path(out)
+        common.check_out_dir(folder, names, flag, need_bytes)
+        for name in names:
+            self._not_an_input(folder / name, flag)
+        return folder
+
+    def _not_an_input(self, out: Path, flag: str) -> None:
+        for source in self.inputs:
+            if _same_file(out, source):
+                raise CommandError(f"{flag} {out} is the input {source}; writing there would replace it: choose "
+                                   f"another {flag}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """One file on disk: the same path after links are followed, or the same inode (a hard link)."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
