@@ -30,11 +30,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dataset", default=None,
                    help="mnist, fashion-mnist, mnist-sample or a PATH.npz (default: MNIST when it is on this "
                         "machine, else Fashion-MNIST when it is, else the bundled MNIST sample)")
-    p.add_argument("--root", default=None, help="directory of the dataset files")
+    p.add_argument("--root", default=None, help="directory of the dataset files (default: the datasets' own)")
     p.add_argument("--iterations", type=int, default=None,
-                   help="optimizers/init: mini-batches per run (default 2000, the book's)")
+                   help="optimizers/init: mini-batches per run (default: 2000, the book's)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="batchnorm/overfit: epochs per run (default 20 / 201, the book's)")
+                   help="batchnorm/overfit: epochs per run (default: 20 / 201, the book's)")
     p.add_argument("--scales", type=int, default=16,
                    help="batchnorm: weight scales from 1 to 1e-4 (default: %(default)s, the book's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and batches (default: %(default)s)")

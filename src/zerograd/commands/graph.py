@@ -38,9 +38,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out or --html file")
     p.add_argument("--expr", default=None, metavar="FORMULA",
                    help="expr only: the formula, e.g. 'x*y + x' or '1 / (1 + exp(-x))' (+ - * / **, exp, log, "
-                        "relu, sigmoid); default 'x*y + x'")
+                        "relu, sigmoid) (default: 'x*y + x')")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="values",
-                   help="expr: a variable's value (default 1); apple graphs: an input, e.g. --set apple=150")
+                   help="expr: a variable's value; apple graphs: an input, e.g. --set apple=150 (default: 1 for "
+                        "each expr variable, the book's prices for the apple graphs)")
     p.add_argument("--no-backward", action="store_true",
                    help="forward values only, no gradients (the book's forward-pass figures)")
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG, in dots per inch (default: %(default)s)")

@@ -8,6 +8,7 @@ holding another run is not overwritten without ``--overwrite``, and two runs nev
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import runs
+from ..datasets.sample import SAMPLE_TRAIN_COUNTS
 from ..nets import ACTIVATIONS
 from ..optim import DEFAULT_LR, OPTIMIZERS
 from ..train import SAMPLINGS, TrainConfig
@@ -56,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--activation", default=None, choices=tuple(ACTIVATIONS), help="hidden activation (default: relu)")
     p.add_argument("--init", default=None,
                    help="initial weight scale: a number (standard deviation) or he/xavier (default: 0.01 for one "
-                        "hidden layer as in the book, he for more)")
+                        "hidden layer as in the book; he for more, and for convnet and deepconvnet)")
     p.add_argument("--batchnorm", action="store_true", default=None,
                    help="batch normalization after each hidden Affine (chapter 6's MultiLayerNetExtend)")
     p.add_argument("--dropout", type=float, default=None, metavar="RATIO",
@@ -64,9 +66,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--optimizer", default=None, choices=tuple(OPTIMIZERS),
                    help=f"update rule (default: {defaults.optimizer}; adam for convnet and deepconvnet, as the book)")
     p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: {lrs})")
+    full, sample = (defaults.epochs * math.ceil(n / defaults.batch_size) for n in (60_000, sum(SAMPLE_TRAIN_COUNTS)))
     p.add_argument("--epochs", type=int, default=None,
-                   help=f"total epochs (default: {defaults.epochs}, the book's 10,000 iterations; with --resume: the "
-                        "saved run's)")
+                   help=f"total epochs (default: {defaults.epochs}: {full:,} iterations on full MNIST, near the "
+                        f"book's 10,000; {sample:,} on the bundled sample used offline; with --resume: the saved "
+                        "run's)")
     p.add_argument("--batch-size", type=int, default=None,
                    help=f"samples per mini-batch (default: {defaults.batch_size})")
     p.add_argument("--sampling", default=None, choices=SAMPLINGS,
