@@ -99,5 +99,5 @@ def checkpoint_of(run: str | os.PathLike[str]) -> Path:
                                  "an epoch?); give a run folder with a checkpoint, or a checkpoint file")
         return ckpt
     if not path.exists():
-        raise RunFolderError(f"{path}: no such run folder or checkpoint file")
+        raise RunFolderError(f"{path}: no such checkpoint file or run folder")
     return path

@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     ckpt_path = checkpoint_path(args.checkpoint, "evaluate")
     out = Path(args.out) if args.out else ckpt_path.parent
     if not args.no_plot:
-        Outputs(inputs=[ckpt_path, args.dataset], overwrite=args.overwrite).file(out / "confusion.png", "--out")
+        Outputs(inputs=[ckpt_path, args.dataset], overwrite=args.overwrite).folder(out, ["confusion.png"],
+                                                                                  replaces=False)
     ckpt = common.load_checkpoint(ckpt_path)
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"

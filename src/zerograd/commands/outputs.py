@@ -33,20 +33,24 @@ class Outputs:
         out = Path(path)
         common.check_out_file(out, flag, need_bytes)
         self._not_an_input(out, flag)
-        if not self.overwrite and (out.exists() or out.is_symlink()):
-            raise CommandError(f"{flag} {out} already exists; pass --overwrite to replace it, or choose another "
-                               f"{flag}")
+        self._not_existing(out, flag)
         return out
 
     def folder(self, out: str | os.PathLike[str], names: Sequence[str], flag: str = "--out",
-               need_bytes: int = 0) -> Path:
-        """A folder of output files ``names``: none of them an input. Whether files already there may be replaced
-        is the caller's to say (a run folder knows whose run it holds)."""
+               need_bytes: int = 0, replaces: bool = True) -> Path:
+        """A folder for output files ``names``: none of them an input. ``replaces=False``: none of them an
+        existing file either (unless ``overwrite``); a run folder says itself whose run it holds (True)."""
         folder = Path(out)
         common.check_out_dir(folder, names, flag, need_bytes)
         for name in names:
             self._not_an_input(folder / name, flag)
+            if not replaces:
+                self._not_existing(folder / name, flag)
         return folder
+
+    def _not_existing(self, out: Path, flag: str) -> None:
+        if not self.overwrite and (out.exists() or out.is_symlink()):
+            raise CommandError(f"{out} already exists; pass --overwrite to replace it, or choose another {flag}")
 
     def _not_an_input(self, out: Path, flag: str) -> None:
         for source in self.inputs:

@@ -1,9 +1,8 @@
 """A command's run argument (a run folder, a checkpoint file, or nothing for the latest run) as a checkpoint
-path, with the latest run named in one line on stderr (``zerograd.runs`` does the finding)."""
+path, with the latest run named in one line on stdout (stderr keeps to one line, an error's) (``zerograd.runs`` does the finding)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..runs import RunFolderError, checkpoint_of, latest_run
@@ -15,11 +14,11 @@ LATEST = ""  # the value of a flag given without a run (train --resume, serve --
 
 
 def checkpoint_path(run: str | None, command: str) -> Path:
-    """The checkpoint ``run`` names; None or ``LATEST``: the latest run's, said on stderr."""
+    """The checkpoint ``run`` names; None or ``LATEST``: the latest run's, said on stdout."""
     try:
         if run is None or run == LATEST:
             folder = latest_run()
-            print(f"zerograd {command}: using the latest run, {folder}", file=sys.stderr)
+            print(f"zerograd {command}: using the latest run, {folder}")
             return checkpoint_of(folder)
         return checkpoint_of(run)
     except RunFolderError as err:
