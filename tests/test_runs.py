@@ -38,8 +38,19 @@ def files_under(folder):
 # -- the module ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "number"), [("train", 1), ("train2", 2), ("train10", 10), ("train1", None),
-                                              ("train0", None), ("train07", None), ("trainx", None), ("val", None)])
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [
+        ("train", 1),
+        ("train2", 2),
+        ("train10", 10),
+        ("train1", None),
+        ("train0", None),
+        ("train07", None),
+        ("trainx", None),
+        ("val", None),
+    ],
+)
 def test_run_numbers_follow_ultralytics(name, number):
     assert run_number(name) == number
 
@@ -144,8 +155,13 @@ def test_an_explicit_out_holding_another_run_is_still_refused(tmp_path, capsys):
 def test_a_run_folder_without_a_checkpoint_is_one_line(tmp_path, capsys):
     (tmp_path / "runs" / "train").mkdir(parents=True)
     before = files_under(tmp_path)
-    for argv in (["evaluate", "runs/train"], ["predict", "runs/train", "--sample", "0"], ["filters", "runs/train"],
-                 ["export", "runs/train"], ["train", "--resume", "runs/train"]):
+    for argv in (
+        ["evaluate", "runs/train"],
+        ["predict", "runs/train", "--sample", "0"],
+        ["filters", "runs/train"],
+        ["export", "runs/train"],
+        ["train", "--resume", "runs/train"],
+    ):
         one_line_error(capsys, main(argv), "runs/train: a run folder, but it holds no checkpoint.npz")
     one_line_error(capsys, main(["evaluate"]), "no run with a checkpoint.npz in runs/")
     assert files_under(tmp_path) == before
@@ -155,8 +171,7 @@ def test_filters_of_a_two_layer_net_is_one_line_and_writes_nothing(tmp_path, cap
     run = tmp_path / "runs" / "train"
     checkpoint.save(run / "checkpoint.npz", TwoLayerNet(784, 10, 10, rng=0))
     before = files_under(tmp_path)
-    one_line_error(capsys, main(["filters"]), "TwoLayerNet has no convolution layer",
-                   "zerograd train --net convnet")
+    one_line_error(capsys, main(["filters"]), "TwoLayerNet has no convolution layer", "zerograd train --net convnet")
     assert files_under(tmp_path) == before
 
 
@@ -165,8 +180,9 @@ def test_sample_out_of_range_is_one_line_naming_the_range(tmp_path, capsys, n):
     assert main(TRAIN) == 0
     before = files_under(tmp_path)
     capsys.readouterr()
-    one_line_error(capsys, main(["predict", "--sample", n]), f"--sample {n}: mnist-sample has 2000 test images",
-                   "0..1999")
+    one_line_error(
+        capsys, main(["predict", "--sample", n]), f"--sample {n}: mnist-sample has 2000 test images", "0..1999"
+    )
     assert files_under(tmp_path) == before
 
 
@@ -234,5 +250,9 @@ def test_sample_image_names_fashion_items_and_refuses_what_is_not_there(tmp_path
     assert (tmp_path / "sneaker.png").read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
     one_line_error(capsys, main(["sample-image", "12"]), "mnist has no class '12'")
-    one_line_error(capsys, main(["sample-image", "sneaker", "--dataset", "fashion-mnist"]), "sneaker.png already exists",
-                   "--overwrite")
+    one_line_error(
+        capsys,
+        main(["sample-image", "sneaker", "--dataset", "fashion-mnist"]),
+        "sneaker.png already exists",
+        "--overwrite",
+    )

@@ -25,8 +25,7 @@ CHECKPOINT = "checkpoint.npz"
 MAX_TRIES = 1000  # folders taken by other processes while we look: more than this means something is wrong
 _NUMBERED = re.compile(rf"{PREFIX}(\d*)")
 
-__all__ = ["CHECKPOINT", "RUNS_DIR", "RunFolderError", "checkpoint_of", "latest_run", "new_run_folder",
-           "run_number"]
+__all__ = ["CHECKPOINT", "RUNS_DIR", "RunFolderError", "checkpoint_of", "latest_run", "new_run_folder", "run_number"]
 
 
 class RunFolderError(ValueError):
@@ -85,8 +84,10 @@ def latest_run(runs_dir: Path = RUNS_DIR) -> Path:
         if (folder / CHECKPOINT).is_file():
             return folder
     where = f"{runs_dir}/" if runs_dir.is_dir() else f"{runs_dir}/ (there is no such folder here)"
-    raise RunFolderError(f"no run with a {CHECKPOINT} in {where}; train one with zerograd train, or give a run "
-                         "folder or a checkpoint file")
+    raise RunFolderError(
+        f"no run with a {CHECKPOINT} in {where}; train one with zerograd train, or give a run "
+        "folder or a checkpoint file"
+    )
 
 
 def checkpoint_of(run: str | os.PathLike[str]) -> Path:
@@ -95,8 +96,10 @@ def checkpoint_of(run: str | os.PathLike[str]) -> Path:
     if path.is_dir():
         ckpt = path / CHECKPOINT
         if not ckpt.is_file():
-            raise RunFolderError(f"{path}: a run folder, but it holds no {CHECKPOINT} (a run that never finished "
-                                 "an epoch?); give a run folder with a checkpoint, or a checkpoint file")
+            raise RunFolderError(
+                f"{path}: a run folder, but it holds no {CHECKPOINT} (a run that never finished "
+                "an epoch?); give a run folder with a checkpoint, or a checkpoint file"
+            )
         return ckpt
     if not path.exists():
         raise RunFolderError(f"{path}: no such checkpoint file or run folder")

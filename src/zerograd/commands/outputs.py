@@ -14,10 +14,13 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ..runs import CHECKPOINT
 from . import common
 from .common import CommandError
 
-__all__ = ["Outputs"]
+__all__ = ["RUN_FILES", "Outputs"]
+
+RUN_FILES = (CHECKPOINT, "metrics.csv", "curves.png")  # what zerograd train writes in a run folder
 
 
 class Outputs:
@@ -33,11 +36,18 @@ class Outputs:
         out = Path(path)
         common.check_out_file(out, flag, need_bytes)
         self._not_an_input(out, flag)
+        self._not_a_runs_file(out, flag)
         self._not_existing(out, flag)
         return out
 
-    def folder(self, out: str | os.PathLike[str], names: Sequence[str], flag: str = "--out",
-               need_bytes: int = 0, replaces: bool = True) -> Path:
+    def folder(
+        self,
+        out: str | os.PathLike[str],
+        names: Sequence[str],
+        flag: str = "--out",
+        need_bytes: int = 0,
+        replaces: bool = True,
+    ) -> Path:
         """A folder for output files ``names``: none of them an input. ``replaces=False``: none of them an
         existing file either (unless ``overwrite``); a run folder says itself whose run it holds (True)."""
         folder = Path(out)
@@ -48,6 +58,12 @@ class Outputs:
                 self._not_existing(folder / name, flag)
         return folder
 
+    def _not_a_runs_file(self, out: Path, flag: str) -> None:
+        # a run's own files are the run: no other command replaces them, --overwrite or not
+        folder = out.parent
+        if out.name in RUN_FILES and (folder / RUN_FILES[0]).is_file() and (out.exists() or out.is_symlink()):
+            raise CommandError(f"{flag} {out} belongs to the run in {folder}; choose another {flag}")
+
     def _not_existing(self, out: Path, flag: str) -> None:
         if not self.overwrite and (out.exists() or out.is_symlink()):
             raise CommandError(f"{out} already exists; pass --overwrite to replace it, or choose another {flag}")
@@ -55,8 +71,9 @@ class Outputs:
     def _not_an_input(self, out: Path, flag: str) -> None:
         for source in self.inputs:
             if _same_file(out, source):
-                raise CommandError(f"{flag} {out} is the input {source}; writing there would replace it: choose "
-                                   f"another {flag}")
+                raise CommandError(
+                    f"{flag} {out} is the input {source}; writing there would replace it: choose another {flag}"
+                )
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -1,5 +1,6 @@
 """A command's run argument (a run folder, a checkpoint file, or nothing for the latest run) as a checkpoint
-path, with the latest run named in one line on stdout (stderr keeps to one line, an error's) (``zerograd.runs`` does the finding)."""
+path; the latest run is named in one line on stdout (stderr keeps to one line, an error's). ``zerograd.runs`` does
+the finding."""
 
 from __future__ import annotations
 

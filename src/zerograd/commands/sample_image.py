@@ -14,15 +14,14 @@ from .outputs import Outputs
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "sample-image", help="write a real test digit (or Fashion-MNIST item) shipped with zerograd as a PNG",
+        "sample-image",
+        help="write a real test digit (or Fashion-MNIST item) shipped with zerograd as a PNG",
         description="Write one of the test images shipped with zerograd (one per class, the datasets' own 28x28 "
-                    "pixels) as a PNG file, e.g. zerograd sample-image 7 --out seven.png, then zerograd predict "
-                    "seven.png.",
+        "pixels) as a PNG file, e.g. zerograd sample-image 7 --out seven.png, then zerograd predict "
+        "seven.png.",
     )
-    p.add_argument("label", metavar="LABEL",
-                   help="the class: 0-9, or for fashion-mnist a name such as sneaker or bag")
-    p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"],
-                   help="whose test image")
+    p.add_argument("label", metavar="LABEL", help="the class: 0-9, or for fashion-mnist a name such as sneaker or bag")
+    p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"], help="whose test image")
     p.add_argument("--out", default=None, help="PNG file to write (default: digit-LABEL.png, or the item's name)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
 

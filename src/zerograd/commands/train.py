@@ -168,6 +168,7 @@ def _validate(args: argparse.Namespace) -> None:
     common.init_scale(args.init)
     if args.hidden is not None:
         common.parse_hidden(args.hidden)
+    common.check_root(args.root)
 
 
 def _refuse_to_replace(out: Path, args: argparse.Namespace) -> None:

@@ -29,7 +29,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--preset", choices=["book"], default=None,
                    help="book: 100 random trials of lr 1e-6..1e-2 and weight decay 1e-8..1e-4 (log), a [100]*6 "
-                        "MultiLayerNet, 500 MNIST images (20 %% validation), 50 epochs; other flags override it (default: none)")
+                        "MultiLayerNet, 500 MNIST images (20 %% validation), 50 epochs; other flags override it "
+                        "(default: none)")
     g = p.add_argument_group("data and training (fixed for the whole study)")
     g.add_argument("--dataset", default=None,
                    help="mnist, fashion-mnist, mnist-sample or a PATH.npz (default: mnist)")

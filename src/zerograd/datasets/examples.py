@@ -29,8 +29,10 @@ def example_label(dataset: str, label: str | int) -> int:
     names = [c.lower() for c in classes]
     if text in names:
         return names.index(text)
-    raise DatasetError(f"{dataset} has no class {label!r}; its classes are 0..{len(classes) - 1}"
-                       + ("" if dataset == "mnist" else f" ({', '.join(classes)})"))
+    raise DatasetError(
+        f"{dataset} has no class {label!r}; its classes are 0..{len(classes) - 1}"
+        + ("" if dataset == "mnist" else f" ({', '.join(classes)})")
+    )
 
 
 def example_png(dataset: str, label: int) -> bytes:
@@ -40,8 +42,9 @@ def example_png(dataset: str, label: int) -> bytes:
     try:
         return resources.files("zerograd.datasets").joinpath("data", "examples", name).read_bytes()
     except OSError as err:
-        raise DatasetError(f"the example image {name} is missing ({err})",
-                           hint="the installed zerograd is damaged; reinstall it") from None
+        raise DatasetError(
+            f"the example image {name} is missing ({err})", hint="the installed zerograd is damaged; reinstall it"
+        ) from None
 
 
 def _classes(dataset: str) -> tuple[str, ...]:
