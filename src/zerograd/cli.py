@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .commands.common import CommandError, check_environment
-from .commands.helpformat import HelpFormatter, Parser
+from .commands.helpformat import HelpFormatter, Parser, UsageError
 
 # Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
 # Keep those modules' top-level imports light: `zerograd --help` imports all of them.
@@ -20,7 +20,7 @@ __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="zerograd", formatter_class=HelpFormatter,
         description="Deep learning from scratch, chapters 5-8: backpropagation through computational graphs and "
                     "layers (5), optimizers, initialisation, batch norm and regularisation (6), convolutional nets "
@@ -48,7 +48,11 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as err:  # one line, as every other mistake
+        print(err, file=sys.stderr)
+        return 2
     if args.command is None:
         parser.print_help()
         return 0
