@@ -256,3 +256,12 @@ def test_sample_image_names_fashion_items_and_refuses_what_is_not_there(tmp_path
         "sneaker.png already exists",
         "--overwrite",
     )
+
+
+def test_filters_of_the_latest_run_land_in_its_folder(tmp_path, capsys):
+    from zerograd.convnets import SimpleConvNet
+
+    checkpoint.save(tmp_path / "runs" / "train" / "checkpoint.npz", SimpleConvNet(hidden_size=10, rng=0))
+    assert main(["filters"]) == 0
+    assert (tmp_path / "runs" / "train" / "filters.png").read_bytes()[:4] == b"\x89PNG"
+    assert "wrote runs/train/filters.png" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""``zerograd filters [RUN [RUN2]] --out filters.png``: the first convolution layer's filters (figure 7-24)."""
+"""``zerograd filters [RUN [RUN2]]``: the first convolution layer's filters (figure 7-24)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("checkpoints", metavar="RUN", nargs="*",
                    help="one or two run folders or checkpoints of a convolutional net (default: the latest run)")
-    p.add_argument("--out", default="filters.png", help="PNG file to write")
+    p.add_argument("--out", default=None,
+                   help="PNG file to write (default: filters.png in the (last) run's folder)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--columns", type=int, default=None, help="tiles per row (default: 6 for up to 36 filters)")
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.columns is not None and args.columns < 1:
         raise CommandError(f"--columns must be a positive integer, got {args.columns}")
     paths = [checkpoint_path(run, "filters") for run in args.checkpoints or [None]]
-    out = Outputs(inputs=paths, overwrite=args.overwrite).file(Path(args.out))
+    out = Outputs(inputs=paths, overwrite=args.overwrite).file(Path(args.out or paths[-1].parent / "filters.png"))
     loaded = [first_filters(path) for path in paths]
     if len(loaded) == 2 and loaded[0][0].shape != loaded[1][0].shape:
         raise CommandError(f"the two checkpoints' filters differ in shape: {loaded[0][0].shape} and "

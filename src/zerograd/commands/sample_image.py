@@ -44,5 +44,6 @@ def run(args: argparse.Namespace) -> int:
         write_bytes(out, data)
     except OSError as err:
         raise common.write_error(err, out) from None
-    print(f"wrote {out}: a {args.dataset} test image of class {label} ({name}), 28x28")
+    what = f"digit {label}" if args.dataset == "mnist" else f"item of class {label} ({name})"
+    print(f"wrote {out}: a real {args.dataset} test {what}, 28x28")
     return 0
