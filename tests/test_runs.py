@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import one_line_error
 
 from zerograd import checkpoint
 from zerograd.cli import main
@@ -15,20 +16,7 @@ from zerograd.runs import RunFolderError, checkpoint_of, latest_run, new_run_fol
 TRAIN = ["train", "--dataset", "mnist-sample", "--epochs", "1", "--no-plot"]
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("ZEROGRAD_OFFLINE", "1")
-
-
-def one_line_error(capsys, result, *needles):
-    err = capsys.readouterr().err
-    assert result == 2, err
-    assert err.strip().count("\n") == 0 and "Traceback" not in err, err
-    for needle in needles:
-        assert needle in err, err
-    return err
+pytestmark = pytest.mark.usefixtures("cli_in_tmp")
 
 
 def files_under(folder):
