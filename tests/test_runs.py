@@ -253,3 +253,9 @@ def test_filters_of_the_latest_run_land_in_its_folder(tmp_path, capsys):
     assert main(["filters"]) == 0
     assert (tmp_path / "runs" / "train" / "filters.png").read_bytes()[:4] == b"\x89PNG"
     assert "wrote runs/train/filters.png" in capsys.readouterr().out
+
+
+def test_serve_checkpoint_alone_takes_the_latest_run(tmp_path, capsys):
+    one_line_error(capsys, main(["serve", "--checkpoint"]), "no run with a checkpoint.npz in runs/")
+    (tmp_path / "runs" / "train").mkdir(parents=True)
+    one_line_error(capsys, main(["serve", "--checkpoint", "runs/train"]), "holds no checkpoint.npz")

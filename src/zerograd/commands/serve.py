@@ -34,6 +34,8 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be from 1 to 65535, got {args.port}")
+    if args.checkpoint is not None:
+        args.checkpoint = str(checkpoint_path(args.checkpoint, "serve"))
     try:
         import uvicorn
 
@@ -46,8 +48,6 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in LOOPBACK:
         print(f"zerograd serve: warning: listening on {args.host}: other machines can reach these pages and "
               f"start training runs on this one", file=sys.stderr)
-    if args.checkpoint is not None:
-        args.checkpoint = str(checkpoint_path(args.checkpoint, "serve"))
     try:
         model = load_digit_model(args.checkpoint)
     except (CheckpointError, ValueError) as err:

@@ -129,8 +129,8 @@ def _out_folder(args: argparse.Namespace) -> tuple[Path, bool]:
     try:
         out = runs.new_run_folder()
     except (runs.RunFolderError, OSError) as err:
-        raise CommandError(f"cannot create a run folder in {runs.RUNS_DIR}/: {getattr(err, 'strerror', None) or err}"
-                           ) from None
+        reason = getattr(err, "strerror", None) or err
+        raise CommandError(f"cannot create a run folder in {runs.RUNS_DIR}/: {reason}") from None
     print(f"run folder: {out}")
     return out, True
 
