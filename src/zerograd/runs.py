@@ -8,9 +8,13 @@ Commands that read a run (``evaluate``, ``predict``, ``filters``, ``export``, ``
 ``train --resume``) take a run folder or a checkpoint file; given none, they take the latest run: the
 highest-numbered folder that holds a ``checkpoint.npz``.
 
-    >>> import tempfile, os; os.chdir(tempfile.mkdtemp())
-    >>> new_run_folder(), new_run_folder()
-    (PosixPath('runs/train'), PosixPath('runs/train2'))
+    >>> import tempfile
+    >>> runs = Path(tempfile.mkdtemp()) / "runs"
+    >>> [new_run_folder(runs).name for _ in range(3)]
+    ['train', 'train2', 'train3']
+    >>> (runs / "train2" / CHECKPOINT).touch()
+    >>> latest_run(runs).name
+    'train2'
 """
 
 from __future__ import annotations
