@@ -10,7 +10,7 @@ from typing import Any
 
 from ..experiments import EXPERIMENTS
 from . import common
-from .outputs import Outputs
+from .outputs import Outputs, dataset_file
 
 HELP = {
     "optimizers": "SGD, Momentum, AdaGrad, Adam on one [100]*4 net: training loss (book figure 6-9)",
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             common.positive_int(value, f"--{flag}")
     common.seed(args.seed)
-    out = Outputs(inputs=[args.dataset if args.dataset and args.dataset.endswith(".npz") else None],
-                  overwrite=args.overwrite).file(Path(args.out or f"{args.experiment}.png"))
+    out = Outputs(inputs=[dataset_file(args.dataset)], overwrite=args.overwrite).file(
+        Path(args.out or f"{args.experiment}.png"))
     ds = _dataset(args)
     x, t = ds.x_train.reshape(len(ds.x_train), -1), ds.t_train
     started = time.perf_counter()

@@ -9,7 +9,7 @@ from typing import Any
 from ..train import TrainConfig
 from . import common
 from .common import CommandError
-from .outputs import Outputs
+from .outputs import Outputs, dataset_file
 from .run_args import checkpoint_path
 
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     ckpt_path = checkpoint_path(args.checkpoint, "evaluate")
     out = Path(args.out) if args.out else ckpt_path.parent
     if not args.no_plot:
-        Outputs(inputs=[ckpt_path, args.dataset], overwrite=args.overwrite).folder(out, ["confusion.png"],
+        Outputs(inputs=[ckpt_path, dataset_file(args.dataset)], overwrite=args.overwrite).folder(out, ["confusion.png"],
                                                                                   replaces=False)
     ckpt = common.load_checkpoint(ckpt_path)
     net = ckpt.net

@@ -18,7 +18,7 @@ from ..runs import CHECKPOINT
 from . import common
 from .common import CommandError
 
-__all__ = ["RUN_FILES", "Outputs"]
+__all__ = ["RUN_FILES", "Outputs", "dataset_file"]
 
 RUN_FILES = (CHECKPOINT, "metrics.csv", "curves.png")  # what zerograd train writes in a run folder
 
@@ -74,6 +74,16 @@ class Outputs:
                 raise CommandError(
                     f"{flag} {out} is the input {source}; writing there would replace it: choose another {flag}"
                 )
+
+
+def dataset_file(spec: str | None) -> str | None:
+    """A ``--dataset`` value as an input file: its path when it names a file (a ``PATH.npz``), None for a
+    dataset's name (``mnist``, ``fashion-mnist``, ``mnist-sample``)."""
+    from ..datasets import DATASET_NAMES
+
+    if spec is None or spec.lower().replace("_", "-") in DATASET_NAMES:
+        return None
+    return spec
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -22,7 +22,7 @@ from ..optim import DEFAULT_LR, OPTIMIZERS
 from ..train import SAMPLINGS, TrainConfig
 from . import common
 from .common import CommandError
-from .outputs import Outputs
+from .outputs import Outputs, dataset_file
 from .run_args import LATEST, checkpoint_path
 
 CHECKPOINT = "checkpoint.npz"
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         args.resume = str(checkpoint_path(args.resume, "train"))
     out, created = _out_folder(args)
     try:
-        Outputs(inputs=[_dataset_file(args.dataset)]).folder(out, OUTPUTS)
+        Outputs(inputs=[dataset_file(args.dataset)]).folder(out, OUTPUTS)
         _refuse_to_replace(out, args)
         lock = common.RunLock(out)
         lock.acquire()
@@ -133,15 +133,6 @@ def _out_folder(args: argparse.Namespace) -> tuple[Path, bool]:
         raise CommandError(f"cannot create a run folder in {runs.RUNS_DIR}/: {reason}") from None
     print(f"run folder: {out}")
     return out, True
-
-
-def _dataset_file(spec: str | None) -> str | None:
-    """The dataset's file when it is a PATH.npz: an input that no output may replace."""
-    from ..datasets import DATASET_NAMES
-
-    if spec is None or spec.lower().replace("_", "-") in DATASET_NAMES:
-        return None
-    return spec
 
 
 def _validate(args: argparse.Namespace) -> None:

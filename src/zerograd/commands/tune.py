@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import CommandError
-from .outputs import Outputs
+from .outputs import Outputs, dataset_file
 
 DEFAULT_OUT = "zerograd-tune"
 DEFAULT_TRIALS = 50  # without a preset; the book's preset runs its 100
@@ -101,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
     trials = args.trials if args.trials is not None else (tune.BOOK_TRIALS if args.preset else DEFAULT_TRIALS)
     # a study continues in its folder (run the same command again), so its own files are rewritten there; only an
     # input (the dataset's .npz) may not be one of them
-    dataset = args.dataset if args.dataset and args.dataset.lower().endswith(".npz") else None
-    out = Outputs(inputs=[dataset]).folder(Path(args.out), ["trials.csv", "tune-curves.png", "tune-space.png"])
+    out = Outputs(inputs=[dataset_file(args.dataset)]).folder(Path(args.out),
+                                                              ["trials.csv", "tune-curves.png", "tune-space.png"])
     storage = args.storage
     if storage is None:
         out.mkdir(parents=True, exist_ok=True)
