@@ -19,7 +19,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dataset", default="mnist-sample",
                    help="where the samples come from: mnist-sample (bundled), mnist, fashion-mnist or a PATH.npz "
                         "(default: %(default)s)")
-    p.add_argument("--root", default=None, help="directory of the dataset files")
+    p.add_argument("--root", default=None, help="directory of the dataset files (default: the datasets' own)")
     p.add_argument("--samples", type=int, default=3,
                    help="training samples in the batch (default: %(default)s, as the book)")
     p.add_argument("--hidden", default="50",
