@@ -243,7 +243,7 @@ def _check_train_config(config: Any) -> None:
     if config is None:
         return
     from .optim import OPTIMIZERS
-    from .train import SAMPLINGS, TrainConfig
+    from .train_config import SAMPLINGS, TrainConfig
 
     config = _dict(config, "train_config")
     for key in ("epochs", "batch_size", "eval_batch_size"):

@@ -197,9 +197,10 @@ def _net(args: argparse.Namespace, backward: bool) -> tuple[Any, str]:
     import numpy as np
 
     from ..graph import draw_net, format_number, trace_net
+    from ..run import RunSpec
 
-    net = common.build_net(common.parse_hidden(args.hidden), args.activation, None, 0.0, "float64",
-                           input_size=args.input_size, output_size=args.classes, seed=args.seed)
+    spec = RunSpec(hidden=args.hidden, activation=args.activation, dtype="float64", seed=args.seed)
+    net = spec.build_net(args.input_size, args.classes)
     rng = np.random.default_rng(args.seed)
     x = rng.random((args.batch_size, args.input_size))
     t = rng.integers(0, args.classes, size=args.batch_size)
