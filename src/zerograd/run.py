@@ -254,7 +254,7 @@ class Built:
         iterations, ``on_epoch`` after each epoch (through the trainer's callbacks)."""
         hooks = [cb for cb in self.callbacks if isinstance(cb, RunCallback)]
         for cb in hooks:
-            cb.on_start(self.trainer)
+            cb.on_start(self)
         watching = [cb for cb in hooks if type(cb).on_batches is not RunCallback.on_batches]
         self.trainer.fit(progress=_Batches(self.trainer, watching) if watching else None)
         return self.trainer
@@ -263,8 +263,8 @@ class Built:
 class RunCallback:
     """Hooks of a run; override the ones you need (a plain callable is an ``on_epoch``)."""
 
-    def on_start(self, trainer: Trainer) -> None:
-        """Once, before the first epoch (after a resume, before the first epoch still to train)."""
+    def on_start(self, run: Built) -> None:
+        """Once, before the first epoch still to train: ``run.data``, ``run.trainer`` and ``run.spec`` are ready."""
 
     def on_batches(self, trainer: Trainer, n: int) -> None:
         """About 100 times an epoch: ``n`` more iterations are done (``trainer.history.loss`` holds their losses).
