@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from .common import CommandError
 
 DEFAULT_OUT = "zerograd-tune"
 DEFAULT_TRIALS = 50  # without a preset; the book's preset runs its 100
