@@ -21,8 +21,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["INIT_NAMES", "SEED_MAX", "OptionError", "RunError", "choice", "fraction", "init_scale", "non_negative_float",
-           "parse_hidden", "positive_int", "positive_float", "seed"]
+__all__ = ["INIT_NAMES", "SEED_MAX", "OptionError", "RunError", "choice", "fraction", "init_scale",
+           "non_negative_float", "parse_hidden", "positive_float", "positive_int", "seed"]
 
 SEED_MAX = 2**32 - 1  # NumPy seeds are unsigned 32-bit words
 INIT_NAMES = ("he", "xavier", "relu", "sigmoid")  # he = relu = sqrt(2/n), xavier = sigmoid = sqrt(1/n)

@@ -1,5 +1,5 @@
-"""Reading what a request sends (its JSON body, its query): one-line ``RequestError``s for what is malformed (shared by the
-routers in ``serve.routers``)."""
+"""Reading what a request sends (its JSON body, its query), with one-line ``RequestError``s for what is malformed;
+shared by the routers in ``serve.routers``."""
 
 from __future__ import annotations
 
