@@ -5,7 +5,6 @@ Without the data these tests skip with the reason (in CI, with ZEROGRAD_TEST_REQ
 Each run stops as soon as it reaches its target, within its epoch budget.
 """
 
-import os
 import time
 
 import numpy as np
