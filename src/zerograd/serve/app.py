@@ -64,20 +64,20 @@ def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = N
         from starlette.middleware.trustedhost import TrustedHostMiddleware
 
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-    app.add_middleware(BodyLimit, limit=max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
     return app
 
 
 def _digit_model(checkpoint: str | None, model: DigitModel | None) -> Callable[[], DigitModel]:
     """The net behind ``/digits``, made at the first request that needs it (the others wait for that one)."""
     lock = threading.Lock()
-    state = {"model": model}
 
     def get() -> DigitModel:
+        nonlocal model
         with lock:
-            if state["model"] is None:
-                state["model"] = load_digit_model(checkpoint)
-            return state["model"]
+            if model is None:
+                model = load_digit_model(checkpoint)
+            return model
 
     return get
 
