@@ -116,8 +116,9 @@ class RunSpec:
         """The spec of ``zerograd train``'s parsed arguments (an ``argparse.Namespace`` whose unset options are
         None); errors name the flags (``--epochs``). ``out``: the run's folder, as the command resolved it."""
         given = {name: getattr(args, name) for name in _ARG_FIELDS if getattr(args, name, None) is not None}
+        resume = getattr(args, "resume", None)
         try:
-            if args.resume:
+            if resume:
                 refused = [_flag(name) for name in given if name not in _RESUME_FIELDS]
                 if refused:
                     raise OptionError("--resume", f" continues the saved run with its own settings; "
@@ -125,7 +126,7 @@ class RunSpec:
                                       "--dataset, --root, --out, --no-plot)")
                 if "epochs" in given:
                     positive_int(given["epochs"], "epochs")
-                return cls.from_checkpoint(args.resume, epochs=given.get("epochs"), dataset=given.get("dataset"),
+                return cls.from_checkpoint(resume, epochs=given.get("epochs"), dataset=given.get("dataset"),
                                            root=given.get("root"), out=out)
             return cls(**given, out=None if out is None else str(out))
         except OptionError as err:
