@@ -20,21 +20,40 @@ def _data(n=120, features=16, classes=3, seed=0):
 
 def test_defaults_are_the_chapters_run():
     spec = RunSpec()
-    assert (spec.net, spec.optimizer, spec.lr, spec.batch_size, spec.epochs, spec.seed) == ("mlp", "sgd", 0.1, 100,
-                                                                                              17, 0)
+    assert (spec.net, spec.optimizer, spec.lr, spec.batch_size, spec.epochs, spec.seed) == (
+        "mlp",
+        "sgd",
+        0.1,
+        100,
+        17,
+        0,
+    )
     assert RunSpec(net="convnet").optimizer == "adam"  # the book trains its CNNs with Adam
     assert type(spec.build_net(784, 10)).__name__ == "TwoLayerNet"
     assert type(RunSpec(hidden="100,100").build_net(784, 10)).__name__ == "MultiLayerNet"
     assert type(RunSpec(dropout=0.2).build_net(784, 10)).__name__ == "MultiLayerNetExtend"
 
 
-@pytest.mark.parametrize("values,field", [
-    ({"epochs": 0}, "epochs"), ({"lr": -1}, "lr"), ({"hidden": "10,x"}, "hidden"), ({"dropout": 1.0}, "dropout"),
-    ({"seed": 2**32}, "seed"), ({"optimizer": "lion"}, "optimizer"), ({"net": "resnet"}, "net"),
-    ({"init": "lecun"}, "init"), ({"batchnorm": "yes"}, "batchnorm"), ({"sampling": "random"}, "sampling"),
-    ({"net": "convnet", "hidden": "10,10"}, "hidden"), ({"net": "deepconvnet", "init": 0.1}, "init"),
-    ({"net": "convnet", "dropout": 0.5}, "batchnorm"), ({"epoch": 3}, "epoch"), ({"init": 0}, "init"),
-])
+@pytest.mark.parametrize(
+    "values,field",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1}, "lr"),
+        ({"hidden": "10,x"}, "hidden"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"seed": 2**32}, "seed"),
+        ({"optimizer": "lion"}, "optimizer"),
+        ({"net": "resnet"}, "net"),
+        ({"init": "lecun"}, "init"),
+        ({"batchnorm": "yes"}, "batchnorm"),
+        ({"sampling": "random"}, "sampling"),
+        ({"net": "convnet", "hidden": "10,10"}, "hidden"),
+        ({"net": "deepconvnet", "init": 0.1}, "init"),
+        ({"net": "convnet", "dropout": 0.5}, "batchnorm"),
+        ({"epoch": 3}, "epoch"),
+        ({"init": 0}, "init"),
+    ],
+)
 def test_from_dict_names_the_bad_field(values, field):
     with pytest.raises(OptionError) as err:
         RunSpec.from_dict(values)
@@ -43,8 +62,15 @@ def test_from_dict_names_the_bad_field(values, field):
 
 
 def test_from_dict_round_trip_and_frozen():
-    spec = RunSpec.from_dict({"hidden": [30, 20], "init": "HE", "optimizer_params": {"momentum": 0.8},
-                              "optimizer": "momentum", "init_seed": [4, 5]})
+    spec = RunSpec.from_dict(
+        {
+            "hidden": [30, 20],
+            "init": "HE",
+            "optimizer_params": {"momentum": 0.8},
+            "optimizer": "momentum",
+            "init_seed": [4, 5],
+        }
+    )
     assert spec.hidden == (30, 20) and spec.init == "he" and spec.lr == 0.01  # Momentum's default rate
     assert RunSpec.from_dict(spec.to_dict()) == spec
     with pytest.raises(AttributeError):
@@ -54,9 +80,26 @@ def test_from_dict_round_trip_and_frozen():
 
 
 def test_from_args_names_flags_and_refuses_changes_on_resume():
-    args = argparse.Namespace(dataset=None, root=None, net="convnet", hidden="100,100", activation=None, init=None,
-                              batchnorm=None, dropout=None, optimizer=None, lr=None, batch_size=None, sampling=None,
-                              weight_decay=None, dtype=None, seed=None, max_classes=None, epochs=None, resume=None)
+    args = argparse.Namespace(
+        dataset=None,
+        root=None,
+        net="convnet",
+        hidden="100,100",
+        activation=None,
+        init=None,
+        batchnorm=None,
+        dropout=None,
+        optimizer=None,
+        lr=None,
+        batch_size=None,
+        sampling=None,
+        weight_decay=None,
+        dtype=None,
+        seed=None,
+        max_classes=None,
+        epochs=None,
+        resume=None,
+    )
     with pytest.raises(OptionError, match="^--hidden for --net convnet is one width"):
         RunSpec.from_args(args)
     args.hidden, args.batch_size = None, 0

@@ -9,8 +9,16 @@ from typing import Any
 
 from fastapi import Request
 
-__all__ = ["MAX_QUERY_VALUES", "RequestError", "expression_query", "json_object", "net_args", "number_query",
-           "only", "parse_json"]
+__all__ = [
+    "MAX_QUERY_VALUES",
+    "RequestError",
+    "expression_query",
+    "json_object",
+    "net_args",
+    "number_query",
+    "only",
+    "parse_json",
+]
 
 MAX_QUERY_VALUES = 20
 
