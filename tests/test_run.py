@@ -164,3 +164,23 @@ def test_resume_refuses_data_that_does_not_fit(tmp_path):
         spec.build(data=_data(features=25))
     with pytest.raises(RunError, match="missing.npz: no such checkpoint file"):
         RunSpec.from_checkpoint(tmp_path / "missing.npz")
+
+
+def test_zerograd_train_without_flags_is_runspec_defaults(tmp_path):
+    from zerograd.cli import build_parser
+
+    args = build_parser().parse_args(["train"])
+    assert RunSpec.from_args(args) == RunSpec()
+    args = build_parser().parse_args(["train", "--hidden", "30,20", "--optimizer", "adam", "--batchnorm"])
+    assert RunSpec.from_args(args, out=tmp_path) == RunSpec(
+        hidden=(30, 20), optimizer="adam", batchnorm=True, out=str(tmp_path)
+    )
+
+
+def test_cli_prints_a_bad_option_as_one_line_before_loading_data(tmp_path, capsys):
+    from zerograd.cli import main
+
+    assert main(["train", "--init", "0", "--dataset", "nowhere.npz", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "zerograd train: error: --init must be above 0: weights that all start at zero never learn apart"
+    assert not (tmp_path / "r").exists()
