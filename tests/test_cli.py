@@ -1,6 +1,5 @@
 """The `zerograd` command line: help everywhere, one-line errors with exit code 2, and a run end to end."""
 
-import os
 import signal
 import subprocess
 import sys

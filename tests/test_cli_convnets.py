@@ -109,11 +109,11 @@ def test_mistakes_give_one_line(argv, message, tmp_path, monkeypatch, capsys):
 def test_the_cli_convnet_starts_from_he_while_the_library_and_the_book_keep_001():
     # issue 20 item 4: with the book's 0.01 the README's 5-epoch Fashion-MNIST command stops at 0.8917
     from zerograd.book.simple_convnet import SimpleConvNet as BookSimpleConvNet
-    from zerograd.commands.convnet_setup import build_convnet
     from zerograd.convnets import SimpleConvNet
+    from zerograd.run import RunSpec
 
-    cli = build_convnet("convnet", None, None, 0.0, "float32", (10, 784), 10, seed=0)
+    cli = RunSpec(net="convnet").build_net((1, 28, 28), 10)
     assert cli.weight_init_std == "he"
-    assert build_convnet("convnet", None, "0.01", 0.0, "float32", (10, 784), 10, seed=0).weight_init_std == 0.01
+    assert RunSpec(net="convnet", init=0.01).build_net((1, 28, 28), 10).weight_init_std == 0.01
     assert SimpleConvNet(rng=0).weight_init_std == 0.01
     assert BookSimpleConvNet().weight_init_std == 0.01

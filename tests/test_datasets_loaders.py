@@ -3,7 +3,6 @@
 import dataclasses
 import gzip
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np

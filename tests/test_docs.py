@@ -16,7 +16,6 @@ import importlib
 import importlib.util
 import io
 import json
-import os
 import re
 import shutil
 from pathlib import Path

@@ -1,7 +1,6 @@
 """Optimizers: hand-worked first steps, in-place float32 updates, loss decrease on real digits, state round trip."""
 
 import math
-import os
 
 import numpy as np
 import pytest

@@ -102,7 +102,7 @@ def readme_steps(text: str, readme: str = "README.md", strict: bool = True) -> l
             lines.append(pending + raw)
             numbers.append(start)
             pending = ""
-        commands = [(n, line.strip()) for n, line in zip(numbers, lines) if line.strip()]
+        commands = [(n, line.strip()) for n, line in zip(numbers, lines, strict=True) if line.strip()]
         if lang == "" and (not commands or commands[0][1].split()[0] not in PROGRAMS):
             continue  # an indented block of prose code (a file listing, output)
         for number, line in commands:
@@ -206,7 +206,8 @@ def test_readme_md_is_short():
 
 def _setup_block(text: str) -> list[str]:
     section = text.split("\n## ", 2)[1]
-    assert section.splitlines()[0].strip() in ("Set-up", "セットアップ"), "the set-up must be the README's first section"
+    title = section.splitlines()[0].strip()
+    assert title in ("Set-up", "セットアップ"), "the set-up must be the README's first section"
     (lang, _, code), *_ = [b for b in code_blocks(section) if b[0] in SHELL_LANGUAGES]
     return [line.strip() for line in code.splitlines() if line.strip()]
 
@@ -224,7 +225,8 @@ def test_setup_commands_are_what_ci_runs():
 
 def test_pip_commands_name_extras_that_exist():
     tomllib = pytest.importorskip("tomllib", reason="tomllib comes with Python 3.11")
-    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"])
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = set(project["optional-dependencies"])
     for name, path in READMES.items():
         for step in readme_steps(path.read_text(encoding="utf-8"), name):
             for named in re.findall(r"pip install '?\.\[([\w,]+)\]'?", step.command if step.kind == "shell" else ""):

@@ -5,7 +5,6 @@ Playwright is told where Debian's chromium is (executable_path): `playwright ins
 """
 
 import importlib
-import os
 import shutil
 import socket
 import threading

@@ -213,7 +213,6 @@ def test_book_trainer_runs_the_books_loop(capsys):
 
 
 def test_the_chapter_example_script_learns_the_digit_sample():
-    import os
     import subprocess
     import sys
     from pathlib import Path

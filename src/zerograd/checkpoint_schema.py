@@ -144,82 +144,106 @@ def _check_random_state(state: Any, field: str, allow_none: bool = False) -> Non
 
 def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.ndarray]) -> None:
     """The config must build a net of exactly as many parameters as the file stores (before it is built)."""
-    from .layers import LAYER_TYPES
-    from .nets import ACTIVATIONS, NET_CLASSES
+    from .nets import NET_CLASSES
 
-    name = _str(net.get("class"), "net.class", (*NET_CLASSES, "Sequential"))
+    name = str(_str(net.get("class"), "net.class", (*NET_CLASSES, "Sequential")))
     _str(net.get("dtype", "float64"), "net.dtype", FLOAT_DTYPES)
     # NOTE: bounds far beyond any real setting, low enough that building the net cannot overflow
     _number(net.get("weight_decay_lambda", 0.0), "net.weight_decay_lambda", 0, 1e6)
+    needed: int | None
     if name == "Sequential":
-        layers = net.get("layers")
-        if not isinstance(layers, list) or not layers or len(layers) > 10_000:
-            raise HeaderError("net.layers must be a non-empty list of layer specs")
-        needed: int | None = 0
-        for i, spec in enumerate([*layers, net.get("loss") or {"type": "SoftmaxWithLoss"}]):
-            spec = _dict(spec, f"net.layers[{i}]")
-            kind = spec.get("type")
-            if kind is None:  # refused before any layer is built: the others could allocate from their sizes
-                raise HeaderError(f"layer {spec.get('name')!r} is a {str(spec.get('class'))[:60]} of your own, which "
-                                  "zerograd cannot rebuild by name: build the net yourself and pass it as net=")
-            _str(kind, f"net.layers[{i}].type", tuple(LAYER_TYPES))
-            _str(spec.get("name", ""), f"net.layers[{i}].name")
-            for key, value in spec.items():
-                if isinstance(value, int) and not isinstance(value, bool):
-                    _int(value, f"net.layers[{i}].{key}", 0, MAX_INT)
-                elif isinstance(value, float):
-                    _number(value, f"net.layers[{i}].{key}")
-            count = _layer_elements(kind, spec, LAYER_TYPES[kind], stored, f"net.layers[{i}]")
-            needed = None if needed is None or count is None else needed + count
+        needed = _sequential_elements(net, stored)
     elif hasattr(NET_CLASSES.get(name), "param_shapes"):  # a net that computes its own shapes (the CNNs)
-        try:
-            shapes = {f"param/{key}": shape for key, shape in NET_CLASSES[name].param_shapes(net).items()}
-        except (ValueError, TypeError, KeyError) as err:
-            raise HeaderError(f"net config does not describe a {name}: {str(err)[:200]}") from None
-        for key, shape in shapes.items():
-            saved = arrays.get(key)
-            if saved is None or saved.shape != shape:
-                raise HeaderError(f"parameter {key.split('/')[1]!r} of the {name} is "
-                                  f"{'missing' if saved is None else saved.shape} but its config needs {shape}")
-        needed = sum(math.prod(shape) for shape in shapes.values())
+        needed = _own_shapes_elements(name, net, arrays)
     else:
-        sizes = [_int(net.get("input_size"), "net.input_size", 1)]
-        if name == "TwoLayerNet":
-            sizes.append(_int(net.get("hidden_size"), "net.hidden_size", 1))
-        else:
-            hidden = net.get("hidden_size_list")
-            if not isinstance(hidden, list) or len(hidden) > 1000:
-                raise HeaderError(f"net.hidden_size_list must be a list of widths, got {_short(hidden)}")
-            sizes += [_int(h, "net.hidden_size_list[]", 1) for h in hidden]
-            _str(net.get("activation", "relu"), "net.activation", tuple(ACTIVATIONS))
-        sizes.append(_int(net.get("output_size"), "net.output_size", 1))
-        init = net.get("weight_init_std", 0.01)
-        if not isinstance(init, str):
-            _number(init, "net.weight_init_std", 0, 1e6)
-        shapes = {}
-        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
-            shapes[f"param/W{k}"], shapes[f"param/b{k}"] = (a, b), (b,)
-        if name == "MultiLayerNetExtend":
-            for flag in ("use_dropout", "use_batchnorm"):
-                if not isinstance(net.get(flag, False), bool):
-                    raise HeaderError(f"net.{flag} must be true or false, got {_short(net.get(flag))}")
-            _number(net.get("dropout_ration", 0.5), "net.dropout_ration", 0, 1, high_open=True)
-            if net.get("use_batchnorm"):
-                for k, h in enumerate(sizes[1:-1], start=1):
-                    for key in ("param/gamma", "param/beta", "buffer/running_mean", "buffer/running_var"):
-                        shapes[f"{key}{k}"] = (h,)
-        for key, shape in shapes.items():
-            kind, short = key.split("/")
-            kind = "parameter" if kind == "param" else kind
-            saved = arrays.get(key)
-            if saved is None:
-                raise HeaderError(f"{kind} {short!r} of the {name} is missing")
-            if saved.shape != shape:
-                raise HeaderError(f"{kind} {short!r} is {saved.dtype} {saved.shape} but the {name} needs "
-                                  f"{saved.dtype} {shape}")
-        needed = sum(math.prod(shape) for shape in shapes.values())
+        needed = _chapter_net_elements(name, net, arrays)
     if needed is not None and needed != stored:
         raise HeaderError(f"net config describes {needed} parameter values but the file stores {stored}")
+
+
+def _sequential_elements(net: dict[str, Any], stored: int) -> int | None:
+    """A ``Sequential``'s layer specs, each checked; the values they allocate (None when one cannot be counted)."""
+    from .layers import LAYER_TYPES
+
+    layers = net.get("layers")
+    if not isinstance(layers, list) or not layers or len(layers) > 10_000:
+        raise HeaderError("net.layers must be a non-empty list of layer specs")
+    needed: int | None = 0
+    for i, spec in enumerate([*layers, net.get("loss") or {"type": "SoftmaxWithLoss"}]):
+        spec = _dict(spec, f"net.layers[{i}]")
+        kind = spec.get("type")
+        if kind is None:  # refused before any layer is built: the others could allocate from their sizes
+            raise HeaderError(f"layer {spec.get('name')!r} is a {str(spec.get('class'))[:60]} of your own, which "
+                              "zerograd cannot rebuild by name: build the net yourself and pass it as net=")
+        _str(kind, f"net.layers[{i}].type", tuple(LAYER_TYPES))
+        _str(spec.get("name", ""), f"net.layers[{i}].name")
+        for key, value in spec.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                _int(value, f"net.layers[{i}].{key}", 0, MAX_INT)
+            elif isinstance(value, float):
+                _number(value, f"net.layers[{i}].{key}")
+        count = _layer_elements(kind, spec, LAYER_TYPES[kind], stored, f"net.layers[{i}]")
+        needed = None if needed is None or count is None else needed + count
+    return needed
+
+
+def _own_shapes_elements(name: str, net: dict[str, Any], arrays: dict[str, np.ndarray]) -> int:
+    """A net that computes its parameter shapes from its config (the CNNs): each stored array must have its
+    shape."""
+    from .nets import NET_CLASSES
+
+    cls: Any = NET_CLASSES[name]
+    try:
+        shapes = {f"param/{key}": shape for key, shape in cls.param_shapes(net).items()}
+    except (ValueError, TypeError, KeyError) as err:
+        raise HeaderError(f"net config does not describe a {name}: {str(err)[:200]}") from None
+    for key, shape in shapes.items():
+        saved = arrays.get(key)
+        if saved is None or saved.shape != shape:
+            raise HeaderError(f"parameter {key.split('/')[1]!r} of the {name} is "
+                              f"{'missing' if saved is None else saved.shape} but its config needs {shape}")
+    return sum(math.prod(shape) for shape in shapes.values())
+
+
+def _chapter_net_elements(name: str, net: dict[str, Any], arrays: dict[str, np.ndarray]) -> int:
+    """TwoLayerNet, MultiLayerNet, MultiLayerNetExtend: the sizes in the config, and the arrays they imply."""
+    from .nets import ACTIVATIONS
+
+    sizes = [_int(net.get("input_size"), "net.input_size", 1)]
+    if name == "TwoLayerNet":
+        sizes.append(_int(net.get("hidden_size"), "net.hidden_size", 1))
+    else:
+        hidden = net.get("hidden_size_list")
+        if not isinstance(hidden, list) or len(hidden) > 1000:
+            raise HeaderError(f"net.hidden_size_list must be a list of widths, got {_short(hidden)}")
+        sizes += [_int(h, "net.hidden_size_list[]", 1) for h in hidden]
+        _str(net.get("activation", "relu"), "net.activation", tuple(ACTIVATIONS))
+    sizes.append(_int(net.get("output_size"), "net.output_size", 1))
+    init = net.get("weight_init_std", 0.01)
+    if not isinstance(init, str):
+        _number(init, "net.weight_init_std", 0, 1e6)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
+        shapes[f"param/W{k}"], shapes[f"param/b{k}"] = (a, b), (b,)
+    if name == "MultiLayerNetExtend":
+        for flag in ("use_dropout", "use_batchnorm"):
+            if not isinstance(net.get(flag, False), bool):
+                raise HeaderError(f"net.{flag} must be true or false, got {_short(net.get(flag))}")
+        _number(net.get("dropout_ration", 0.5), "net.dropout_ration", 0, 1, high_open=True)
+        if net.get("use_batchnorm"):
+            for k, h in enumerate(sizes[1:-1], start=1):
+                for key in ("param/gamma", "param/beta", "buffer/running_mean", "buffer/running_var"):
+                    shapes[f"{key}{k}"] = (h,)
+    for key, shape in shapes.items():
+        kind, short = key.split("/")
+        kind = "parameter" if kind == "param" else kind
+        saved = arrays.get(key)
+        if saved is None:
+            raise HeaderError(f"{kind} {short!r} of the {name} is missing")
+        if saved.shape != shape:
+            raise HeaderError(f"{kind} {short!r} is {saved.dtype} {saved.shape} but the {name} needs "
+                              f"{saved.dtype} {shape}")
+    return sum(math.prod(shape) for shape in shapes.values())
 
 
 def _layer_elements(kind: str, spec: dict[str, Any], cls: type, stored: int, field: str) -> int | None:
@@ -243,7 +267,7 @@ def _check_train_config(config: Any) -> None:
     if config is None:
         return
     from .optim import OPTIMIZERS
-    from .train import SAMPLINGS, TrainConfig
+    from .train_config import SAMPLINGS, TrainConfig
 
     config = _dict(config, "train_config")
     for key in ("epochs", "batch_size", "eval_batch_size"):
@@ -282,7 +306,7 @@ def _check_optimizer(spec: Any, arrays: dict[str, np.ndarray], params: dict[str,
 
     spec = _dict(spec, "optimizer")
     by_class = {cls.__name__: cls for cls in OPTIMIZERS.values()}
-    cls = by_class[_str(spec.get("type"), "optimizer.type", tuple(by_class))]
+    cls = by_class[str(_str(spec.get("type"), "optimizer.type", tuple(by_class)))]
     hyper = _dict(spec.get("hyperparameters"), "optimizer.hyperparameters")
     if set(hyper) != set(cls.hyperparameter_names):
         raise HeaderError(f"optimizer.hyperparameters must be {list(cls.hyperparameter_names)}, got {sorted(hyper)}")

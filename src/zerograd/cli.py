@@ -10,6 +10,7 @@ from typing import Any
 
 from .commands.common import CommandError, check_environment
 from .commands.helpformat import HelpFormatter, Parser, UsageError
+from .validators import RunError
 
 # Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
 # Keep those modules' top-level imports light: `zerograd --help` imports all of them.
@@ -63,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as err:
         print(f"zerograd {args.command}: error: {err}", file=sys.stderr)
         return err.exit_code
+    except RunError as err:  # a bad option or run, found below the commands: a usage error too
+        print(f"zerograd {args.command}: error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         # a command with something to save handles Ctrl-C itself; anywhere else (loading data, drawing) it is this
         print(f"\nzerograd {args.command}: interrupted", file=sys.stderr)

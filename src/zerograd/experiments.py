@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .nets import MultiLayerNet, MultiLayerNetExtend
 from .optim import make_optimizer
+from .run import RunSpec
 from .threads import blas_threads
 
 if TYPE_CHECKING:
@@ -56,6 +56,13 @@ def _batches(n: int, batch_size: int, rng: np.random.Generator) -> Callable[[], 
     return lambda: rng.choice(n, batch_size)
 
 
+def _net(x: NDArray, t: NDArray, hidden: int, seed: int, **options: Any) -> Any:
+    """A ReLU MultiLayerNet of ``hidden`` layers of 100 for this data, its weights drawn from ``seed`` (as the book
+    seeds the global generator once), through the one place options become a net."""
+    spec = RunSpec(net="multilayer", hidden=(100,) * hidden, dtype=x.dtype.name, init_seed=(seed,), **options)
+    return spec.build_net(x.shape[1:], int(t.max()) + 1)
+
+
 def compare_optimizers(x: NDArray, t: NDArray, iterations: int = 2000, batch_size: int = 128, seed: int = 0,
                        optimizers: Sequence[str] = ("sgd", "momentum", "adagrad", "adam")) -> Comparison:
     """SGD, Momentum, AdaGrad and Adam (the book's default learning rates) on the same ``[100]*4`` ReLU net:
@@ -64,7 +71,7 @@ def compare_optimizers(x: NDArray, t: NDArray, iterations: int = 2000, batch_siz
                         smooth=True)
     curves: dict[str, list[float]] = {}
     for name in optimizers:
-        net = MultiLayerNet(x.shape[1], [100] * 4, int(t.max()) + 1, weight_init_std="he", dtype=x.dtype, rng=seed)
+        net = _net(x, t, 4, seed, init="he")
         curves[name] = _train_loss(net, make_optimizer(name), x, t, iterations, batch_size, seed)
     result.panels["loss"] = curves
     return result
@@ -76,7 +83,7 @@ def compare_init(x: NDArray, t: NDArray, iterations: int = 2000, batch_size: int
                         smooth=True)
     curves: dict[str, list[float]] = {}
     for label, init in (("std=0.01", 0.01), ("Xavier", "xavier"), ("He", "he")):
-        net = MultiLayerNet(x.shape[1], [100] * 4, int(t.max()) + 1, weight_init_std=init, dtype=x.dtype, rng=seed)
+        net = _net(x, t, 4, seed, init=init)
         curves[label] = _train_loss(net, make_optimizer("sgd", lr=0.01), x, t, iterations, batch_size, seed)
     result.panels["loss"] = curves
     return result
@@ -94,8 +101,7 @@ def compare_batchnorm(x: NDArray, t: NDArray, scales: Sequence[float] = tuple(np
     for scale in scales:
         curves: dict[str, list[float]] = {}
         for label, use_batchnorm in (("batch norm", True), ("none", False)):
-            net = MultiLayerNetExtend(x.shape[1], [100] * 5, int(t.max()) + 1, weight_init_std=float(scale),
-                                      use_batchnorm=use_batchnorm, dtype=x.dtype, rng=seed)
+            net = _net(x, t, 5, seed, init=float(scale), batchnorm=use_batchnorm)
             optimizer, draw = make_optimizer("sgd", lr=lr), _batches(len(x), batch_size, np.random.default_rng(seed))
             accuracy = []
             with blas_threads(1), np.errstate(all="ignore"):  # an unnormalised net at std 1 overflows, as the book's
@@ -122,10 +128,11 @@ def compare_overfit(x: NDArray, t: NDArray, x_test: NDArray, t_test: NDArray, ep
                         "epochs", "accuracy")
     x, t = x[:train_size], t[:train_size]
     x_test, t_test = x_test[:test_size], t_test[:test_size]
-    runs = (("no regularisation", {}), (f"weight decay λ={weight_decay:g}", {"weight_decay_lambda": weight_decay}),
-            (f"dropout {dropout:g}", {"use_dropout": True, "dropout_ration": dropout}))
+    runs: tuple[tuple[str, dict[str, float]], ...] = (
+        ("no regularisation", {}), (f"weight decay λ={weight_decay:g}", {"weight_decay": weight_decay}),
+        (f"dropout {dropout:g}", {"dropout": dropout}))
     for label, options in runs:
-        net = MultiLayerNetExtend(x.shape[1], [100] * 6, int(t.max()) + 1, dtype=x.dtype, rng=seed, **options)
+        net = _net(x, t, 6, seed, init="he", **options)  # He: MultiLayerNetExtend's default, as the book's
         optimizer, draw = make_optimizer("sgd", lr=0.01), _batches(len(x), 100, np.random.default_rng(seed))
         train_acc, test_acc = [], []
         with blas_threads(1):

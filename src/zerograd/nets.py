@@ -322,19 +322,19 @@ class Sequential:
 
     def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int | None = None) -> float:
         """Fraction of samples whose largest logit is the label. ``batch_size`` bounds memory on large sets."""
-        t = np.asarray(t)
-        if t.ndim != 1:
-            t = np.argmax(t, axis=1)
+        labels = np.asarray(t)
+        if labels.ndim != 1:
+            labels = np.argmax(labels, axis=1)
         x = np.asarray(x)
-        if len(x) != len(t):
-            raise ValueError(f"{type(self).__name__}.accuracy: {len(x)} samples but {len(t)} labels")
+        if len(x) != len(labels):
+            raise ValueError(f"{type(self).__name__}.accuracy: {len(x)} samples but {len(labels)} labels")
         if len(x) == 0:
             raise ValueError(f"{type(self).__name__}.accuracy: no samples")
         step = batch_size or len(x)
         correct = 0
         for start in range(0, len(x), step):
             y = self.predict(x[start : start + step])
-            correct += int(np.sum(np.argmax(y, axis=1) == t[start : start + step]))
+            correct += int(np.sum(np.argmax(y, axis=1) == labels[start : start + step]))
         return correct / len(x)
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike, h: float = 1e-4) -> dict[str, NDArray]:
@@ -644,7 +644,8 @@ def net_from_config(config: dict[str, Any], rng: np.random.Generator | int | Non
         raise ValueError(f"unknown net class {name!r} in config; expected one of "
                          f"{sorted([*NET_CLASSES, 'Sequential'])}")
     try:
-        return NET_CLASSES[name](**config, rng=rng)
+        cls: Any = NET_CLASSES[name]  # each class has its own constructor (sizes, rng)
+        return cls(**config, rng=rng)
     except TypeError as err:
         raise ValueError(f"config does not describe a {name}: {err}") from None
 

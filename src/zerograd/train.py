@@ -22,66 +22,11 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from .optim import OPTIMIZERS, Optimizer, make_optimizer
+from .optim import Optimizer
 from .threads import blas_threads, blas_threads_for
+from .train_config import SAMPLINGS, TrainConfig
 
-__all__ = ["Callback", "DivergedError", "History", "TrainConfig", "Trainer"]
-
-SAMPLINGS = ("epoch", "book")
-
-
-@dataclass
-class TrainConfig:
-    """How to train. Every default reproduces the book's chapter-5 run (``train_neuralnet.py``) or says why not."""
-
-    epochs: int = 17  # the book's 10,000 iterations of 100 samples, over 60,000 training images
-    batch_size: int = 100  # the book's mini-batch: small enough to be noisy (it helps), large enough to vectorise
-    optimizer: str = "sgd"  # chapter 5 trains with plain SGD; chapter 6's optimizers are a flag away
-    lr: float = 0.1  # the book's learning_rate for SGD on MNIST
-    # momentum, decay_rate, beta1, beta2 for the other optimizers; empty = their book defaults
-    optimizer_params: dict[str, float] = field(default_factory=dict)
-    seed: int = 0  # one seed fixes the batch order, so two runs (and a resumed run) are identical
-    # "epoch": one shuffled permutation per epoch, each sample once (the standard practice, and what is timed);
-    # "book": np.random.choice batches with replacement, as the book's loop draws them
-    sampling: str = "epoch"
-    eval_batch_size: int = 1000  # accuracy in batches: memory stays bounded on 60k samples, matmuls stay large
-    # evaluate train accuracy on the first N training samples only (the book's evaluate_sample_num_per_epoch);
-    # None = all of them
-    eval_train_samples: int | None = None
-    # BLAS threads while training; None = one for small nets, where a second thread costs more than it gives
-    # (zerograd.threads: the 784-50-10 net at batch 100 ran 1.6x faster on one), else the library's own setting
-    blas_threads: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "eval_batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"TrainConfig: {name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
-        if str(self.optimizer).lower() not in OPTIMIZERS:
-            raise ValueError(f"TrainConfig: unknown optimizer {self.optimizer!r}; choose one of "
-                             f"{', '.join(OPTIMIZERS)}")
-        if self.sampling not in SAMPLINGS:
-            raise ValueError(f"TrainConfig: sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
-        if self.blas_threads is not None and (isinstance(self.blas_threads, bool) or not isinstance(
-                self.blas_threads, (int, np.integer)) or self.blas_threads < 1):
-            raise ValueError(f"TrainConfig: blas_threads must be a positive integer or None, got {self.blas_threads!r}")
-        if self.eval_train_samples is not None and self.eval_train_samples < 1:
-            raise ValueError(f"TrainConfig: eval_train_samples must be positive or None, got "
-                             f"{self.eval_train_samples!r}")
-
-    def make_optimizer(self) -> Optimizer:
-        return make_optimizer(self.optimizer, lr=self.lr, **self.optimizer_params)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
+__all__ = ["SAMPLINGS", "Callback", "DivergedError", "History", "TrainConfig", "Trainer"]
 
 @dataclass
 class History:
@@ -99,8 +44,9 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
-        return cls(**{f.name: (list(map(float, data[f.name])) if f.name != "iterations_per_epoch"
-                               else int(data[f.name])) for f in fields(cls) if f.name in data})
+        values: dict[str, Any] = {f.name: (list(map(float, data[f.name])) if f.name != "iterations_per_epoch"
+                                           else int(data[f.name])) for f in fields(cls) if f.name in data}
+        return cls(**values)
 
 
 class DivergedError(FloatingPointError):
@@ -148,7 +94,10 @@ class Trainer:
         self.x_train, self.t_train = _check_split("train", x_train, t_train)
         if (x_test is None) != (t_test is None):
             raise ValueError("Trainer: give both x_test and t_test, or neither")
-        self.x_test, self.t_test = (None, None) if x_test is None else _check_split("test", x_test, t_test)
+        self.x_test: NDArray | None = None
+        self.t_test: NDArray | None = None
+        if x_test is not None:
+            self.x_test, self.t_test = _check_split("test", x_test, t_test)
         self.optimizer = optimizer if optimizer is not None else config.make_optimizer()
         self.callbacks = list(callbacks)
         self.rng = np.random.default_rng(config.seed)
@@ -221,7 +170,7 @@ class Trainer:
         self.history.epoch_loss.append(float(np.mean(losses[first:])))
         self.history.seconds.append(seconds)
         self.history.train_acc.append(self.evaluate_train())
-        if self.x_test is not None:
+        if self.x_test is not None and self.t_test is not None:
             self.history.test_acc.append(self.evaluate(self.x_test, self.t_test))
 
     def evaluate(self, x: NDArray, t: NDArray) -> float:
@@ -262,17 +211,18 @@ class Trainer:
         """Write net, optimizer, epoch, random state and history to ``path`` (see ``zerograd.checkpoint``)."""
         from .checkpoint import save
 
-        save(path, self.net, optimizer=self.optimizer, epoch=self.epoch, rng_state=self.rng.bit_generator.state,
+        save(path, self.net, optimizer=self.optimizer, epoch=self.epoch, rng_state=dict(self.rng.bit_generator.state),
              history=self.history.to_dict(), train_config=self.config.to_dict(), metadata=metadata)
 
     @classmethod
     def from_checkpoint(cls, path: Any, x_train: NDArray, t_train: NDArray, x_test: NDArray | None = None,
                         t_test: NDArray | None = None, callbacks: Sequence[Callback] = (),
                         **config_changes: Any) -> Trainer:
-        """A trainer that continues the run saved at ``path``; ``config_changes`` may raise ``epochs``."""
-        from .checkpoint import load
+        """A trainer that continues the run saved at ``path`` (or in a ``Checkpoint`` already loaded);
+        ``config_changes`` may raise ``epochs``."""
+        from .checkpoint import Checkpoint, load
 
-        ckpt = load(path)
+        ckpt = path if isinstance(path, Checkpoint) else load(path)
         if ckpt.optimizer is None or ckpt.train_config is None or ckpt.rng_state is None:
             raise ValueError(f"{path}: this checkpoint holds a net only, not a training run to resume")
         config = TrainConfig.from_dict({**ckpt.train_config, **config_changes})

@@ -1,5 +1,5 @@
-"""What the subcommands share: the one-line error, argument validators, output-path checks, the run lock, and
-loading checkpoints, datasets and nets with their problems turned into one-line errors.
+"""What the subcommands share: the one-line error, output-path checks, the run lock, and loading checkpoints and
+datasets with their problems turned into one-line errors (the argument validators are ``zerograd.validators``).
 
 Imports at the top stay light (the standard library): ``zerograd --help`` imports every command module, and they
 import this.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import math
 import os
 import shutil
 import sys
@@ -19,9 +18,29 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-SEED_MAX = 2**32 - 1  # NumPy seeds are unsigned 32-bit words
+# one validator per kind of argument: zerograd.validators, shared with RunSpec; their OptionError is a one-line
+# usage error in the CLI, as a CommandError is
+from ..validators import SEED_MAX as SEED_MAX
+from ..validators import fraction as fraction
+from ..validators import init_scale as init_scale
+from ..validators import non_negative_float as non_negative_float
+from ..validators import parse_hidden as parse_hidden
+from ..validators import positive_float as positive_float
+from ..validators import positive_int as positive_int
+from ..validators import seed as seed
+
 LOCK_NAME = ".zerograd.lock"
 MIN_FREE_BYTES = 1 << 20  # refuse to start a run on a disk with less than 1 MiB free: the first save would fail
+
+
+def __getattr__(name: str) -> Any:
+    """``net_sizes`` and ``number_of_classes`` live in ``zerograd.run`` (NumPy and the nets): imported when asked
+    for, so ``zerograd --help`` stays light."""
+    if name in ("net_sizes", "number_of_classes", "resolved_spec"):
+        from .. import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CommandError(Exception):
@@ -36,9 +55,6 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
-# -- one validator per kind of argument ----------------------------------------------------------------------
-
-
 def check_environment() -> None:
     """The environment variables that tune zerograd (``ZEROGRAD_THREADS``, ``ZEROGRAD_MALLOC``), checked before any
     work: a bad value is a one-line error here, not a traceback from inside a layer."""
@@ -49,63 +65,6 @@ def check_environment() -> None:
         memory.wanted()
     except ValueError as err:
         raise CommandError(str(err)) from None
-
-
-def positive_int(value: Any, flag: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CommandError(f"{flag} must be a positive integer, got {value}")
-    return value
-
-
-def positive_float(value: Any, flag: str) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise CommandError(f"{flag} must be a positive number, got {value}")
-    return float(value)
-
-
-def non_negative_float(value: Any, flag: str) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-        raise CommandError(f"{flag} must be a finite number >= 0, got {value}")
-    return float(value)
-
-
-def fraction(value: Any, flag: str) -> float:
-    """A ratio in [0, 1): dropout."""
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value < 1):
-        raise CommandError(f"{flag} must be in [0, 1), got {value}")
-    return float(value)
-
-
-def seed(value: Any, flag: str = "--seed") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
-        raise CommandError(f"{flag} must be an integer in 0..{SEED_MAX} (2**32 - 1), got {value}")
-    return value
-
-
-def init_scale(text: str | None) -> float | str | None:
-    """``--init``: None (the net's default), ``he``/``xavier``/``relu``/``sigmoid``, or a finite std >= 0."""
-    if text is None:
-        return None
-    try:
-        scale = float(text)
-    except ValueError:
-        name = text.lower()
-        if name not in ("he", "xavier", "relu", "sigmoid"):
-            raise CommandError(f"--init must be a number (standard deviation) or he/xavier, got {text!r}") from None
-        return name
-    return non_negative_float(scale, "--init")
-
-
-def parse_hidden(text: str, flag: str = "--hidden") -> list[int]:
-    """``"100,100"`` → ``[100, 100]``; anything but comma-separated positive integers is a ``CommandError``."""
-    message = f"{flag} must be comma-separated positive integers such as 50 or 100,100; got {text!r}"
-    try:
-        sizes = [int(s) for s in str(text).replace(" ", "").split(",") if s]
-    except ValueError:
-        raise CommandError(message) from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise CommandError(message)
-    return sizes
 
 
 # -- output paths: checked before any work starts --------------------------------------------------------------
@@ -306,75 +265,12 @@ def load_data(spec: str, root: str | None, dtype: str, max_classes: int | None =
     return ds
 
 
-def resolved_spec(spec: str) -> str:
-    """A dataset name as it is; the path of an ``.npz`` made absolute, so a checkpoint works from any folder."""
-    from ..datasets import DATASET_NAMES
-
-    if spec.lower().replace("_", "-") in DATASET_NAMES:
-        return spec
-    return str(Path(spec).expanduser().resolve())
-
-
-def net_sizes(net: Any) -> tuple[int, int]:
-    """``(features in, classes out)`` of a loaded net: its own ``input_size``/``output_size`` (the chapter's nets),
-    else those of its first and last layers with ``in_features``/``out_features`` (a ``Sequential``)."""
-    inp, out = getattr(net, "input_size", None), getattr(net, "output_size", None)
-    if inp is None or out is None:
-        layers = list(getattr(net, "layers", {}).values())
-        ins = [layer.in_features for layer in layers if hasattr(layer, "in_features")]
-        outs = [layer.out_features for layer in layers if hasattr(layer, "out_features")]
-        if not ins or not outs:
-            raise CommandError(f"cannot tell how many features {type(net).__name__} takes and how many classes it "
-                               "predicts: it has no Affine layer")
-        inp, out = ins[0], outs[-1]
-    return int(inp), int(out)
-
-
 def class_names(metadata: dict[str, Any], n_classes: int, fallback: Any = ()) -> list[str]:
     """The saved class names when there is one per output, else ``fallback``'s, else ``0 … n-1``."""
     for names in (metadata.get("classes"), fallback):
         if names and len(names) == n_classes:
             return [str(c) for c in names]
     return [str(i) for i in range(n_classes)]
-
-
-def number_of_classes(ds: Any) -> int:
-    import numpy as np
-
-    return len(ds.classes) if getattr(ds, "classes", None) else int(np.max(ds.t_train)) + 1
-
-
-def build_net(sizes: list[int], activation: str, init: str | None, weight_decay: float, dtype: str,
-              input_size: int, output_size: int, seed: int, batchnorm: bool = False, dropout: float = 0.0) -> Any:
-    """The chapter's TwoLayerNet for one ReLU hidden layer without weight decay, a MultiLayerNetExtend with batch
-    normalization or dropout, else a MultiLayerNet.
-
-    init: None gives each net its book default (0.01 for the TwoLayerNet; He for ReLU, Xavier for sigmoid in a
-    MultiLayerNet).
-    """
-    import numpy as np
-
-    from ..nets import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
-
-    scale = init_scale(init)
-    non_negative_float(weight_decay, "--weight-decay")
-    fraction(dropout, "--dropout")
-    rng = np.random.default_rng([seed, 1])  # its own stream: the trainer's batch order uses the seed itself
-    default = "he" if activation == "relu" else "xavier"  # the scale that suits the activation (chapter 6)
-    try:
-        if batchnorm or dropout:
-            return MultiLayerNetExtend(input_size, sizes, output_size, activation=activation,
-                                       weight_init_std=default if scale is None else scale,
-                                       weight_decay_lambda=weight_decay, use_dropout=dropout > 0,
-                                       dropout_ration=dropout, use_batchnorm=batchnorm, dtype=dtype, rng=rng)
-        if len(sizes) == 1 and activation == "relu" and weight_decay == 0:
-            return TwoLayerNet(input_size, sizes[0], output_size, weight_init_std=0.01 if scale is None else scale,
-                               dtype=dtype, rng=rng)
-        return MultiLayerNet(input_size, sizes, output_size, activation=activation,
-                             weight_init_std=default if scale is None else scale, weight_decay_lambda=weight_decay,
-                             dtype=dtype, rng=rng)
-    except (ValueError, TypeError) as err:
-        raise CommandError(str(err).replace("weight_init_std", "--init")) from None
 
 
 @contextlib.contextmanager

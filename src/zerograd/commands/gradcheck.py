@@ -39,9 +39,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from ..gradcheck import check_net
+    from ..run import RunSpec, number_of_classes
 
     common.positive_int(args.samples, "--samples")
     common.positive_float(args.rtol, "--rtol")
@@ -53,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.samples > len(ds.x_train):
         raise CommandError(f"--samples {args.samples} but {args.dataset} has {len(ds.x_train)} training samples")
     x, t = ds.x_train[: args.samples], ds.t_train[: args.samples]
-    net = common.build_net(sizes, "relu", None, 0.0, "float64", int(np.prod(x.shape[1:])),
-                           common.number_of_classes(ds), args.seed)
+    net = RunSpec(hidden=tuple(sizes), dtype="float64", seed=args.seed).build_net(x.shape[1:], number_of_classes(ds))
     report = check_net(net, x, t, rtol=args.rtol, mode=args.mode, explain=args.explain)
     print(f"{net!r}, {args.samples} samples of {getattr(ds, 'name', args.dataset)}")
     for c in report:

@@ -8,6 +8,7 @@ holding another run is not overwritten without ``--overwrite``, and two runs nev
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import shlex
 import sys
@@ -19,19 +20,14 @@ from .. import runs
 from ..datasets.sample import SAMPLE_TRAIN_COUNTS
 from ..nets import ACTIVATIONS
 from ..optim import DEFAULT_LR, OPTIMIZERS
+from ..run import CHECKPOINT, METRICS, Checkpointing, RunSpec, write_metrics  # noqa: F401 - write_metrics re-exported
 from ..train import SAMPLINGS, TrainConfig
 from . import common
 from .common import CommandError
 from .outputs import Outputs, dataset_file
 from .run_args import LATEST, checkpoint_path
 
-CHECKPOINT = "checkpoint.npz"
-OUTPUTS = (CHECKPOINT, "metrics.csv", "curves.png")
-# a resumed run is the saved run continued bit for bit: these flags would change it, so --resume refuses them
-RUN_FLAGS = {"net": "--net", "hidden": "--hidden", "activation": "--activation", "init": "--init",
-             "batchnorm": "--batchnorm", "dropout": "--dropout", "optimizer": "--optimizer",
-             "lr": "--lr", "batch_size": "--batch-size", "sampling": "--sampling", "weight_decay": "--weight-decay",
-             "dtype": "--dtype", "seed": "--seed", "max_classes": "--max-classes"}
+OUTPUTS = (CHECKPOINT, METRICS, "curves.png")
 # the loss of an epoch this many times the first iteration's means training is running away (Adam at lr 1e6
 # ends near 6e5 with no NaN ever appearing); the chapter's runs never exceed 1x
 RISE_FACTOR = 3.0
@@ -98,17 +94,23 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()  # the wall time the user waits: data loading and evaluation included
-    _validate(args)
     if args.resume is not None:
         args.resume = str(checkpoint_path(args.resume, "train"))
+    common.check_root(args.root)
+    # every option checked here, before a run folder is made and before the (maybe slow) data load
+    spec = RunSpec.from_args(args, out=args.out or (Path(args.resume).parent if args.resume else None))
     out, created = _out_folder(args)
+    spec = dataclasses.replace(spec, out=str(out))
     try:
+        common.check_out_dir(out, OUTPUTS)
         Outputs(inputs=[dataset_file(args.dataset)]).folder(out, OUTPUTS)
         _refuse_to_replace(out, args)
         lock = common.RunLock(out)
         lock.acquire()
         try:
-            return _train(args, out, started)
+            # --overwrite --no-plot: the replaced run's curves.png would outlive it, describing the wrong run
+            stale = [out / "curves.png"] if args.overwrite and args.no_plot and not args.resume else []
+            return _train(spec, out, plot=not args.no_plot, started=started, stale=stale)
         finally:
             lock.release()
     finally:
@@ -133,33 +135,6 @@ def _out_folder(args: argparse.Namespace) -> tuple[Path, bool]:
         raise CommandError(f"cannot create a run folder in {runs.RUNS_DIR}/: {reason}") from None
     print(f"run folder: {out}")
     return out, True
-
-
-def _validate(args: argparse.Namespace) -> None:
-    """Every argument, before the (maybe slow) data load."""
-    if args.resume is not None:
-        given = [flag for attr, flag in RUN_FLAGS.items() if getattr(args, attr) is not None]
-        if given:
-            raise CommandError(f"--resume continues the saved run with its own settings; {', '.join(given)} cannot "
-                               "change it (with --resume give only --epochs, --dataset, --root, --out, --no-plot)")
-    if args.epochs is not None:
-        common.positive_int(args.epochs, "--epochs")
-    if args.batch_size is not None:
-        common.positive_int(args.batch_size, "--batch-size")
-    if args.lr is not None:
-        common.positive_float(args.lr, "--lr")
-    if args.weight_decay is not None:
-        common.non_negative_float(args.weight_decay, "--weight-decay")
-    if args.seed is not None:
-        common.seed(args.seed)
-    if args.dropout is not None:
-        common.fraction(args.dropout, "--dropout")
-    if args.max_classes is not None:
-        common.positive_int(args.max_classes, "--max-classes")
-    common.init_scale(args.init)
-    if args.hidden is not None:
-        common.parse_hidden(args.hidden)
-    common.check_root(args.root)
 
 
 def _refuse_to_replace(out: Path, args: argparse.Namespace) -> None:
@@ -196,25 +171,16 @@ def _describe_run(ckpt: Path) -> str:
     return f"{ckpt.name}: {saved.net!r}, epoch {saved.epoch}, trained on {dataset}"
 
 
-def _train(args: argparse.Namespace, out: Path, started: float) -> int:
-    from ..train import DivergedError, Trainer
+def _train(spec: RunSpec, out: Path, plot: bool, started: float, stale: list[Path]) -> int:
+    from ..train import DivergedError
 
-    if args.resume:
-        ds, net, config, metadata = _resume_setup(args)
-    else:
-        ds, net, config, metadata = _fresh_setup(args)
-    # --overwrite --no-plot: the replaced run's curves.png would outlive it, describing the wrong run
-    stale = [out / "curves.png"] if args.overwrite and args.no_plot and not args.resume else []
-    callbacks = [_EpochEnd(out, metadata, started, stale)]
-    try:
-        if args.resume:
-            trainer = Trainer.from_checkpoint(args.resume, ds.x_train, ds.t_train, ds.x_test, ds.t_test,
-                                              callbacks=callbacks, epochs=config.epochs)
-        else:
-            trainer = Trainer(net, config, ds.x_train, ds.t_train, ds.x_test, ds.t_test, callbacks=callbacks)
-    except ValueError as err:
-        raise CommandError(str(err)) from None
+    ds = common.load_data(spec.dataset, spec.root, spec.dtype, max_classes=spec.max_classes)
+    end = _EpochEnd(out, spec.metadata(ds), started, stale)
+    built = spec.build(ds, callbacks=[end])
+    trainer = built.trainer
     epochs_done = trainer.epoch
+    if spec.resume:
+        print(f"resuming {spec.resume} at epoch {epochs_done} (the saved run's net, optimizer, batch size and seed)")
     if epochs_done >= trainer.config.epochs:
         print(f"the checkpoint has already trained {_epochs(epochs_done)}; pass --epochs N (N > {epochs_done}) "
               "to train further")
@@ -225,39 +191,38 @@ def _train(args: argparse.Namespace, out: Path, started: float) -> int:
 
     from tqdm import tqdm
 
-    end = callbacks[0]
     total = trainer.history.iterations_per_epoch * (trainer.config.epochs - epochs_done)
     end.bar = tqdm(total=total, unit="batch", leave=False, disable=None, dynamic_ncols=True)
     try:
-        trainer.fit(progress=end.bar)
+        built.fit()
     except KeyboardInterrupt:
         end.bar.close()
-        return _interrupted(args, trainer, end, epochs_done)
+        return _interrupted(spec, trainer, end, epochs_done, plot)
     except DivergedError as err:
         raise CommandError(f"{err}{end.kept()}", exit_code=1) from None
     finally:
         end.bar.close()
     with common.interrupts_as(f"interrupted while drawing curves.png; the checkpoint of epoch {trainer.epoch} is "
                               f"{out / CHECKPOINT}"):
-        end.finish(trainer, plot=not args.no_plot)
+        end.finish(trainer, plot=plot)
     h = trainer.history
     if h.test_acc:
         print(f"final test accuracy {h.test_acc[-1]:.4f} after {_epochs(trainer.epoch)} "
               f"({sum(h.seconds[epochs_done:]):.1f} s of training, {time.perf_counter() - started:.1f} s in all)")
-    print(f"wrote {out / CHECKPOINT}, {out / 'metrics.csv'}" + ("" if args.no_plot else f", {out / 'curves.png'}"))
+    print(f"wrote {out / CHECKPOINT}, {out / 'metrics.csv'}" + (f", {out / 'curves.png'}" if plot else ""))
     return 0
 
 
-def _interrupted(args: argparse.Namespace, trainer: Any, end: _EpochEnd, epochs_done: int) -> int:
+def _interrupted(spec: RunSpec, trainer: Any, end: _EpochEnd, epochs_done: int, plot: bool) -> int:
     out = end.out
     if end.saved_epoch is not None:  # curves only of what was saved: nothing saved, nothing drawn
         try:
-            end.finish(trainer, plot=not args.no_plot)
+            end.finish(trainer, plot=plot)
         except KeyboardInterrupt:  # a second Ctrl-C: skip the picture, still say how to resume
             print("\ninterrupted again: curves.png not drawn", file=sys.stderr)
-    saved = out / CHECKPOINT if end.saved_epoch is not None else (Path(args.resume) if args.resume else None)
     # NOTE: trainer.epoch counts an epoch as done before its accuracies and checkpoint are: the saved epoch is
     # the one that finished
+    saved = out / CHECKPOINT if end.saved_epoch is not None else (Path(spec.resume) if spec.resume else None)
     epoch = end.saved_epoch if end.saved_epoch is not None else epochs_done
     if saved is None:
         print(f"\ninterrupted in epoch {epoch + 1}, before its checkpoint was written: nothing saved",
@@ -274,98 +239,35 @@ def _epochs(n: int) -> str:
     return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
-def _fresh_setup(args: argparse.Namespace) -> tuple[Any, Any, TrainConfig, dict[str, Any]]:
-    dataset = args.dataset or "mnist"
-    defaults = TrainConfig()
-    convnet = args.net not in (None, "mlp")
-    if convnet and (args.batchnorm or args.dropout):
-        raise CommandError(f"--batchnorm and --dropout build an mlp; --net {args.net} has its own layers")
-    optimizer = args.optimizer or ("adam" if convnet else defaults.optimizer)  # the book trains its CNNs with Adam
-    try:
-        config = TrainConfig(epochs=args.epochs or defaults.epochs, batch_size=args.batch_size or defaults.batch_size,
-                             optimizer=optimizer, lr=args.lr if args.lr is not None else DEFAULT_LR[optimizer],
-                             seed=args.seed if args.seed is not None else defaults.seed,
-                             sampling=args.sampling or defaults.sampling)
-    except ValueError as err:
-        raise CommandError(str(err)) from None
-    dtype = args.dtype or "float32"
-    ds = common.load_data(dataset, args.root, dtype, max_classes=args.max_classes)
-    if convnet:
-        from .convnet_setup import build_convnet
-
-        net = build_convnet(args.net, args.hidden, args.init, args.weight_decay or 0.0, dtype, ds.x_train.shape,
-                            common.number_of_classes(ds), config.seed)
-        return ds, net, config, _metadata(ds, dataset, args.root)
-    net = common.build_net(common.parse_hidden(args.hidden or "50"), args.activation or "relu", args.init,
-                           args.weight_decay or 0.0, dtype, input_size=_features(ds),
-                           output_size=common.number_of_classes(ds), seed=config.seed,
-                           batchnorm=bool(args.batchnorm), dropout=args.dropout or 0.0)
-    return ds, net, config, _metadata(ds, dataset, args.root)
-
-
-def _resume_setup(args: argparse.Namespace) -> tuple[Any, None, TrainConfig, dict[str, Any]]:
-    ckpt = common.load_checkpoint(args.resume)
-    if ckpt.train_config is None:
-        raise CommandError(f"{args.resume}: this checkpoint holds a net only, not a training run to resume")
-    try:
-        saved = TrainConfig.from_dict(ckpt.train_config)
-        config = TrainConfig.from_dict({**ckpt.train_config, "epochs": args.epochs or saved.epochs})
-    except (ValueError, TypeError) as err:
-        raise CommandError(f"{args.resume}: its training settings are damaged ({err})") from None
-    dataset = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
-    root = args.root or ckpt.metadata.get("root")
-    input_size, n_classes = common.net_sizes(ckpt.net)
-    ds = common.load_data(dataset, root, ckpt.net.dtype.name, max_classes=n_classes)
-    if _features(ds) != input_size or common.number_of_classes(ds) > n_classes:
-        raise CommandError(f"{args.resume}: the saved net takes {input_size} features and predicts {n_classes} "
-                           f"classes; {getattr(ds, 'name', dataset)} has {_features(ds)} features and "
-                           f"{common.number_of_classes(ds)} classes")
-    print(f"resuming {args.resume} at epoch {ckpt.epoch} (the saved run's net, optimizer, batch size and seed)")
-    return ds, None, config, _metadata(ds, dataset, root)
-
-
-def _features(ds: Any) -> int:
-    import math
-
-    return math.prod(ds.x_train.shape[1:])
-
-
-def _metadata(ds: Any, spec: str, root: str | None) -> dict[str, Any]:
-    # paths resolved: evaluate and --resume read these from whatever folder they run in
-    return {"dataset": getattr(ds, "name", spec), "dataset_spec": common.resolved_spec(spec),
-            "root": str(Path(root).expanduser().resolve()) if root else None,
-            "classes": [str(c) for c in getattr(ds, "classes", ()) or ()]}
-
-
-class _EpochEnd:
-    """After each epoch: save the checkpoint, rewrite metrics.csv, print the epoch's line (and a warning when the
-    loss is running away)."""
+class _EpochEnd(Checkpointing):
+    """After each epoch: save the checkpoint and metrics.csv (``Checkpointing``), print the epoch's line (and a
+    warning when the loss is running away); the progress bar follows the batches."""
 
     def __init__(self, out: Path, metadata: dict[str, Any], started: float | None = None,
                  stale: list[Path] | None = None) -> None:
-        self.out, self.metadata, self.bar = out, metadata, None
+        super().__init__(out, metadata)
         self.started = time.perf_counter() if started is None else started
         self.stale = stale or []  # a replaced run's files this run does not write: removed at its first save
-        self.saved_epoch: int | None = None  # the epoch of the checkpoint in `out`, once one is written
+        self.bar: Any = None
         self.warned = False
 
-    def __call__(self, trainer: Any) -> None:
+    def on_batches(self, trainer: Any, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def on_epoch(self, trainer: Any) -> None:
         h, e = trainer.history, trainer.epoch
         test = f"  test acc {h.test_acc[-1]:.4f}" if h.test_acc else ""
         line = (f"epoch {e:>3}/{trainer.config.epochs}  loss {h.epoch_loss[-1]:.4f}  "
                 f"train acc {h.train_acc[-1]:.4f}{test}  {h.seconds[-1]:.2f} s training, "
                 f"{time.perf_counter() - self.started:.1f} s since start")
-        path = self.out / CHECKPOINT
         try:
-            trainer.save_checkpoint(path, metadata=self.metadata)
-            self.saved_epoch = e
-            path = self.out / "metrics.csv"
-            write_metrics(path, h)
-            for path in self.stale:
-                path.unlink(missing_ok=True)
-            self.stale = []
+            super().on_epoch(trainer)
         except OSError as err:
-            raise common.write_error(err, path, self.kept()) from None
+            raise common.write_error(err, self.writing, self.kept()) from None
+        for path in self.stale:
+            path.unlink(missing_ok=True)
+        self.stale = []
         # printed after the save: once a reader sees the line, that epoch's checkpoint is on disk
         self._print(line)
         if not self.warned and h.loss and h.epoch_loss[-1] > RISE_FACTOR * h.loss[0]:
@@ -391,7 +293,7 @@ class _EpochEnd:
         if trainer.history.epoch_loss and plot:
             from ..plot import plot_curves, save_figure
 
-            title = f"{trainer.net!r} on {self.metadata['dataset']}"
+            title = f"{trainer.net!r} on {(self.metadata or {}).get('dataset')}"
             path = self.out / "curves.png"
             history = trainer.history.to_dict()
             if self.saved_epoch is not None:  # an interrupted epoch may have its numbers but no checkpoint
@@ -401,22 +303,3 @@ class _EpochEnd:
                 save_figure(plot_curves(history, title=title), path)
             except OSError as err:
                 raise common.write_error(err, path, self.kept()) from None
-
-
-def write_metrics(path: Path, history: Any) -> None:
-    """``epoch,loss,train_acc,test_acc,seconds`` per epoch, written atomically."""
-    from ..fileio import write_text
-
-    rows = ["epoch,loss,train_acc,test_acc,seconds"]
-    def cell(values: list[float], i: int, digits: int) -> str:
-        return f"{values[i]:.{digits}f}" if i < len(values) else ""  # a resumed run of your own may lack some
-
-    for i, loss in enumerate(history.epoch_loss):
-        rows.append(f"{i + 1},{loss:.6f},{cell(history.train_acc, i, 6)},{cell(history.test_acc, i, 6)},"
-                    f"{cell(history.seconds, i, 4)}")
-    write_text(path, "\n".join(rows) + "\n", make_dirs=True)
-
-
-# re-exported for code that imported them from here before commands.common existed
-load_checkpoint, load_data, parse_hidden, build_net = (common.load_checkpoint, common.load_data, common.parse_hidden,
-                                                       common.build_net)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import CommandError
+from .common import CommandError
 from .outputs import Outputs, dataset_file
 
 DEFAULT_OUT = "zerograd-tune"
@@ -207,7 +207,7 @@ def _parse_init(text: str) -> Any:
     if ".." in text:
         return parse_param("init", text, float, log=True)
     parts = [p.strip().lower() for p in text.split("/")]
-    values = []
+    values: list[float | str] = []
     for part in parts:
         try:
             values.append(float(part))

@@ -50,9 +50,25 @@ class Layout:
     waypoints: dict[Edge, list[Place]]
 
 
-def layout_dag(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]]) -> Layout:
+def layout_dag(order: Sequence[Hashable], inputs: Mapping[Any, Sequence[Hashable]]) -> Layout:
     """Places for the nodes ``order`` (topological: every node after its inputs); ``inputs[k]`` lists the keys
     node ``k`` reads, in argument order (missing or empty for an input of the graph)."""
+    _check_order(order, inputs)
+    users: dict[Hashable, list[Hashable]] = {key: [] for key in order}
+    for key in order:
+        for src in inputs.get(key, ()):
+            users[src].append(key)
+    column = _columns(order, inputs, users)
+    leaf_rank = _leaf_ranks([key for key in order if not users[key]], inputs)
+    row, way = _rows(_column_items(order, inputs, column), inputs, leaf_rank)
+    places = {key: Place(column[key], row[key]) for key in order}
+    waypoints = {
+        edge: [Place(column[edge[0]] + 1 + j, r) for j, r in enumerate(rows)] for edge, rows in way.items()
+    }
+    return Layout(places, waypoints)
+
+
+def _check_order(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]]) -> None:
     position = {key: i for i, key in enumerate(order)}
     if len(position) != len(order):
         raise ValueError("layout_dag: a key appears twice in the order")
@@ -63,12 +79,10 @@ def layout_dag(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Has
             if position[src] >= position[key]:
                 raise ValueError(f"layout_dag: the order is not topological ({src!r} must come before {key!r})")
 
-    users: dict[Hashable, list[Hashable]] = {key: [] for key in order}
-    for key in order:
-        for src in inputs.get(key, ()):
-            users[src].append(key)
 
-    # columns: operations by longest path from the inputs; graph inputs just left of their first user
+def _columns(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]],
+             users: Mapping[Hashable, Sequence[Hashable]]) -> dict[Hashable, int]:
+    """Operations by longest path from the inputs; graph inputs just left of their first user."""
     column: dict[Hashable, int] = {}
     for key in order:
         srcs = inputs.get(key, ())
@@ -76,9 +90,11 @@ def layout_dag(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Has
     for key in order:
         if not inputs.get(key) and users[key]:
             column[key] = max(0, min(column[u] for u in users[key]) - 1)
+    return column
 
-    # rows of the graph inputs: the order a walk back from the outputs (arguments in order) meets them
-    outputs = [key for key in order if not users[key]]
+
+def _leaf_ranks(outputs: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]]) -> dict[Hashable, int]:
+    """Rows of the graph inputs: the order a walk back from the outputs (arguments in order) meets them."""
     leaf_rank: dict[Hashable, int] = {}
     seen: set[Hashable] = set()
     for out in outputs:
@@ -92,15 +108,26 @@ def layout_dag(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Has
             if not srcs:
                 leaf_rank[key] = len(leaf_rank)
             stack.extend(reversed(srcs))  # first argument visited first
+    return leaf_rank
 
-    # what each column holds: nodes, and a waypoint of every edge that passes through it
+
+def _column_items(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]],
+                  column: Mapping[Hashable, int]) -> dict[int, list[tuple[str, Any]]]:
+    """What each column holds: ``("node", key)``s, and ``("way", (edge, j))`` for every edge passing through it
+    (``j``: the how-manieth column the edge crosses)."""
     items: dict[int, list[tuple[str, Any]]] = {}
     for key in order:
         items.setdefault(column[key], []).append(("node", key))
         for arg, src in enumerate(inputs.get(key, ())):
             for j, c in enumerate(range(column[src] + 1, column[key])):
                 items.setdefault(c, []).append(("way", ((src, key, arg), j)))
+    return items
 
+
+def _rows(items: Mapping[int, list[tuple[str, Any]]], inputs: Mapping[Hashable, Sequence[Hashable]],
+          leaf_rank: Mapping[Hashable, int]) -> tuple[dict[Hashable, float], dict[Edge, list[float]]]:
+    """Left to right: a node sits at the mean row of what reaches it, a waypoint level with the point before it;
+    then no two items of the column closer than MIN_ROW_GAP, pushing the lower ones down."""
     row: dict[Hashable, float] = {}
     way: dict[Edge, list[float]] = {}
 
@@ -108,8 +135,6 @@ def layout_dag(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Has
         points = way.get((src, key, arg))
         return points[-1] if points else row[src]
 
-    # left to right: a node sits at the mean row of what reaches it, a waypoint level with the point before it;
-    # then no two items of the column closer than MIN_ROW_GAP, pushing the lower ones down
     for c in sorted(items):
         placed: list[tuple[float, int, tuple[str, Any]]] = []
         for n, item in enumerate(items[c]):
@@ -132,12 +157,7 @@ def layout_dag(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Has
                 row[item[1]] = r
             else:
                 way.setdefault(item[1][0], []).append(r)
-
-    places = {key: Place(column[key], row[key]) for key in order}
-    waypoints = {
-        edge: [Place(column[edge[0]] + 1 + j, r) for j, r in enumerate(rows)] for edge, rows in way.items()
-    }
-    return Layout(places, waypoints)
+    return row, way
 
 
 def layout(out: Value) -> tuple[list[Value], Layout]:

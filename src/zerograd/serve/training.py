@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from ..run import Built, RunCallback, RunSpec
+from ..train import Trainer
+
 __all__ = ["DATASETS", "LIMITS", "OPTIMIZERS", "TrainingBusyError", "TrainingManager", "TrainingRun",
            "TrainInputError", "TrainSettings"]
 
@@ -71,6 +74,12 @@ class TrainSettings:
                 raise TrainInputError(f"{name} must be one of {', '.join(allowed)}, got {str(values[name])[:40]!r}")
         return cls(**{**values, "lr": float(lr)})
 
+    def spec(self) -> RunSpec:
+        """The run these settings describe: the chapter's TwoLayerNet, float32, local data only (MNIST falls back to
+        the bundled sample), train accuracy on at most 10,000 samples so an epoch's evaluation stays short."""
+        return RunSpec.from_dict({**asdict(self), "hidden": (self.hidden,), "net": "twolayer", "dtype": "float32",
+                                  "download": False, "eval_train_samples": 10_000})
+
 
 class _StopRequestedError(Exception):
     """Raised inside the training loop when the page asks the run to stop."""
@@ -107,49 +116,41 @@ class TrainingRun:
             self.finished = True
 
     def _train(self) -> None:
-        from ..datasets import load_dataset
-        from ..nets import TwoLayerNet
-        from ..train import TrainConfig, Trainer
-
-        s = self.settings
         started = time.perf_counter()
-        # download=False: a request never makes the server fetch anything; MNIST falls back to the bundled sample
-        ds = load_dataset(s.dataset, dtype=np.float32, download=False, progress=False)
-        net = TwoLayerNet(ds.x_train.shape[1], s.hidden, int(ds.t_train.max()) + 1, rng=s.seed, dtype=np.float32)
-        config = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, optimizer=s.optimizer, seed=s.seed,
-                             eval_train_samples=10_000)
-        run = self
-
-        class Progress:
-            """Told every few iterations by ``Trainer``: record the mean loss since the last report."""
-
-            def __init__(self) -> None:
-                self.reported = 0
-                self.every = 0  # iterations between two recorded points: about 25 points per epoch
-
-
-            def update(self, n: int) -> None:
-                if run.stop_requested:
-                    raise _StopRequestedError
-                losses = trainer.history.loss
-                self.every = self.every or max(1, trainer.history.iterations_per_epoch // 25)
-                if len(losses) - self.reported >= self.every:
-                    run._emit("progress", iteration=len(losses),
-                              epoch=len(losses) / trainer.history.iterations_per_epoch,
-                              loss=float(np.mean(losses[self.reported:])))
-                    self.reported = len(losses)
-
-        def on_epoch(t: Trainer) -> None:
-            h = t.history
-            run._emit("epoch", epoch=t.epoch, epochs=s.epochs, loss=h.epoch_loss[-1], train_acc=h.train_acc[-1],
-                      test_acc=h.test_acc[-1] if h.test_acc else None, seconds=h.seconds[-1])
-
-        trainer = Trainer(net, config, ds.x_train, ds.t_train, ds.x_test, ds.t_test, callbacks=[on_epoch])
-        self._emit("start", settings=asdict(s), dataset=getattr(ds, "name", s.dataset),
-                   train_size=len(ds.x_train), test_size=len(ds.x_test),
-                   iterations_per_epoch=trainer.history.iterations_per_epoch)
-        trainer.fit(progress=Progress())
+        trainer = self.settings.spec().run(callbacks=[_Events(self)])
         self._emit("done", seconds=time.perf_counter() - started, test_acc=trainer.history.test_acc[-1])
+
+
+class _Events(RunCallback):
+    """The run's events for the page: ``start``, a ``progress`` point about 25 times an epoch (the mean loss since
+    the last one), and ``epoch`` with its loss and accuracies. A stop request ends the run at the next point."""
+
+    def __init__(self, run: TrainingRun) -> None:
+        self.run = run
+        self.reported = 0  # iterations already averaged into a progress point
+        self.every = 1
+
+    def on_start(self, built: Built) -> None:
+        iterations = built.trainer.history.iterations_per_epoch
+        self.every = max(1, iterations // 25)
+        self.run._emit("start", settings=asdict(self.run.settings), dataset=getattr(built.data, "name", "?"),
+                       train_size=len(built.data.x_train), test_size=len(built.data.x_test),
+                       iterations_per_epoch=iterations)
+
+    def on_batches(self, trainer: Trainer, n: int) -> None:
+        if self.run.stop_requested:
+            raise _StopRequestedError
+        losses = trainer.history.loss
+        if len(losses) - self.reported >= self.every:
+            self.run._emit("progress", iteration=len(losses), epoch=len(losses) / trainer.history.iterations_per_epoch,
+                           loss=float(np.mean(losses[self.reported:])))
+            self.reported = len(losses)
+
+    def on_epoch(self, trainer: Trainer) -> None:
+        h = trainer.history
+        self.run._emit("epoch", epoch=trainer.epoch, epochs=trainer.config.epochs, loss=h.epoch_loss[-1],
+                       train_acc=h.train_acc[-1], test_acc=h.test_acc[-1] if h.test_acc else None,
+                       seconds=h.seconds[-1])
 
 
 class TrainingManager:

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from ..train import History, TrainConfig, Trainer
+from ..run import RunData, RunSpec
+from ..train import History, Trainer
 from .config import HYPERPARAMETERS, TuneConfig
 from .space import SearchError, hidden_sizes
 
-__all__ = ["Split", "build_net", "load_split", "train_trial", "trial_seeds"]
+__all__ = ["Split", "build_net", "load_split", "train_trial", "trial_seeds", "trial_spec"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ def load_split(config: TuneConfig, load: Callable[..., Any] | None = None) -> Sp
     Raises ``zerograd.datasets.DatasetError`` for data problems and ``SearchError`` for sizes that do not fit.
     """
     if load is None:
-        from ..datasets import load_dataset as load
+        from ..datasets import load_dataset
+
+        load = load_dataset
     ds = load(config.dataset, root=config.root, dtype=np.dtype(config.dtype))
     x, t = ds.x_train, ds.t_train
     if config.train_samples is not None:
@@ -69,27 +72,32 @@ def trial_seeds(study_seed: int, key: int) -> tuple[np.random.Generator, int]:
     return np.random.default_rng([study_seed, key, 1]), batch_seed
 
 
-def build_net(config: TuneConfig, values: dict[str, Any], input_size: int, num_classes: int,
-              rng: np.random.Generator) -> Any:
-    """The net of one trial: ``MultiLayerNet`` (``MultiLayerNetExtend`` with dropout or batch normalization).
+def trial_spec(config: TuneConfig, values: dict[str, Any], key: int) -> RunSpec:
+    """The run of one trial: a ``MultiLayerNet`` (``MultiLayerNetExtend`` with dropout or batch normalization)
+    trained on the study's settings, seeded by the study's seed and the trial number ``key``.
 
     values: one value per name in ``HYPERPARAMETERS`` (hidden as ``"100,100"`` or a tuple of widths).
     """
+    missing = [name for name in HYPERPARAMETERS if name not in values]
+    if missing:
+        raise ValueError(f"train_trial: no value for {', '.join(missing)}")
+    _, batch_seed = trial_seeds(config.seed, key)
     hidden = values["hidden"]
-    sizes = list(hidden_sizes(hidden) if isinstance(hidden, str) else hidden)
-    init = values["init"]
-    scale: float | str = init.lower() if isinstance(init, str) and init.lower() in ("he", "xavier") else float(init)
-    common = dict(activation=config.activation, weight_init_std=scale,
-                  weight_decay_lambda=float(values["weight_decay"]), dtype=config.dtype, rng=rng)
-    dropout = float(values["dropout"])
-    if dropout > 0 or config.batchnorm:
-        from ..nets import MultiLayerNetExtend
+    return RunSpec.from_dict({
+        "dataset": config.dataset, "dtype": config.dtype, "net": "multilayer",
+        "hidden": hidden_sizes(hidden) if isinstance(hidden, str) else tuple(hidden),
+        "activation": config.activation, "init": values["init"], "batchnorm": config.batchnorm,
+        "dropout": float(values["dropout"]), "weight_decay": float(values["weight_decay"]),
+        "init_seed": (config.seed, key, 1), "optimizer": str(values["optimizer"]), "lr": float(values["lr"]),
+        "epochs": config.epochs, "batch_size": int(values["batch_size"]), "sampling": config.sampling,
+        "seed": batch_seed, "blas_threads": 1,  # one thread: workers run side by side
+    })
 
-        return MultiLayerNetExtend(input_size, sizes, num_classes, use_dropout=dropout > 0,
-                                   dropout_ration=dropout, use_batchnorm=config.batchnorm, **common)
-    from ..nets import MultiLayerNet
 
-    return MultiLayerNet(input_size, sizes, num_classes, **common)
+def build_net(config: TuneConfig, values: dict[str, Any], input_size: int, num_classes: int,
+              rng: np.random.Generator) -> Any:
+    """The net of one trial (``trial_spec``'s), its initial weights drawn from ``rng``."""
+    return trial_spec(config, values, 0).build_net(input_size, num_classes, rng=rng)
 
 
 # Called after each epoch with (epoch, train accuracy, validation accuracy); returning True stops the run there.
@@ -97,30 +105,23 @@ EpochHook = Callable[[int, float, float], bool]
 
 
 def train_trial(config: TuneConfig, split: Split, values: dict[str, Any], key: int,
-                on_epoch: EpochHook | None = None, net_out: list | None = None) -> History:
+                on_epoch: EpochHook | None = None, net_out: list[Any] | None = None) -> History:
     """Train the net ``values`` describe on ``split``'s training part, validating after each epoch.
 
     key: the trial number that seeds it (the original trial's for a retry). Returns the history, whose
     ``test_acc`` holds the *validation* accuracies. Raises ``zerograd.train.DivergedError`` when the loss becomes
     NaN or infinite. net_out: when given, the trained net is appended to it.
     """
-    missing = [name for name in HYPERPARAMETERS if name not in values]
-    if missing:
-        raise ValueError(f"train_trial: no value for {', '.join(missing)}")
-    rng, batch_seed = trial_seeds(config.seed, key)
-    net = build_net(config, values, split.input_size, split.num_classes, rng)
-    train_config = TrainConfig(epochs=config.epochs, batch_size=int(values["batch_size"]),
-                               optimizer=str(values["optimizer"]), lr=float(values["lr"]), seed=batch_seed,
-                               sampling=config.sampling, blas_threads=1)  # one thread: workers run side by side
+    spec = trial_spec(config, values, key)
 
     def after_epoch(trainer: Trainer) -> None:
         h = trainer.history
         if on_epoch is not None and on_epoch(trainer.epoch, h.train_acc[-1], h.test_acc[-1]):
             raise StopIteration  # the Trainer's clean stop after this epoch
 
-    trainer = Trainer(net, train_config, split.x_train, split.t_train, split.x_val, split.t_val,
-                      callbacks=[after_epoch])
-    history = trainer.fit()
+    data = RunData(split.x_train, split.t_train, split.x_val, split.t_val, num_classes=split.num_classes,
+                   name=split.dataset)
+    trainer = spec.run(callbacks=[after_epoch], data=data)
     if net_out is not None:
-        net_out.append(net)
-    return history
+        net_out.append(trainer.net)
+    return trainer.history

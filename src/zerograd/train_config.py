@@ -1,0 +1,78 @@
+"""How to train, as data: ``TrainConfig`` (what ``Trainer`` runs and what a checkpoint's ``train_config`` holds)
+and ``SAMPLINGS``, the ways a batch is drawn.
+
+It sits below both ``zerograd.train`` (which trains by it) and ``zerograd.checkpoint_schema`` (which checks a saved
+one), so neither has to import the other.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from .optim import OPTIMIZERS, Optimizer, make_optimizer
+
+__all__ = ["SAMPLINGS", "TrainConfig"]
+
+SAMPLINGS = ("epoch", "book")
+
+
+@dataclass
+class TrainConfig:
+    """How to train. Every default reproduces the book's chapter-5 run (``train_neuralnet.py``) or says why not."""
+
+    epochs: int = 17  # the book's 10,000 iterations of 100 samples, over 60,000 training images
+    batch_size: int = 100  # the book's mini-batch: small enough to be noisy (it helps), large enough to vectorise
+    optimizer: str = "sgd"  # chapter 5 trains with plain SGD; chapter 6's optimizers are a flag away
+    lr: float = 0.1  # the book's learning_rate for SGD on MNIST
+    # momentum, decay_rate, beta1, beta2 for the other optimizers; empty = their book defaults
+    optimizer_params: dict[str, float] = field(default_factory=dict)
+    seed: int = 0  # one seed fixes the batch order, so two runs (and a resumed run) are identical
+    # "epoch": one shuffled permutation per epoch, each sample once (the standard practice, and what is timed);
+    # "book": np.random.choice batches with replacement, as the book's loop draws them
+    sampling: str = "epoch"
+    eval_batch_size: int = 1000  # accuracy in batches: memory stays bounded on 60k samples, matmuls stay large
+    # evaluate train accuracy on the first N training samples only (the book's evaluate_sample_num_per_epoch);
+    # None = all of them
+    eval_train_samples: int | None = None
+    # BLAS threads while training; None = one for small nets, where a second thread costs more than it gives
+    # (zerograd.threads: the 784-50-10 net at batch 100 ran 1.6x faster on one), else the library's own setting
+    blas_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"TrainConfig: {name} must be a positive integer, got {value!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
+        if str(self.optimizer).lower() not in OPTIMIZERS:
+            raise ValueError(
+                f"TrainConfig: unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"TrainConfig: sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.blas_threads is not None and (
+            isinstance(self.blas_threads, bool)
+            or not isinstance(self.blas_threads, (int, np.integer))
+            or self.blas_threads < 1
+        ):
+            raise ValueError(f"TrainConfig: blas_threads must be a positive integer or None, got {self.blas_threads!r}")
+        if self.eval_train_samples is not None and self.eval_train_samples < 1:
+            raise ValueError(
+                f"TrainConfig: eval_train_samples must be positive or None, got {self.eval_train_samples!r}"
+            )
+
+    def make_optimizer(self) -> Optimizer:
+        return make_optimizer(self.optimizer, lr=self.lr, **self.optimizer_params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
