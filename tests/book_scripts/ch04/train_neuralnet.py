@@ -1,4 +1,4 @@
-# Chapter 4's mini-batch training of the two-layer net, as the book's ch04/train_neuralnet.py runs it (1,000
+# Chapter 4's mini-batch training of the two-layer net, as the book's ch04/train_neuralnet.py runs it (600
 # iterations instead of 10,000, so the test suite stays quick), with a check of gradient against
 # numerical_gradient on three digits first.
 import os
@@ -21,7 +21,7 @@ grad_backprop = small.gradient(x_train[:3], t_train[:3])
 for key in ("W1", "b1", "W2", "b2"):
     print("check_" + key + ":" + str(np.abs(grad_backprop[key] - grad_numerical[key]).mean()))
 
-iters_num = 1000
+iters_num = 600
 train_size = x_train.shape[0]
 batch_size = 100
 learning_rate = 0.1

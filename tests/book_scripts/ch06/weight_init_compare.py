@@ -1,5 +1,5 @@
 # Three weight initialisations compared on MNIST (figure 6-15), as the book's ch06/weight_init_compare.py compares
-# them (100 iterations instead of 2,000, so the test suite stays quick).
+# them (60 iterations instead of 2,000, so the test suite stays quick).
 import os
 import sys
 
@@ -16,7 +16,7 @@ np.random.seed(0)  # the book leaves the run unseeded; a test wants it repeatabl
 
 train_size = x_train.shape[0]
 batch_size = 128
-max_iterations = 100
+max_iterations = 60
 
 weight_init_types = {"std=0.01": 0.01, "Xavier": "sigmoid", "He": "relu"}
 optimizer = SGD(lr=0.01)
