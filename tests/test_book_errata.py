@@ -47,8 +47,15 @@ def test_softmax_normalises_the_last_axis_of_any_array():
     np.testing.assert_allclose(y, e / e.sum(axis=-1, keepdims=True), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name, cls", [("rmsprop", optimizer.RMSprop), ("RMSprop", optimizer.RMSprop),
-                                       ("adagrad", optimizer.AdaGrad), ("AdaGrad", optimizer.AdaGrad)])
+@pytest.mark.parametrize(
+    "name, cls",
+    [
+        ("rmsprop", optimizer.RMSprop),
+        ("RMSprop", optimizer.RMSprop),
+        ("adagrad", optimizer.AdaGrad),
+        ("AdaGrad", optimizer.AdaGrad),
+    ],
+)
 def test_trainer_knows_rmsprop_and_adagrad_by_name(name, cls):
     """147088c, 2020-03-17, "Fix typo: rmsprop" and 73d680c, 2016-11-05, "fix typo" (common/trainer.py: the keys
     were 'rmsprpo' and 'addgrad'; ``self.epocsh`` became ``self.epochs``)."""
@@ -98,6 +105,7 @@ def test_numerical_gradient_steps_the_value_in_the_arrays_own_dtype():
 def test_numerical_gradient_2d_takes_one_point_per_row():
     """a134880, 2019-01-15, "fix dimension of argument for numerical_gradient()" (ch04/gradient_2d.py: the points
     go in as rows, ``np.array([X, Y]).T``); common/gradient.py's ``numerical_gradient_2d`` works the same way."""
+
     def function_2(x):
         return np.sum(x**2) if x.ndim == 1 else np.sum(x**2, axis=1)
 
@@ -124,7 +132,8 @@ def test_cross_entropy_error_keeps_the_books_delta():
     """ea91786, 2017-12-20, "Add delta(1e-7) for cross_entropy_error" (common/functions.py)."""
     y = np.array([[0.0, 0.3, 0.7], [0.1, 0.8, 0.1]])
     assert functions.cross_entropy_error(y, np.array([0, 1])) == pytest.approx(
-        -(np.log(0.0 + 1e-7) + np.log(0.8 + 1e-7)) / 2, rel=1e-14)
+        -(np.log(0.0 + 1e-7) + np.log(0.8 + 1e-7)) / 2, rel=1e-14
+    )
 
 
 def test_batch_normalization_of_images_normalises_each_pixel_of_each_channel():

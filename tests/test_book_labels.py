@@ -57,8 +57,11 @@ def test_softmax_with_loss_takes_a_label_column(n):
 
 
 def test_the_libraries_layer_keeps_its_one_line_error():
-    with pytest.raises(ValueError, match=r"^SoftmaxWithLoss: labels must be integers \(N,\) = \(1,\) or one-hot "
-                                         r"\(N, C\) = \(1, 3\), got shape \(1, 1\)$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^SoftmaxWithLoss: labels must be integers \(N,\) = \(1,\) or one-hot "
+        r"\(N, C\) = \(1, 3\), got shape \(1, 1\)$",
+    ):
         strict.SoftmaxWithLoss().forward(LOGITS[:1], np.array([[1]]))
 
 
@@ -67,10 +70,13 @@ def test_float_label_columns_are_refused_as_in_the_book():
         layers.SoftmaxWithLoss().forward(LOGITS[:1], np.array([[1.0]]))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: TwoLayerNet(6, 5, 3),
-    lambda: MultiLayerNet(6, [5, 4], 3),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TwoLayerNet(6, 5, 3),
+        lambda: MultiLayerNet(6, [5, 4], 3),
+    ],
+)
 def test_the_books_nets_take_a_label_column(make):
     np.random.seed(0)
     net = make()
@@ -87,8 +93,13 @@ def test_chapter_7_gradient_check_with_a_label_column():
     """``ch07/gradient_check.py``: SimpleConvNet on one 10x10 image, T = [[1]]; backprop agrees with the numerical
     gradient, and the numbers are those of the integer label (1,)."""
     np.random.seed(7)
-    net = SimpleConvNet(input_dim=(1, 10, 10), conv_param={"filter_num": 10, "filter_size": 3, "pad": 0, "stride": 1},
-                        hidden_size=10, output_size=10, weight_init_std=0.01)
+    net = SimpleConvNet(
+        input_dim=(1, 10, 10),
+        conv_param={"filter_num": 10, "filter_size": 3, "pad": 0, "stride": 1},
+        hidden_size=10,
+        output_size=10,
+        weight_init_std=0.01,
+    )
     x, t = np.random.rand(100).reshape((1, 1, 10, 10)), np.array([1]).reshape((1, 1))
     numerical, backprop = net.numerical_gradient(x, t), net.gradient(x, t)
     flat = net.gradient(x, np.array([1]))

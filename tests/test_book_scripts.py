@@ -35,8 +35,9 @@ def run_script(path: Path, *args: str, **env: str) -> dict[str, str]:
     """Run a script where it lies, as a reader would (``python name.py``); its ``key:value`` lines."""
     # conftest.py sets ZEROGRAD_OFFLINE=1: the scripts get the bundled MNIST sample, never a download
     env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", **env}
-    result = subprocess.run([sys.executable, *args, path.name], cwd=path.parent, env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, *args, path.name], cwd=path.parent, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, f"{path.name} failed:\n{result.stdout}\n{result.stderr}"
     return dict(re.findall(r"^(\w+):(\S+)$", result.stdout, flags=re.M))
 
@@ -54,8 +55,9 @@ def test_chapter3_activation_plots(tree):
     assert int(step["points"]) == 100 and int(step["ones"]) == int(np.sum(x > 0))
     assert step["dtype"] == np.dtype(int).name  # dtype=int (the repository's np.int fix, 495ee99)
     sig = numbers(run_script(tree / "ch03" / "sigmoid.py"))
-    assert sig == pytest.approx({"first": 1 / (1 + np.exp(5.0)), "middle": 0.5, "last": 1 / (1 + np.exp(-x[-1]))},
-                                rel=1e-12)
+    assert sig == pytest.approx(
+        {"first": 1 / (1 + np.exp(5.0)), "middle": 0.5, "last": 1 / (1 + np.exp(-x[-1]))}, rel=1e-12
+    )
     relu = numbers(run_script(tree / "ch03" / "relu.py"))
     assert relu["zeros"] == np.sum(x <= 0) and relu["max"] == pytest.approx(x[-1], rel=1e-12)
     both = numbers(run_script(tree / "ch03" / "sig_step_compare.py"))
@@ -82,8 +84,18 @@ def test_chapter3_inference_with_trained_weights(tree):
     (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True)
     np.random.seed(0)
     net = MultiLayerNet(784, [50, 100], 10, activation="sigmoid", weight_init_std="sigmoid")
-    Trainer(net, x_train[:2000], t_train[:2000], x_test, t_test, epochs=3, mini_batch_size=100,
-            optimizer="Adam", optimizer_param={"lr": 0.005}, verbose=False).train()
+    Trainer(
+        net,
+        x_train[:2000],
+        t_train[:2000],
+        x_test,
+        t_test,
+        epochs=3,
+        mini_batch_size=100,
+        optimizer="Adam",
+        optimizer_param={"lr": 0.005},
+        verbose=False,
+    ).train()
     np.savez(tree / "ch03" / "sample_weight.npz", **net.params)  # the book ships these as sample_weight.pkl
     expected = net.accuracy(x_test, t_test)
     assert expected > 0.8
@@ -168,8 +180,9 @@ print('loss:' + repr(abs(a.loss(x, t) - b.loss(x, t)) / b.loss(x, t)))
 for key in b.params:
     print(key + ':' + repr(float(np.abs(grads[0][key] - grads[1][key]).max() / np.abs(grads[1][key]).max())))
 """
-    result = subprocess.run([sys.executable, "-c", code], cwd=tree / "ch07", capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tree / "ch07", capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     rel = {key: float(value) for key, value in re.findall(r"^(\w+):(\S+)$", result.stdout, flags=re.M)}
     assert len(rel) == 7 and all(r < 1e-12 for r in rel.values()), rel
@@ -230,10 +243,13 @@ def test_chapter8_train_deepnet_save_and_reload(tree):
 
 
 def test_every_repository_script_has_a_book_style_script_and_a_test():
-    rows = re.findall(r"^\| `(ch0\d/\w+\.py)` \| `(tests/book_scripts/ch0\d/\w+\.py)` \| `(\w+)` \|", DOC.read_text(),
-                      flags=re.M)
-    by_chapter = {ch: sum(1 for book, _, _ in rows if book.startswith(ch)) for ch in ("ch03", "ch04", "ch05",
-                                                                                     "ch06", "ch07", "ch08")}
+    rows = re.findall(
+        r"^\| `(ch0\d/\w+\.py)` \| `(tests/book_scripts/ch0\d/\w+\.py)` \| `(\w+)` \|", DOC.read_text(), flags=re.M
+    )
+    by_chapter = {
+        ch: sum(1 for book, _, _ in rows if book.startswith(ch))
+        for ch in ("ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
+    }
     assert by_chapter == {"ch03": 7, "ch04": 6, "ch05": 6, "ch06": 9, "ch07": 5, "ch08": 5}
     tests_dir = Path(__file__).resolve().parent
     sources = "".join(p.read_text() for p in tests_dir.glob("test_book*.py"))

@@ -28,11 +28,24 @@ t_train = t_train[validation_num:]
 
 
 def __train(lr, weight_decay, epocs=20):  # the book's spelling of "epochs"
-    network = MultiLayerNet(input_size=784, hidden_size_list=[100, 100, 100, 100, 100, 100],
-                            output_size=10, weight_decay_lambda=weight_decay)
-    trainer = Trainer(network, x_train, t_train, x_val, t_val,
-                      epochs=epocs, mini_batch_size=100,
-                      optimizer="sgd", optimizer_param={"lr": lr}, verbose=False)
+    network = MultiLayerNet(
+        input_size=784,
+        hidden_size_list=[100, 100, 100, 100, 100, 100],
+        output_size=10,
+        weight_decay_lambda=weight_decay,
+    )
+    trainer = Trainer(
+        network,
+        x_train,
+        t_train,
+        x_val,
+        t_val,
+        epochs=epocs,
+        mini_batch_size=100,
+        optimizer="sgd",
+        optimizer_param={"lr": lr},
+        verbose=False,
+    )
     trainer.train()
     return trainer.test_acc_list, trainer.train_acc_list
 

@@ -20,8 +20,12 @@ t_train = t_train[:300]
 weight_decay_lambda = 0.1
 # ==============================================================
 
-network = MultiLayerNet(input_size=784, hidden_size_list=[100, 100, 100, 100, 100, 100], output_size=10,
-                        weight_decay_lambda=weight_decay_lambda)
+network = MultiLayerNet(
+    input_size=784,
+    hidden_size_list=[100, 100, 100, 100, 100, 100],
+    output_size=10,
+    weight_decay_lambda=weight_decay_lambda,
+)
 optimizer = SGD(lr=0.01)
 
 max_epochs = 51

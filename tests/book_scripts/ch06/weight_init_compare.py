@@ -24,8 +24,9 @@ optimizer = SGD(lr=0.01)
 networks = {}
 train_loss = {}
 for key, weight_type in weight_init_types.items():
-    networks[key] = MultiLayerNet(input_size=784, hidden_size_list=[100, 100, 100, 100],
-                                  output_size=10, weight_init_std=weight_type)
+    networks[key] = MultiLayerNet(
+        input_size=784, hidden_size_list=[100, 100, 100, 100], output_size=10, weight_init_std=weight_type
+    )
     train_loss[key] = []
 
 for i in range(max_iterations):

@@ -25,9 +25,13 @@ def filter_show(filters, nx=4, show_num=16):
         ax.imshow(filters[i, 0], cmap=plt.cm.gray_r, interpolation="nearest")
 
 
-network = SimpleConvNet(input_dim=(1, 28, 28),
-                        conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
-                        hidden_size=100, output_size=10, weight_init_std=0.01)
+network = SimpleConvNet(
+    input_dim=(1, 28, 28),
+    conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
+    hidden_size=100,
+    output_size=10,
+    weight_init_std=0.01,
+)
 
 network.load_params("params.pkl")
 

@@ -13,8 +13,7 @@ from common.layers import *  # noqa: E402,F403
 
 
 class SimpleConvNet:
-    def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size=100, output_size=10,
-                 weight_init_std=0.01):
+    def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size=100, output_size=10, weight_init_std=0.01):
         if conv_param is None:
             conv_param = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1}
         filter_num = conv_param["filter_num"]
@@ -34,8 +33,12 @@ class SimpleConvNet:
         self.params["b3"] = np.zeros(output_size)
 
         self.layers = OrderedDict()
-        self.layers["Conv1"] = Convolution(self.params["W1"], self.params["b1"],  # noqa: F405
-                                           conv_param["stride"], conv_param["pad"])
+        self.layers["Conv1"] = Convolution(
+            self.params["W1"],
+            self.params["b1"],  # noqa: F405
+            conv_param["stride"],
+            conv_param["pad"],
+        )
         self.layers["Relu1"] = Relu()  # noqa: F405
         self.layers["Pool1"] = Pooling(pool_h=2, pool_w=2, stride=2)  # noqa: F405
         self.layers["Affine1"] = Affine(self.params["W2"], self.params["b2"])  # noqa: F405

@@ -17,10 +17,19 @@ x_train, t_train = x_train[:2000], t_train[:2000]
 x_test, t_test = x_test[:500], t_test[:500]
 
 network = DeepConvNet()
-trainer = Trainer(network, x_train, t_train, x_test, t_test,
-                  epochs=3, mini_batch_size=20,
-                  optimizer="Adam", optimizer_param={"lr": 0.001},
-                  evaluate_sample_num_per_epoch=200, verbose=False)
+trainer = Trainer(
+    network,
+    x_train,
+    t_train,
+    x_test,
+    t_test,
+    epochs=3,
+    mini_batch_size=20,
+    optimizer="Adam",
+    optimizer_param={"lr": 0.001},
+    evaluate_sample_num_per_epoch=200,
+    verbose=False,
+)
 trainer.train()
 
 network.save_params("deep_convnet_params.pkl")
