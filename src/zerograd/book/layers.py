@@ -32,8 +32,14 @@ class SoftmaxWithLoss(_layers.SoftmaxWithLoss):
     ``self.t`` holds ``t`` as given, as in the book. ``zerograd.layers.SoftmaxWithLoss`` takes the first two only."""
 
     def forward(self, x: NDArray, t: ArrayLike) -> float:
+        t = np.asarray(t)
+        if x.ndim == 2 and t.shape not in ((len(x),), (len(x), 1), x.shape):
+            raise ValueError(f"SoftmaxWithLoss: labels must be integers (N,) = ({len(x)},) or (N, 1) = ({len(x)}, 1), "
+                             f"or one-hot (N, C) = {x.shape!r}, got shape {t.shape!r}")
+        if t.shape == (len(x), 1) != x.shape and t.dtype.kind not in "iu":
+            raise TypeError(f"SoftmaxWithLoss: labels (N, 1) must be integers, got dtype {t.dtype}")
         loss = super().forward(x, book_labels(t))
-        self.t = np.asarray(t)
+        self.t = t
         return loss
 
 
