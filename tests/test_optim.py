@@ -48,9 +48,12 @@ def test_momentum_two_steps():
     assert step(Momentum(lr=0.1, momentum=0.9), 1.0, 0.5, times=2) == pytest.approx(0.855)
 
 
-def test_nesterov_first_step():
-    # v1 = -0.05;  p = 1 + 0.81 * -0.05 - 1.9 * 0.1 * 0.5 = 1 - 0.0405 - 0.095 = 0.8645
-    assert step(Nesterov(lr=0.1, momentum=0.9), 1.0, 0.5) == pytest.approx(0.8645)
+def test_nesterov_two_steps():
+    # p moves with the velocity before the step's update (the book's repository, commit 89eadd0, 2021-01-18):
+    # step 1: v0 = 0  -> p = 1 + 0.81 * 0 - 1.9 * 0.1 * 0.5 = 0.905;  v1 = -0.05
+    # step 2: p = 0.905 + 0.81 * -0.05 - 0.095 = 0.7695;  v2 = 0.9 * -0.05 - 0.05 = -0.095
+    assert step(Nesterov(lr=0.1, momentum=0.9), 1.0, 0.5) == pytest.approx(0.905)
+    assert step(Nesterov(lr=0.1, momentum=0.9), 1.0, 0.5, times=2) == pytest.approx(0.7695)
 
 
 def test_adagrad_two_steps():

@@ -265,8 +265,9 @@ class Pooling(Layer):
 
     Shape: x ``(N, C, H, W)`` → out ``(N, C, OH, OW)``, ``OH = (H + 2*pad - pool_h) / stride + 1`` (same for OW).
     Padding counts as ``-inf`` (never the maximum), as in PyTorch's ``max_pool2d``; ``pad`` must be smaller than the
-    pool so that every window holds a real pixel. Note the book's signature: ``stride`` defaults to 1, so the
-    usual 2x2 pooling is ``Pooling(2, 2, stride=2)``.
+    pool so that every window holds a real pixel. ``stride`` defaults to 1 here; pass it: the usual 2x2 pooling is
+    ``Pooling(2, 2, stride=2)``. (The book's repository changed its own default from 1 to 2 on 2020-09-14, commit
+    77a0807; ``zerograd.book.layers.Pooling`` follows the repository.)
 
     >>> Pooling(2, 2, stride=2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
     array([[[[ 5.,  7.],

@@ -163,14 +163,18 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the form that needs the gradient at ``W`` only:
 
-    ``v ← momentum · v - lr · g``;  ``W ← W + momentum² · v - (1 + momentum) · lr · g``.
+    ``W ← W + momentum² · v - (1 + momentum) · lr · g``, then ``v ← momentum · v - lr · g``.
+
+    # NOTE: the order matters: ``W`` moves with the velocity *before* this step's update. (With ``v`` updated first,
+    # ``W`` would move by ``momentum³ · v - (1 + momentum + momentum²) · lr · g``, which is not Nesterov's method;
+    # the book's repository had that order until commit 89eadd0, 2021-01-18, "Fix Nesterov update function".)
     """
 
     def _step(self, param: NDArray, grad: NDArray, v: NDArray) -> None:
-        v *= self.momentum
-        v -= self.lr * grad
         param += (self.momentum * self.momentum) * v
         param -= ((1 + self.momentum) * self.lr) * grad
+        v *= self.momentum
+        v -= self.lr * grad
 
 
 class AdaGrad(Optimizer):

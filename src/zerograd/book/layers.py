@@ -13,16 +13,34 @@ has the fast ones (the same numbers; the book's nets in ``zerograd.book.simple_c
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .. import layers as _layers
-from ..layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from ..layers import AddLayer, Affine, MulLayer, Relu, Sigmoid
+from ._compat import book_labels
 from .functions import *  # noqa: F403  (the book's layers module star-imports its functions)
 from .functions import __all__ as _function_names
 from .util import col2im, im2col
 
 __all__ = ["Affine", "AddLayer", "BatchNormalization", "Convolution", "Dropout", "MulLayer", "Pooling", "Relu",
            "Sigmoid", "SoftmaxWithLoss", "np", *_function_names]
+
+
+class SoftmaxWithLoss(_layers.SoftmaxWithLoss):
+    """``SoftmaxWithLoss()``: ``forward(x, t)`` takes the book's three label forms, integers ``(N,)``, one-hot
+    ``(N, C)`` and integers ``(N, 1)`` (chapter 7's gradient check passes ``np.array([1]).reshape((1, 1))``);
+    ``self.t`` holds ``t`` as given, as in the book. ``zerograd.layers.SoftmaxWithLoss`` takes the first two only."""
+
+    def forward(self, x: NDArray, t: ArrayLike) -> float:
+        t = np.asarray(t)
+        if x.ndim == 2 and t.shape not in ((len(x),), (len(x), 1), x.shape):
+            raise ValueError(f"SoftmaxWithLoss: labels must be integers (N,) = ({len(x)},) or (N, 1) = ({len(x)}, 1), "
+                             f"or one-hot (N, C) = {x.shape!r}, got shape {t.shape!r}")
+        if t.shape == (len(x), 1) != x.shape and t.dtype.kind not in "iu":
+            raise TypeError(f"SoftmaxWithLoss: labels (N, 1) must be integers, got dtype {t.dtype}")
+        loss = super().forward(x, book_labels(t))
+        self.t = t
+        return loss
 
 
 class BatchNormalization(_layers.BatchNormalization):
@@ -89,13 +107,16 @@ class Convolution:
 
 
 class Pooling:
-    """``Pooling(pool_h, pool_w, stride=1, pad=0)``: max pooling. x ``(N, C, H, W)`` → out ``(N, C, OH, OW)``.
+    """``Pooling(pool_h, pool_w, stride=2, pad=0)``: max pooling. x ``(N, C, H, W)`` → out ``(N, C, OH, OW)``.
+
+    The default stride is 2, as in the repository since commit 77a0807 (2020-09-14, "Change Pooling's stride 2
+    from 1"); printings of the book made before then show ``stride=1``. The book's nets pass ``stride=2`` anyway.
 
     Like the book, padding counts as 0 (``zerograd.convolution.Pooling`` uses ``-inf``, as PyTorch); the two agree
     whenever ``pad=0`` or the inputs are >= 0, as after a ReLU.
     """
 
-    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0) -> None:
+    def __init__(self, pool_h: int, pool_w: int, stride: int = 2, pad: int = 0) -> None:
         self.pool_h, self.pool_w = pool_h, pool_w
         self.stride, self.pad = stride, pad
         self.x: NDArray | None = None

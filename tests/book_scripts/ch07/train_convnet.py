@@ -23,7 +23,7 @@ network = SimpleConvNet(input_dim=(1, 28, 28),
 trainer = Trainer(network, x_train, t_train, x_test, t_test,
                   epochs=max_epochs, mini_batch_size=100,
                   optimizer="Adam", optimizer_param={"lr": 0.001},
-                  evaluate_sample_num_per_epoch=1000, verbose=False)
+                  evaluate_sample_num_per_epoch=200, verbose=False)
 trainer.train()
 
 network.save_params("params.pkl")
