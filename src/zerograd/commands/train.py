@@ -257,7 +257,7 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[Any, Any, TrainConfig, dict[
         from .convnet_setup import build_convnet
 
         net = build_convnet(args.net, args.hidden, args.init, args.weight_decay or 0.0, dtype, ds.x_train.shape,
-                            common.number_of_classes(ds), config.seed)
+                            common.number_of_classes(ds), config.seed, image_shape=getattr(ds, "image_shape", None))
         return ds, net, config, _metadata(ds, dataset, args.root)
     net = common.build_net(common.parse_hidden(args.hidden or "50"), args.activation or "relu", args.init,
                            args.weight_decay or 0.0, dtype, input_size=_features(ds),
@@ -283,6 +283,10 @@ def _resume_setup(args: argparse.Namespace) -> tuple[Any, None, TrainConfig, dic
         raise CommandError(f"{args.resume}: the saved net takes {input_size} features and predicts {n_classes} "
                            f"classes; {getattr(ds, 'name', dataset)} has {_features(ds)} features and "
                            f"{common.number_of_classes(ds)} classes")
+    saved_dim, data_dim = getattr(ckpt.net, "input_dim", None), getattr(ds, "image_shape", None)
+    if saved_dim is not None and data_dim is not None and tuple(saved_dim) != tuple(data_dim):
+        raise CommandError(f"{args.resume}: the saved net takes images of (C, H, W) {tuple(saved_dim)}; "
+                           f"{getattr(ds, 'name', dataset)} has {tuple(data_dim)}")
     print(f"resuming {args.resume} at epoch {ckpt.epoch} (the saved run's net, optimizer, batch size and seed)")
     return ds, None, config, _metadata(ds, dataset, root)
 
