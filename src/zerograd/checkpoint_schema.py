@@ -20,11 +20,15 @@ MAX_EPOCH = 10**9
 MAX_INT = 2**31 - 1  # batch sizes, widths, counts: anything larger is damage, not a setting
 FLOAT_DTYPES = ("float32", "float64")
 HISTORY_LISTS = ("loss", "epoch_loss", "train_acc", "test_acc", "seconds")
-# parameters (and buffers) each known layer type allocates, from its spec; checked against the stored arrays
+# parameters (and buffers) each known layer type allocates, from its integer size fields; checked against the
+# stored arrays
 _ELEMENTS = {
-    "Affine": lambda s: s["in_features"] * s["out_features"] + s["out_features"],
-    "BatchNormalization": lambda s: 4 * s["features"],  # gamma, beta, running mean and variance
+    "Affine": (("in_features", "out_features"), lambda n_in, n_out: n_in * n_out + n_out),
+    "BatchNormalization": (("features",), lambda n: 4 * n),  # gamma, beta, running mean and variance
 }
+
+
+_FLOAT_MAX = 1.7976931348623157e308  # the largest float64: a larger JSON integer has no float value
 
 
 class HeaderError(ValueError):
@@ -78,9 +82,14 @@ def _int(value: Any, field: str, low: int = 0, high: int = MAX_INT) -> int:
 
 def _number(value: Any, field: str, low: float = -math.inf, high: float = math.inf, *, low_open: bool = False,
             high_open: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # NOTE: JSON integers have no size limit: math.isfinite(10**400) is an OverflowError, so ints are compared as
+    # ints (Python compares an int with a float exactly) and only converted once they are known to be in range
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        (isinstance(value, int) or math.isfinite(value))
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if ok and isinstance(value, int):
+        ok = abs(value) <= _FLOAT_MAX
     if not ok:
         raise HeaderError(f"{field} must be a finite number in {'(' if low_open else '['}{low:g}, {high:g}"
                           f"{')' if high_open else ']'}, got {_short(value)}")
@@ -151,6 +160,11 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
     _str(net.get("dtype", "float64"), "net.dtype", FLOAT_DTYPES)
     # NOTE: bounds far beyond any real setting, low enough that building the net cannot overflow
     _number(net.get("weight_decay_lambda", 0.0), "net.weight_decay_lambda", 0, 1e6)
+    init = net.get("weight_init_std", 0.01)
+    if not isinstance(init, str):
+        _number(init, "net.weight_init_std", 0, 1e6)
+    if "dropout_ratio" in net:  # DeepConvNet's
+        _number(net["dropout_ratio"], "net.dropout_ratio", 0, 1, high_open=True)
     if name == "Sequential":
         layers = net.get("layers")
         if not isinstance(layers, list) or not layers or len(layers) > 10_000:
@@ -193,9 +207,6 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
             sizes += [_int(h, "net.hidden_size_list[]", 1) for h in hidden]
             _str(net.get("activation", "relu"), "net.activation", tuple(ACTIVATIONS))
         sizes.append(_int(net.get("output_size"), "net.output_size", 1))
-        init = net.get("weight_init_std", 0.01)
-        if not isinstance(init, str):
-            _number(init, "net.weight_init_std", 0, 1e6)
         shapes = {}
         for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
             shapes[f"param/W{k}"], shapes[f"param/b{k}"] = (a, b), (b,)
@@ -225,10 +236,8 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
 def _layer_elements(kind: str, spec: dict[str, Any], cls: type, stored: int, field: str) -> int | None:
     """The parameter and buffer values a layer of ``spec`` allocates; None when this table cannot count them."""
     if kind in _ELEMENTS:
-        try:
-            return int(_ELEMENTS[kind](spec))
-        except (KeyError, TypeError) as err:
-            raise HeaderError(f"{field} ({kind}) lacks a valid size field: {err}") from None
+        names, count = _ELEMENTS[kind]
+        return int(count(*(_int(spec.get(key), f"{field}.{key}", 1) for key in names)))
     if not getattr(cls, "param_names", ()) and not getattr(cls, "buffer_names", ()):
         return 0
     # NOTE: a layer type this table does not know: its allocation is a product of some of its integer fields, so
