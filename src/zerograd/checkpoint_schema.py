@@ -16,8 +16,10 @@ import numpy as np
 
 __all__ = ["HeaderError", "check_header"]
 
-MAX_EPOCH = 10**9
-MAX_INT = 2**31 - 1  # batch sizes, widths, counts: anything larger is damage, not a setting
+MAX_INT = 2**31 - 1  # widths and layer settings: anything larger could not have been allocated, so it is damage
+# epochs, batch sizes, sample counts: any positive integer the CLI and TrainConfig take (and so train can save); they
+# count loop turns and never size an allocation
+MAX_COUNT = 2**63 - 1
 FLOAT_DTYPES = ("float32", "float64")
 HISTORY_LISTS = ("loss", "epoch_loss", "train_acc", "test_acc", "seconds")
 # parameters (and buffers) each known layer type allocates, from its integer size fields; checked against the
@@ -99,7 +101,7 @@ def _number(value: Any, field: str, low: float = -math.inf, high: float = math.i
 def _str(value: Any, field: str, choices: tuple[str, ...] | None = None, allow_none: bool = False) -> str | None:
     if value is None and allow_none:
         return None
-    if not isinstance(value, str) or (choices is not None and value not in choices) or len(value) > 4096:
+    if not isinstance(value, str) or (choices is not None and value not in choices):
         expected = f"one of {list(choices)}" if choices else "a string"
         raise HeaderError(f"{field} must be {expected}, got {_short(value)}")
     return value
@@ -133,7 +135,7 @@ def _check_array_table(table: Any, arrays: dict[str, np.ndarray]) -> None:
 
 
 def _check_epoch(value: Any) -> None:
-    _int(value, "epoch", 0, MAX_EPOCH)
+    _int(value, "epoch", 0, MAX_COUNT)
 
 
 def _check_random_state(state: Any, field: str, allow_none: bool = False) -> None:
@@ -158,16 +160,17 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
 
     name = _str(net.get("class"), "net.class", (*NET_CLASSES, "Sequential"))
     _str(net.get("dtype", "float64"), "net.dtype", FLOAT_DTYPES)
-    # NOTE: bounds far beyond any real setting, low enough that building the net cannot overflow
-    _number(net.get("weight_decay_lambda", 0.0), "net.weight_decay_lambda", 0, 1e6)
+    # NOTE: any finite value >= 0, as the nets' constructors take (and train can save); what load draws from the
+    # init scale before putting the saved arrays in place is thrown away, so even 1e308 only overflows harmlessly
+    _number(net.get("weight_decay_lambda", 0.0), "net.weight_decay_lambda", 0)
     init = net.get("weight_init_std", 0.01)
     if not isinstance(init, str):
-        _number(init, "net.weight_init_std", 0, 1e6)
+        _number(init, "net.weight_init_std", 0)
     if "dropout_ratio" in net:  # DeepConvNet's
         _number(net["dropout_ratio"], "net.dropout_ratio", 0, 1, high_open=True)
     if name == "Sequential":
         layers = net.get("layers")
-        if not isinstance(layers, list) or not layers or len(layers) > 10_000:
+        if not isinstance(layers, list) or not layers:  # as many as save wrote: each spec is in the file
             raise HeaderError("net.layers must be a non-empty list of layer specs")
         needed: int | None = 0
         for i, spec in enumerate([*layers, net.get("loss") or {"type": "SoftmaxWithLoss"}]):
@@ -202,7 +205,7 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
             sizes.append(_int(net.get("hidden_size"), "net.hidden_size", 1))
         else:
             hidden = net.get("hidden_size_list")
-            if not isinstance(hidden, list) or len(hidden) > 1000:
+            if not isinstance(hidden, list):  # any depth save wrote; each width is matched to a stored array
                 raise HeaderError(f"net.hidden_size_list must be a list of widths, got {_short(hidden)}")
             sizes += [_int(h, "net.hidden_size_list[]", 1) for h in hidden]
             _str(net.get("activation", "relu"), "net.activation", tuple(ACTIVATIONS))
@@ -257,9 +260,7 @@ def _check_train_config(config: Any) -> None:
     config = _dict(config, "train_config")
     for key in ("epochs", "batch_size", "eval_batch_size"):
         if key in config:
-            _int(config[key], f"train_config.{key}", 1)
-    if "epochs" in config:
-        _int(config["epochs"], "train_config.epochs", 1, MAX_EPOCH)
+            _int(config[key], f"train_config.{key}", 1, MAX_COUNT)
     if "lr" in config:
         _number(config["lr"], "train_config.lr", 0, low_open=True)
     if "optimizer" in config:
@@ -271,7 +272,7 @@ def _check_train_config(config: Any) -> None:
         _str(config["sampling"], "train_config.sampling", SAMPLINGS)
     for key in ("eval_train_samples", "blas_threads"):
         if config.get(key) is not None:
-            _int(config[key], f"train_config.{key}", 1, 4096 if key == "blas_threads" else MAX_INT)
+            _int(config[key], f"train_config.{key}", 1, 4096 if key == "blas_threads" else MAX_COUNT)
     params = _dict(config.get("optimizer_params", {}), "train_config.optimizer_params")
     for key, value in params.items():
         _number(value, f"train_config.optimizer_params.{key}")
@@ -325,7 +326,7 @@ def _check_history(history: dict[str, Any], arrays: dict[str, np.ndarray], resum
     for key, value in history.items():
         if key != "iterations_per_epoch":
             raise HeaderError(f"history.{key} is unknown")
-        _int(value, "history.iterations_per_epoch", 1 if resumable else 0)
+        _int(value, "history.iterations_per_epoch", 1 if resumable else 0, MAX_COUNT)
     for name, a in arrays.items():
         if name.startswith("history/"):
             key = name.removeprefix("history/")
@@ -335,10 +336,11 @@ def _check_history(history: dict[str, Any], arrays: dict[str, np.ndarray], resum
 
 
 def _check_metadata(metadata: dict[str, Any]) -> None:
+    # NOTE: no length limits: whatever train saved (a class name of 100,000 characters, a million classes), load
+    # reads; the file's size already bounds them
     for key in ("dataset", "dataset_spec", "root"):
-        if key in metadata:
-            _str(metadata[key], f"metadata.{key}", allow_none=True)
+        if metadata.get(key) is not None and not isinstance(metadata[key], str):
+            raise HeaderError(f"metadata.{key} must be a string, got {_short(metadata[key])}")
     classes = metadata.get("classes", [])
-    if not isinstance(classes, list) or len(classes) > 1_000_000 or \
-            not all(isinstance(c, str) and len(c) <= 1000 for c in classes):
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
         raise HeaderError("metadata.classes must be a list of class names")
