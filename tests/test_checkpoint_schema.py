@@ -192,3 +192,14 @@ def test_the_issue_s_header_edits_are_named(tmp_path, change, message):
     edit_header(path, change)
     with pytest.raises(CheckpointError, match=message):
         checkpoint.load(path)
+
+
+def test_negative_running_variances_are_refused(tmp_path):
+    """BatchNorm takes their square root at inference: a loaded net would predict NaN (the 5,000-case fuzz found it)."""
+    from zerograd.nets import MultiLayerNetExtend
+
+    net = MultiLayerNetExtend(4, [3], 2, use_batchnorm=True, rng=0)
+    net.buffers["running_var1"][...] = [1.0, -1e30, 0.5]
+    path = checkpoint.save(tmp_path / "c.npz", net)
+    with pytest.raises(CheckpointError, match="buffer/running_var1 holds negative variances"):
+        checkpoint.load(path)

@@ -53,6 +53,9 @@ def check_header(header: dict[str, Any], arrays: dict[str, np.ndarray], net_give
         if name.startswith(("param/", "buffer/")) and not np.all(np.isfinite(a)):
             # a diverged run is never saved: NaN or infinity here is damage, and would only print NaNs later
             raise HeaderError(f"{name} holds NaN or infinite values")
+        if name.startswith("buffer/running_var") and a.size and a.min() < 0:
+            # a variance is never negative: BatchNorm's inference would take its square root and predict NaN
+            raise HeaderError(f"{name} holds negative variances (down to {a.min():g})")
     net = _dict(header.get("net"), "net")
     if not net_given:
         _check_net_config(net, stored, arrays)
