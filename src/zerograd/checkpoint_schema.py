@@ -10,6 +10,7 @@ passes can be used by predict, evaluate and ``train --resume`` without an except
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,17 +21,15 @@ MAX_INT = 2**31 - 1  # widths and layer settings: anything larger could not have
 # epochs, batch sizes, sample counts: any positive integer the CLI and TrainConfig take (and so train can save); they
 # count loop turns and never size an allocation
 MAX_COUNT = 2**63 - 1
+_FLOAT_MAX = 1.7976931348623157e308  # the largest float64: a larger JSON integer has no float value
 FLOAT_DTYPES = ("float32", "float64")
 HISTORY_LISTS = ("loss", "epoch_loss", "train_acc", "test_acc", "seconds")
 # parameters (and buffers) each known layer type allocates, from its integer size fields; checked against the
 # stored arrays
-_ELEMENTS = {
+_ELEMENTS: dict[str, tuple[tuple[str, ...], Callable[..., int]]] = {
     "Affine": (("in_features", "out_features"), lambda n_in, n_out: n_in * n_out + n_out),
     "BatchNormalization": (("features",), lambda n: 4 * n),  # gamma, beta, running mean and variance
 }
-
-
-_FLOAT_MAX = 1.7976931348623157e308  # the largest float64: a larger JSON integer has no float value
 
 
 class HeaderError(ValueError):

@@ -20,6 +20,7 @@ Shape: each array comes back with its header's shape and dtype.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -29,6 +30,7 @@ import warnings
 import zipfile
 import zlib
 from pathlib import Path
+from typing import IO, cast
 
 import numpy as np
 
@@ -137,7 +139,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
         view, filled = memoryview(buffer), 0
         # NOTE: readinto never inflates past the buffer, and zipfile stops at the declared size: the cap on inflating
         while filled < nbytes:
-            n = f.readinto(view[filled:])
+            n = cast(io.BufferedIOBase, f).readinto(view[filled:])
             if not n:
                 raise NpzFormatError(f"member {name!r} is truncated: {filled} of {nbytes} bytes")
             filled += n
@@ -158,7 +160,7 @@ _MAGIC = b"\x93NUMPY"
 _TOKEN = re.compile(r"""\s*(?:'([^'\\]*)'|"([^"\\]*)"|(\d+)|(True|False)|([{}():,\[\]]))""")
 
 
-def read_npy_header(f: object, name: str = "array") -> tuple[tuple[int, ...], bool, np.dtype]:
+def read_npy_header(f: IO[bytes], name: str = "array") -> tuple[tuple[int, ...], bool, np.dtype]:
     """``(shape, fortran_order, dtype)`` from the ``.npy`` header at the start of the binary file ``f``, which is
     left at the first data byte. Versions 1.0, 2.0 and 3.0; only plain numeric, boolean and string dtypes.
 
@@ -166,7 +168,7 @@ def read_npy_header(f: object, name: str = "array") -> tuple[tuple[int, ...], bo
     with ``ast``, which a damaged header can make raise half a dozen exception types. This grammar is what
     ``np.save`` writes: ``{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`` in any key order.
     """
-    magic = f.read(8)  # type: ignore[attr-defined]
+    magic = f.read(8)
     if len(magic) != 8 or magic[:6] != _MAGIC:
         raise NpzFormatError(f"member {name!r} is not an .npy array (no \\x93NUMPY magic)")
     version = (magic[6], magic[7])
@@ -176,13 +178,13 @@ def read_npy_header(f: object, name: str = "array") -> tuple[tuple[int, ...], bo
         length_bytes, size_format, encoding = 4, "<I", "latin1" if version == (2, 0) else "utf-8"
     else:
         raise NpzFormatError(f"member {name!r}: .npy format version {version[0]}.{version[1]} is unknown")
-    raw_length = f.read(length_bytes)  # type: ignore[attr-defined]
+    raw_length = f.read(length_bytes)
     if len(raw_length) != length_bytes:
         raise NpzFormatError(f"member {name!r} ends inside its .npy header")
     (length,) = struct.unpack(size_format, raw_length)
     if length > MAX_HEADER_BYTES:
         raise NpzFormatError(f"member {name!r} has an .npy header of {length} bytes; a plain array needs ~128")
-    raw = f.read(length)  # type: ignore[attr-defined]
+    raw = f.read(length)
     if len(raw) != length:
         raise NpzFormatError(f"member {name!r} ends inside its .npy header")
     try:

@@ -88,11 +88,10 @@ def build(name: str, x_train: np.ndarray, t_train: np.ndarray, x_test: np.ndarra
           dtype: DTypeLike) -> Dataset:
     """A ``Dataset`` from stored arrays (images ``(N, H, W)`` or ``(N, C, H, W)``, labels ``(N,)`` of ints)."""
     dt = float_dtype(dtype)
-    image_shape = (1, *x_train.shape[1:]) if x_train.ndim == 3 else tuple(x_train.shape[1:]) if x_train.ndim == 4 \
-        else None
-    arrays = []
-    for x, t in ((x_train, t_train), (x_test, t_test)):
-        x = images_for_output(x, normalize, flatten, dt)
-        t = one_hot(t, len(classes), dt) if one_hot_label else t
-        arrays += [x, t]
-    return Dataset(name, *arrays, source=source, classes=classes, image_shape=image_shape)  # type: ignore[arg-type]
+    # (C, H, W) as stored, kept when flattened: a convnet must not guess it from the number of values
+    image_shape = {3: (1, *x_train.shape[1:]), 4: tuple(x_train.shape[1:])}.get(x_train.ndim)
+    x_train, x_test = (images_for_output(x, normalize, flatten, dt) for x in (x_train, x_test))
+    if one_hot_label:
+        t_train, t_test = (one_hot(t, len(classes), dt) for t in (t_train, t_test))
+    return Dataset(name, x_train, t_train, x_test, t_test, source=source, classes=classes,
+                   image_shape=image_shape)  # type: ignore[arg-type]  # tuple[int, ...]: 3 long by the line above
