@@ -114,3 +114,92 @@ def test_a_short_class_list_does_not_break_predict_or_evaluate(tmp_path, capsys,
     Image.fromarray((rng.random((28, 28)) * 255).astype(np.uint8)).save(tmp_path / "x.png")
     assert main(["predict", str(path), str(tmp_path / "x.png")]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+# -- issue 22 item 11: numbers no float can hold, sizes that are not integers --------------------------------------
+
+
+def header_checkpoints(tmp_path):
+    """A run of each kind save writes: optimizer, history, train_config, random layers, BatchNorm, a CNN."""
+    from zerograd.convnets import SimpleConvNet
+    from zerograd.layers import Affine, BatchNorm, Dropout, Relu
+    from zerograd.nets import MultiLayerNetExtend, Sequential
+    from zerograd.optim import Momentum
+
+    paths = [saved_run(tmp_path)]
+    extend = MultiLayerNetExtend(4, [3], 2, use_batchnorm=True, use_dropout=True, weight_decay_lambda=0.1,
+                                 weight_init_std=0.5, rng=0)
+    seq = Sequential(Affine.new(4, 3, rng=0), BatchNorm(3), Relu(), Dropout(0.2, rng=0), Affine.new(3, 2, rng=1))
+    conv = SimpleConvNet((1, 6, 6), conv_param={"filter_num": 2, "filter_size": 3, "pad": 0, "stride": 1},
+                         hidden_size=3, output_size=2, rng=0)
+    for name, net in (("extend", extend), ("seq", seq), ("conv", conv)):
+        opt = Momentum(lr=0.1, momentum=0.9)
+        opt.update(net.params, {k: np.ones_like(v) for k, v in net.params.items()})
+        paths.append(checkpoint.save(tmp_path / f"{name}.npz", net, opt, epoch=2,
+                                     train_config={"epochs": 3, "batch_size": 2, "optimizer": "momentum", "lr": 0.1,
+                                                   "optimizer_params": {"momentum": 0.9}},
+                                     history={"loss": [1.0], "iterations_per_epoch": 1}))
+    return paths
+
+
+def test_any_number_field_out_of_float_range_is_a_named_checkpoint_error(tmp_path):
+    """10**400 in any number field was an OverflowError from checkpoint_schema._number (train_config.lr,
+    net.weight_init_std, optimizer.hyperparameters.*, ...); now each is refused with the field named, or loads."""
+    from test_fuzz_files import json_paths
+
+    edits = 0
+    for path in header_checkpoints(tmp_path):
+        original = path.read_bytes()
+        with np.load(path) as z:
+            header = json.loads(z["header"].tobytes())
+        numbers = [p for p, v in json_paths(header) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                   and p[0] != "arrays"]
+        assert len(numbers) > 5, numbers
+        for field in numbers:
+            for value in (10**400, -(10**400), 1e308, -1e308, "x"):
+                def change(h, field=field, value=value):
+                    parent = h
+                    for key in field[:-1]:
+                        parent = parent[key]
+                    parent[field[-1]] = value
+
+                path.write_bytes(original)
+                edit_header(path, change)
+                edits += 1
+                try:
+                    checkpoint.load(path)
+                except CheckpointError as err:
+                    assert str(path) in str(err) and "\n" not in str(err)
+                # any other exception fails the test, naming the field
+    assert edits > 300, edits
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda h: h["train_config"].__setitem__("lr", 10**400), "train_config.lr must be a finite number"),
+    (lambda h: h["net"].__setitem__("weight_decay_lambda", 10**400), "net.weight_decay_lambda"),
+    (lambda h: h["optimizer"]["hyperparameters"].__setitem__("beta1", 10**400), "optimizer.hyperparameters.beta1"),
+    (lambda h: h["net"]["layers"][0].__setitem__("in_features", 1e308), r"net.layers\[0\].in_features must be an "
+                                                                          "integer"),
+    (lambda h: h["net"]["layers"][1].__setitem__("features", "x"), r"net.layers\[1\].features must be an integer"),
+])
+def test_the_issue_s_header_edits_are_named(tmp_path, change, message):
+    from zerograd.layers import Affine, BatchNorm
+    from zerograd.nets import Sequential
+
+    path = saved_run(tmp_path)
+    if "layers" in message:
+        checkpoint.save(path, Sequential(Affine.new(4, 3, rng=0), BatchNorm(3), Affine.new(3, 2, rng=1)))
+    edit_header(path, change)
+    with pytest.raises(CheckpointError, match=message):
+        checkpoint.load(path)
+
+
+def test_negative_running_variances_are_refused(tmp_path):
+    """BatchNorm takes their square root at inference: a loaded net would predict NaN (the 5,000-case fuzz found it)."""
+    from zerograd.nets import MultiLayerNetExtend
+
+    net = MultiLayerNetExtend(4, [3], 2, use_batchnorm=True, rng=0)
+    net.buffers["running_var1"][...] = [1.0, -1e30, 0.5]
+    path = checkpoint.save(tmp_path / "c.npz", net)
+    with pytest.raises(CheckpointError, match="buffer/running_var1 holds negative variances"):
+        checkpoint.load(path)

@@ -117,3 +117,68 @@ def test_the_cli_convnet_starts_from_he_while_the_library_and_the_book_keep_001(
     assert RunSpec(net="convnet", init=0.01).build_net((1, 28, 28), 10).weight_init_std == 0.01
     assert SimpleConvNet(rng=0).weight_init_std == 0.01
     assert BookSimpleConvNet().weight_init_std == 0.01
+
+
+# -- issue 22 item 15: images keep the (C, H, W) they were stored with ------------------------------------------
+
+
+def colour_images(path, shape, n=24):
+    rng = np.random.default_rng(0)
+    np.savez(path, x_train=rng.integers(0, 256, (n, *shape), dtype=np.uint8), t_train=np.arange(n) % 3,
+             x_test=rng.integers(0, 256, (9, *shape), dtype=np.uint8), t_test=np.arange(9) % 3)
+    return path
+
+
+@pytest.mark.parametrize("shape", [(3, 16, 12), (3, 28, 28), (20, 20), (1, 10, 14)])
+def test_convnet_trains_on_the_image_shape_the_data_has(shape, tmp_path, monkeypatch, capsys):
+    """(N, 3, 16, 12) once trained silently as 1x24x24 (its 576 values are a square number), and (N, 3, 28, 28) was
+    refused with "give it as (N, C, H, W)", the shape it had."""
+    monkeypatch.chdir(tmp_path)
+    data = colour_images(tmp_path / "colour.npz", shape)
+    argv = ["train", "--net", "convnet", "--dataset", str(data), "--epochs", "1", "--batch-size", "8", "--no-plot"]
+    assert main([*argv, "--out", "run"]) == 0, capsys.readouterr().err
+    want = shape if len(shape) == 3 else (1, *shape)
+    assert f"SimpleConvNet(input_dim={want}" in capsys.readouterr().out
+    assert checkpoint.load(tmp_path / "run" / "checkpoint.npz").net.input_dim == want
+
+
+def test_flat_data_that_is_not_a_square_image_is_refused_naming_its_shape(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    data = colour_images(tmp_path / "flat.npz", (300,))
+    assert main(["train", "--net", "convnet", "--dataset", str(data), "--epochs", "1", "--out", "run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "stored as (300,)" in err and "(N, C, H, W)" in err, err
+
+
+def test_resume_refuses_images_of_another_shape_with_as_many_values(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    first = colour_images(tmp_path / "a.npz", (3, 16, 12))
+    other = colour_images(tmp_path / "b.npz", (1, 24, 24))  # 576 values too
+    assert main(["train", "--net", "convnet", "--dataset", str(first), "--epochs", "1", "--batch-size", "8",
+                 "--no-plot", "--out", "run"]) == 0
+    capsys.readouterr()
+    code = main(["train", "--resume", "run/checkpoint.npz", "--dataset", str(other), "--epochs", "2", "--no-plot",
+                 "--out", "run2"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "(3, 16, 12)" in err and "(1, 24, 24)" in err, err
+
+
+def test_datasets_keep_their_image_shape_when_flattened(tmp_path):
+    from zerograd.datasets import load_dataset, load_npz
+
+    assert load_dataset("mnist-sample", download=False).image_shape == (1, 28, 28)
+    assert load_npz(colour_images(tmp_path / "c.npz", (3, 16, 12))).image_shape == (3, 16, 12)
+    assert load_npz(colour_images(tmp_path / "f.npz", (300,))).image_shape is None
+
+
+def test_byte_string_class_names_are_text(tmp_path):
+    from zerograd.datasets import DatasetError, load_npz
+
+    path = colour_images(tmp_path / "c.npz", (4, 4))
+    with np.load(path) as z:
+        arrays = dict(z)
+    np.savez(path, **arrays, classes=np.array([b"cat", b"dog", "é".encode()]))
+    assert load_npz(path).classes == ("cat", "dog", "é")
+    np.savez(path, **arrays, classes=np.array([b"cat", b"dog", b"\xff"]))
+    with pytest.raises(DatasetError, match="not UTF-8"):
+        load_npz(path)

@@ -92,16 +92,19 @@ def test_resuming_into_another_runs_folder_is_refused(tmp_path, capsys):
 def test_a_second_concurrent_run_is_refused_and_a_stale_lock_is_taken_over(tmp_path, capsys):
     out = tmp_path / "A"
     out.mkdir()
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # another process holding the folder's lock (zerograd.runlock: a kernel lock, dropped when its process dies)
+    hold = ("import sys, time; from zerograd.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
+            "print(1, flush=True); time.sleep(60)")
+    other = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE, text=True)
     try:
-        (out / common.LOCK_NAME).write_text(f"{other.pid}\n")
+        assert other.stdout.readline().strip() == "1"
         code = main([*TRAIN, "--epochs", "1", "--out", str(out)])
         one_line_error(capsys, 2, code, "in use by another zerograd run", f"pid {other.pid}")
         assert not (out / "checkpoint.npz").exists()
     finally:
         other.kill()
         other.wait()
-    # the other run is gone: its lock is stale and is taken over, then removed at the end
+    # the other run is gone: its lock file remains, free, and is taken over, then removed at the end
     assert main([*TRAIN, "--epochs", "1", "--out", str(out)]) == 0
     assert (out / "checkpoint.npz").is_file() and not (out / common.LOCK_NAME).exists()
 

@@ -176,7 +176,8 @@ def _restore_net(path: Path, header: dict[str, Any], arrays: dict[str, NDArray],
     """The saved net: rebuilt from its config, or ``net`` given by the caller, with the saved arrays put in place."""
     if net is None:
         try:
-            net = net_from_config(header["net"], rng=0)
+            with np.errstate(all="ignore"):  # weights drawn only to be replaced: an init scale of 1e308 may overflow
+                net = net_from_config(header["net"], rng=0)
         except (ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: cannot rebuild the net: {err}") from None
         what = f"the {header['net'].get('class')}"

@@ -10,20 +10,25 @@ passes can be used by predict, evaluate and ``train --resume`` without an except
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 __all__ = ["HeaderError", "check_header"]
 
-MAX_EPOCH = 10**9
-MAX_INT = 2**31 - 1  # batch sizes, widths, counts: anything larger is damage, not a setting
+MAX_INT = 2**31 - 1  # widths and layer settings: anything larger could not have been allocated, so it is damage
+# epochs, batch sizes, sample counts: any positive integer the CLI and TrainConfig take (and so train can save); they
+# count loop turns and never size an allocation
+MAX_COUNT = 2**63 - 1
+_FLOAT_MAX = 1.7976931348623157e308  # the largest float64: a larger JSON integer has no float value
 FLOAT_DTYPES = ("float32", "float64")
 HISTORY_LISTS = ("loss", "epoch_loss", "train_acc", "test_acc", "seconds")
-# parameters (and buffers) each known layer type allocates, from its spec; checked against the stored arrays
-_ELEMENTS = {
-    "Affine": lambda s: s["in_features"] * s["out_features"] + s["out_features"],
-    "BatchNormalization": lambda s: 4 * s["features"],  # gamma, beta, running mean and variance
+# parameters (and buffers) each known layer type allocates, from its integer size fields; checked against the
+# stored arrays
+_ELEMENTS: dict[str, tuple[tuple[str, ...], Callable[..., int]]] = {
+    "Affine": (("in_features", "out_features"), lambda n_in, n_out: n_in * n_out + n_out),
+    "BatchNormalization": (("features",), lambda n: 4 * n),  # gamma, beta, running mean and variance
 }
 
 
@@ -47,6 +52,9 @@ def check_header(header: dict[str, Any], arrays: dict[str, np.ndarray], net_give
         if name.startswith(("param/", "buffer/")) and not np.all(np.isfinite(a)):
             # a diverged run is never saved: NaN or infinity here is damage, and would only print NaNs later
             raise HeaderError(f"{name} holds NaN or infinite values")
+        if name.startswith("buffer/running_var") and a.size and a.min() < 0:
+            # a variance is never negative: BatchNorm's inference would take its square root and predict NaN
+            raise HeaderError(f"{name} holds negative variances (down to {a.min():g})")
     net = _dict(header.get("net"), "net")
     if not net_given:
         _check_net_config(net, stored, arrays)
@@ -78,9 +86,14 @@ def _int(value: Any, field: str, low: int = 0, high: int = MAX_INT) -> int:
 
 def _number(value: Any, field: str, low: float = -math.inf, high: float = math.inf, *, low_open: bool = False,
             high_open: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # NOTE: JSON integers have no size limit: math.isfinite(10**400) is an OverflowError, so ints are compared as
+    # ints (Python compares an int with a float exactly) and only converted once they are known to be in range
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        (isinstance(value, int) or math.isfinite(value))
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if ok and isinstance(value, int):
+        ok = abs(value) <= _FLOAT_MAX
     if not ok:
         raise HeaderError(f"{field} must be a finite number in {'(' if low_open else '['}{low:g}, {high:g}"
                           f"{')' if high_open else ']'}, got {_short(value)}")
@@ -90,7 +103,7 @@ def _number(value: Any, field: str, low: float = -math.inf, high: float = math.i
 def _str(value: Any, field: str, choices: tuple[str, ...] | None = None, allow_none: bool = False) -> str | None:
     if value is None and allow_none:
         return None
-    if not isinstance(value, str) or (choices is not None and value not in choices) or len(value) > 4096:
+    if not isinstance(value, str) or (choices is not None and value not in choices):
         expected = f"one of {list(choices)}" if choices else "a string"
         raise HeaderError(f"{field} must be {expected}, got {_short(value)}")
     return value
@@ -124,7 +137,7 @@ def _check_array_table(table: Any, arrays: dict[str, np.ndarray]) -> None:
 
 
 def _check_epoch(value: Any) -> None:
-    _int(value, "epoch", 0, MAX_EPOCH)
+    _int(value, "epoch", 0, MAX_COUNT)
 
 
 def _check_random_state(state: Any, field: str, allow_none: bool = False) -> None:
@@ -148,8 +161,14 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
 
     name = str(_str(net.get("class"), "net.class", (*NET_CLASSES, "Sequential")))
     _str(net.get("dtype", "float64"), "net.dtype", FLOAT_DTYPES)
-    # NOTE: bounds far beyond any real setting, low enough that building the net cannot overflow
-    _number(net.get("weight_decay_lambda", 0.0), "net.weight_decay_lambda", 0, 1e6)
+    # NOTE: any finite value >= 0, as the nets' constructors take (and train can save); what load draws from the
+    # init scale before putting the saved arrays in place is thrown away, so even 1e308 only overflows harmlessly
+    _number(net.get("weight_decay_lambda", 0.0), "net.weight_decay_lambda", 0)
+    init = net.get("weight_init_std", 0.01)
+    if not isinstance(init, str):
+        _number(init, "net.weight_init_std", 0)
+    if "dropout_ratio" in net:  # DeepConvNet's
+        _number(net["dropout_ratio"], "net.dropout_ratio", 0, 1, high_open=True)
     needed: int | None
     if name == "Sequential":
         needed = _sequential_elements(net, stored)
@@ -166,7 +185,7 @@ def _sequential_elements(net: dict[str, Any], stored: int) -> int | None:
     from .layers import LAYER_TYPES
 
     layers = net.get("layers")
-    if not isinstance(layers, list) or not layers or len(layers) > 10_000:
+    if not isinstance(layers, list) or not layers:  # as many as save wrote: each spec is in the file
         raise HeaderError("net.layers must be a non-empty list of layer specs")
     needed: int | None = 0
     for i, spec in enumerate([*layers, net.get("loss") or {"type": "SoftmaxWithLoss"}]):
@@ -214,14 +233,11 @@ def _chapter_net_elements(name: str, net: dict[str, Any], arrays: dict[str, np.n
         sizes.append(_int(net.get("hidden_size"), "net.hidden_size", 1))
     else:
         hidden = net.get("hidden_size_list")
-        if not isinstance(hidden, list) or len(hidden) > 1000:
+        if not isinstance(hidden, list):  # any depth save wrote; each width is matched to a stored array
             raise HeaderError(f"net.hidden_size_list must be a list of widths, got {_short(hidden)}")
         sizes += [_int(h, "net.hidden_size_list[]", 1) for h in hidden]
         _str(net.get("activation", "relu"), "net.activation", tuple(ACTIVATIONS))
     sizes.append(_int(net.get("output_size"), "net.output_size", 1))
-    init = net.get("weight_init_std", 0.01)
-    if not isinstance(init, str):
-        _number(init, "net.weight_init_std", 0, 1e6)
     shapes: dict[str, tuple[int, ...]] = {}
     for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
         shapes[f"param/W{k}"], shapes[f"param/b{k}"] = (a, b), (b,)
@@ -249,10 +265,8 @@ def _chapter_net_elements(name: str, net: dict[str, Any], arrays: dict[str, np.n
 def _layer_elements(kind: str, spec: dict[str, Any], cls: type, stored: int, field: str) -> int | None:
     """The parameter and buffer values a layer of ``spec`` allocates; None when this table cannot count them."""
     if kind in _ELEMENTS:
-        try:
-            return int(_ELEMENTS[kind](spec))
-        except (KeyError, TypeError) as err:
-            raise HeaderError(f"{field} ({kind}) lacks a valid size field: {err}") from None
+        names, count = _ELEMENTS[kind]
+        return int(count(*(_int(spec.get(key), f"{field}.{key}", 1) for key in names)))
     if not getattr(cls, "param_names", ()) and not getattr(cls, "buffer_names", ()):
         return 0
     # NOTE: a layer type this table does not know: its allocation is a product of some of its integer fields, so
@@ -272,9 +286,7 @@ def _check_train_config(config: Any) -> None:
     config = _dict(config, "train_config")
     for key in ("epochs", "batch_size", "eval_batch_size"):
         if key in config:
-            _int(config[key], f"train_config.{key}", 1)
-    if "epochs" in config:
-        _int(config["epochs"], "train_config.epochs", 1, MAX_EPOCH)
+            _int(config[key], f"train_config.{key}", 1, MAX_COUNT)
     if "lr" in config:
         _number(config["lr"], "train_config.lr", 0, low_open=True)
     if "optimizer" in config:
@@ -286,7 +298,7 @@ def _check_train_config(config: Any) -> None:
         _str(config["sampling"], "train_config.sampling", SAMPLINGS)
     for key in ("eval_train_samples", "blas_threads"):
         if config.get(key) is not None:
-            _int(config[key], f"train_config.{key}", 1, 4096 if key == "blas_threads" else MAX_INT)
+            _int(config[key], f"train_config.{key}", 1, 4096 if key == "blas_threads" else MAX_COUNT)
     params = _dict(config.get("optimizer_params", {}), "train_config.optimizer_params")
     for key, value in params.items():
         _number(value, f"train_config.optimizer_params.{key}")
@@ -340,7 +352,7 @@ def _check_history(history: dict[str, Any], arrays: dict[str, np.ndarray], resum
     for key, value in history.items():
         if key != "iterations_per_epoch":
             raise HeaderError(f"history.{key} is unknown")
-        _int(value, "history.iterations_per_epoch", 1 if resumable else 0)
+        _int(value, "history.iterations_per_epoch", 1 if resumable else 0, MAX_COUNT)
     for name, a in arrays.items():
         if name.startswith("history/"):
             key = name.removeprefix("history/")
@@ -350,10 +362,11 @@ def _check_history(history: dict[str, Any], arrays: dict[str, np.ndarray], resum
 
 
 def _check_metadata(metadata: dict[str, Any]) -> None:
+    # NOTE: no length limits: whatever train saved (a class name of 100,000 characters, a million classes), load
+    # reads; the file's size already bounds them
     for key in ("dataset", "dataset_spec", "root"):
-        if key in metadata:
-            _str(metadata[key], f"metadata.{key}", allow_none=True)
+        if metadata.get(key) is not None and not isinstance(metadata[key], str):
+            raise HeaderError(f"metadata.{key} must be a string, got {_short(metadata[key])}")
     classes = metadata.get("classes", [])
-    if not isinstance(classes, list) or len(classes) > 1_000_000 or \
-            not all(isinstance(c, str) and len(c) <= 1000 for c in classes):
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
         raise HeaderError("metadata.classes must be a list of class names")

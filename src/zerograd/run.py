@@ -231,16 +231,21 @@ class RunSpec:
         }
 
     def build_net(
-        self, sample_shape: int | Sequence[int], num_classes: int, rng: np.random.Generator | None = None
+        self,
+        sample_shape: int | Sequence[int],
+        num_classes: int,
+        rng: np.random.Generator | None = None,
+        image_shape: Sequence[int] | None = None,
     ) -> Any:
         """The net this spec describes, for samples of ``sample_shape`` (``784`` or ``(1, 28, 28)``) and
-        ``num_classes`` outputs. rng: the generator of the initial weights (default: from ``init_seed``)."""
+        ``num_classes`` outputs. rng: the generator of the initial weights (default: from ``init_seed``).
+        image_shape: the ``(C, H, W)`` the samples were stored with (a flattened dataset keeps it), for a convnet."""
         if rng is None:
             rng = np.random.default_rng(list(self.init_seed) if self.init_seed is not None else [self.seed, 1])
         shape = (sample_shape,) if isinstance(sample_shape, (int, np.integer)) else tuple(sample_shape)
         try:
             if self.net in CONVNETS:
-                return _convnet(self, _image_dim(shape), num_classes, rng)
+                return _convnet(self, _image_dim(shape, image_shape), num_classes, rng)
             return _mlp(self, math.prod(shape), num_classes, rng)
         except (ValueError, TypeError) as err:
             raise RunError(str(err).replace("weight_init_std", "init")) from None
@@ -266,7 +271,8 @@ class RunSpec:
                     ckpt, data.x_train, data.t_train, x_test, t_test, callbacks=epoch_end, epochs=self.epochs
                 )
             else:
-                net = self.build_net(data.x_train.shape[1:], number_of_classes(data))
+                net = self.build_net(data.x_train.shape[1:], number_of_classes(data),
+                                     image_shape=getattr(data, "image_shape", None))
                 trainer = Trainer(
                     net, self.train_config(), data.x_train, data.t_train, x_test, t_test, callbacks=epoch_end
                 )
@@ -436,18 +442,33 @@ def _check_fits(spec: RunSpec, net: Any, data: Any) -> None:
             f"classes; {getattr(data, 'name', spec.dataset)} has {features} features and "
             f"{number_of_classes(data)} classes"
         )
+    saved_dim, data_dim = getattr(net, "input_dim", None), getattr(data, "image_shape", None)
+    if saved_dim is not None and data_dim is not None and tuple(saved_dim) != tuple(data_dim):
+        raise RunError(
+            f"{spec.resume}: the saved net takes images of (C, H, W) {tuple(saved_dim)}; "
+            f"{getattr(data, 'name', spec.dataset)} has {tuple(data_dim)}"
+        )
 
 
-def _image_dim(shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """``(C, H, W)`` of one sample: given as ``(C, H, W)``, or ``(D,)`` square grey images."""
+def _image_dim(shape: tuple[int, ...], image_shape: Sequence[int] | None = None) -> tuple[int, int, int]:
+    """``(C, H, W)`` of one sample: the shape it was stored with (``image_shape``, which a flattened dataset keeps),
+    ``shape`` itself when ``(C, H, W)``, or, for data stored as ``(D,)``, square grey images.
+
+    NOTE: the square guess is for ``(D,)`` data alone: a (3, 16, 12) image has 576 values, like a 24×24 one.
+    """
+    if image_shape is not None:
+        c, h, w = (int(n) for n in image_shape)
+        if c * h * w != math.prod(shape):  # a caller's mistake, not the user's
+            raise ValueError(f"image_shape {tuple(image_shape)} does not hold samples of shape {shape}")
+        return c, h, w
     if len(shape) == 3:
         return shape[0], shape[1], shape[2]
     features = math.prod(shape)
     side = math.isqrt(features)
-    if side * side != features:
+    if len(shape) != 1 or side * side != features:
         raise RunError(
-            f"a convolutional net needs images; this dataset's samples have {features} features, "
-            "not a square number (give it as (N, C, H, W) in the .npz)"
+            f"a convolutional net needs images; this dataset's samples are stored as {shape}, {features} values, "
+            "not a square grey image: save x as (N, H, W) or (N, C, H, W) in the .npz"
         )
     return 1, side, side
 

@@ -1,5 +1,6 @@
-"""What the subcommands share: the one-line error, output-path checks, the run lock, and loading checkpoints and
-datasets with their problems turned into one-line errors (the argument validators are ``zerograd.validators``).
+"""What the subcommands share: the one-line error, output-path checks, the run lock (``zerograd.runlock``, its
+refusals as one-line errors), and loading checkpoints and datasets with their problems turned into one-line errors
+(the argument validators are ``zerograd.validators``).
 
 Imports at the top stay light (the standard library): ``zerograd --help`` imports every command module, and they
 import this.
@@ -18,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import runlock
+
 # one validator per kind of argument: zerograd.validators, shared with RunSpec; their OptionError is a one-line
 # usage error in the CLI, as a CommandError is
 from ..validators import SEED_MAX as SEED_MAX
@@ -29,7 +32,7 @@ from ..validators import positive_float as positive_float
 from ..validators import positive_int as positive_int
 from ..validators import seed as seed
 
-LOCK_NAME = ".zerograd.lock"
+LOCK_NAME = runlock.LOCK_NAME
 MIN_FREE_BYTES = 1 << 20  # refuse to start a run on a disk with less than 1 MiB free: the first save would fail
 
 
@@ -141,71 +144,16 @@ def write_error(err: OSError, path: Path, kept: str = "") -> CommandError:
     return CommandError(f"cannot write {path}: {reason}{kept}", exit_code=1)
 
 
-class RunLock:
-    """``folder/.zerograd.lock``, created with O_EXCL and holding the owner's pid: one run per folder at a time.
-
-    A lock whose pid is no longer running (a crashed or killed run) is taken over, so a crash never leaves a
-    folder locked for good.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / LOCK_NAME
-        self.held = False
+class RunLock(runlock.RunLock):
+    """``zerograd.runlock.RunLock`` (one run per folder; see there) with its refusals as one-line ``CommandError``s."""
 
     def acquire(self) -> None:
-        for _ in range(3):
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if owner is not None and _alive(owner):
-                    raise CommandError(f"{self.path.parent} is in use by another zerograd run (pid {owner}, lock "
-                                       f"file {self.path}); wait for it or choose another --out") from None
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()  # stale: its run died without cleaning up
-                continue
-            except OSError as err:
-                raise CommandError(f"cannot create the lock file {self.path} ({err.strerror or err})") from None
-            with os.fdopen(fd, "w") as f:
-                f.write(f"{os.getpid()}\n")
-            self.held = True
-            return
-        raise CommandError(f"could not take the lock file {self.path}: other runs keep taking it")
-
-    def release(self) -> None:
-        if self.held and self._owner() == os.getpid():
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-        self.held = False
-
-    def _owner(self) -> int | None:
         try:
-            text = self.path.read_text().strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        return int(text) if text.isdigit() else None
-
-    def __enter__(self) -> RunLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    except OverflowError:
-        return False
-    return True
+            super().acquire()
+        except runlock.LockHeldError as err:
+            raise CommandError(str(err)) from None
+        except OSError as err:
+            raise CommandError(f"cannot create the lock file {self.path} ({err.strerror or err})") from None
 
 
 # -- loading -----------------------------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ def add_parser(subparsers: Any) -> None:
                         "summed, dout ignored or written into, inputs on a kink, ... and where in the net it starts")
     p.add_argument("--layer", metavar="FILE.py:CLASS", default=None,
                    help="check your own layer class instead of the net: the class CLASS of the Python file "
-                        "FILE.py (run as Python; only the file you name), on small random inputs (default: none, the net)")
+                        "FILE.py (run as Python; only the file you name), on small random inputs "
+                        "(default: none, the net)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,6 +22,8 @@ class Dataset:
         x_test, t_test: the same for the test split.
         source: where the arrays came from, for people (a directory, a file, or the bundled sample).
         classes: the class names, index ``i`` naming label ``i``.
+        image_shape: ``(C, H, W)`` of one sample as stored (``(1, 28, 28)`` for MNIST), kept when ``x`` is
+            flattened, so a convolutional net sees the images as they were given; None for data stored as ``(N, D)``.
 
     ``x_train, t_train`` and ``x_test, t_test`` unpack as ``(train, test) = dataset``, like the book's tuple.
     """
@@ -33,6 +35,7 @@ class Dataset:
     t_test: np.ndarray
     source: str
     classes: tuple[str, ...]
+    image_shape: tuple[int, int, int] | None = None
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         yield (self.x_train, self.t_train)
@@ -85,10 +88,10 @@ def build(name: str, x_train: np.ndarray, t_train: np.ndarray, x_test: np.ndarra
           dtype: DTypeLike) -> Dataset:
     """A ``Dataset`` from stored arrays (images ``(N, H, W)`` or ``(N, C, H, W)``, labels ``(N,)`` of ints)."""
     dt = float_dtype(dtype)
-    arrays = []
-    for x, t in ((x_train, t_train), (x_test, t_test)):
-        x = images_for_output(x, normalize, flatten, dt)
-        t = one_hot(t, len(classes), dt) if one_hot_label else t
-        arrays += [x, t]
-    x_train_, t_train_, x_test_, t_test_ = arrays
-    return Dataset(name, x_train_, t_train_, x_test_, t_test_, source=source, classes=classes)
+    # (C, H, W) as stored, kept when flattened: a convnet must not guess it from the number of values
+    image_shape = {3: (1, *x_train.shape[1:]), 4: tuple(x_train.shape[1:])}.get(x_train.ndim)
+    x_train, x_test = (images_for_output(x, normalize, flatten, dt) for x in (x_train, x_test))
+    if one_hot_label:
+        t_train, t_test = (one_hot(t, len(classes), dt) for t in (t_train, t_test))
+    return Dataset(name, x_train, t_train, x_test, t_test, source=source, classes=classes,
+                   image_shape=image_shape)  # type: ignore[arg-type]  # tuple[int, ...]: 3 long by the line above

@@ -67,7 +67,7 @@ def load_npz(path: str | os.PathLike[str], *, normalize: bool = True, flatten: b
         if len(names) < num_classes:
             raise DatasetError(f"{path}: {len(names)} class names but labels go up to {num_classes - 1}",
                                hint="give one name per class")
-        classes = tuple(str(n) for n in names)
+        classes = _class_names(path, names)
     else:
         classes = tuple(str(i) for i in range(num_classes))
     if not flatten:
@@ -121,6 +121,17 @@ def _labels(path: Path, key: str, t: np.ndarray, n: int, max_classes: int) -> tu
         raise DatasetError(f"{path}: {key}[{i}] is label {t[i]}, but labels must lie in 0..{max_classes - 1} "
                            f"(at most {max_classes} classes)", hint=_MORE_CLASSES)
     return t.astype(np.int64), int(t.max()) + 1
+
+
+def _class_names(path: Path, names: np.ndarray) -> tuple[str, ...]:
+    """Unicode names as they are; byte strings (``dtype S``) decoded as UTF-8, not shown as ``b'cat'``."""
+    if names.dtype.kind == "U":
+        return tuple(str(n) for n in names)  # safenpz refused code points beyond U+10FFFF
+    try:
+        return tuple(bytes(n).decode("utf-8") for n in names)
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"{path}: classes holds bytes that are not UTF-8 text ({err.reason} at byte {err.start})",
+                           hint="save the class names as a str array, np.array(['cat', 'dog', ...])") from None
 
 
 def _is_npy(path: Path) -> bool:
