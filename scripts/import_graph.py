@@ -28,6 +28,7 @@ FLOORS: list[tuple[str, ...]] = [
         "zerograd.safenpz",
         "zerograd.validators",
         "zerograd.runs",
+        "zerograd.runlock",
         "zerograd.datasets",
         "zerograd.images",
         "zerograd._version",

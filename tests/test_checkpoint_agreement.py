@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from zerograd import checkpoint
 from zerograd.cli import main
-from zerograd.commands.common import SEED_MAX, build_net
+from zerograd.run import RunSpec
+from zerograd.validators import SEED_MAX
 from zerograd.optim import OPTIMIZERS, make_optimizer
 from zerograd.train import SAMPLINGS, TrainConfig
 
@@ -23,16 +24,17 @@ OPTIMIZER_PARAMS = {"momentum": ["momentum"], "rmsprop": ["decay_rate"], "adam":
 
 @st.composite
 def runs(draw):
-    """What train could save: a net as ``build_net`` makes it from CLI-valid options, its optimizer after a step,
+    """What train could save: a net as ``RunSpec.build_net`` makes it from CLI-valid options, its optimizer after a step,
     the run's settings and metadata."""
     sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=5))
     # NOTE: an init scale above ~1e30 makes float32 weights infinite; such a run diverges and is never saved
     init = draw(st.one_of(st.none(), st.sampled_from(["he", "xavier"]),
                           st.floats(min_value=1e-300, max_value=1e30).map(repr)))
-    net = build_net(sizes, draw(st.sampled_from(["relu", "sigmoid"])), init, draw(NON_NEGATIVE),
-                    draw(st.sampled_from(["float32", "float64"])), input_size=draw(st.integers(1, 5)),
-                    output_size=draw(st.integers(2, 5)), seed=draw(st.integers(0, SEED_MAX)),
-                    batchnorm=draw(st.booleans()), dropout=draw(st.one_of(st.just(0.0), FRACTION)))
+    spec = RunSpec(hidden=tuple(sizes), activation=draw(st.sampled_from(["relu", "sigmoid"])), init=init,
+                   weight_decay=draw(NON_NEGATIVE), dtype=draw(st.sampled_from(["float32", "float64"])),
+                   seed=draw(st.integers(0, SEED_MAX)), batchnorm=draw(st.booleans()),
+                   dropout=draw(st.one_of(st.just(0.0), FRACTION)))
+    net = spec.build_net(draw(st.integers(1, 5)), draw(st.integers(2, 5)))
     name = draw(st.sampled_from(sorted(OPTIMIZERS)))
     params = {key: draw(FRACTION) for key in OPTIMIZER_PARAMS.get(name, [])}
     lr = draw(POSITIVE)
@@ -76,7 +78,7 @@ def test_load_reads_whatever_save_writes(tmp_path, run):
 
 def test_the_issue_s_extremes_round_trip(tmp_path):
     """The values train wrote and load refused: each alone, through save and load."""
-    net = build_net([1] * 2000, "relu", None, 1e7, "float32", input_size=2, output_size=2, seed=0)
+    net = RunSpec(hidden=(1,) * 2000, weight_decay=1e7).build_net(2, 2)
     optimizer = make_optimizer("adam", lr=1e-300)
     run = dict(net=net, optimizer=optimizer, epoch=3, history={"loss": [1.0], "iterations_per_epoch": 1},
                rng_state=None, train_config=TrainConfig(epochs=2**40, batch_size=2**33, lr=1e-300,
