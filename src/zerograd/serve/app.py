@@ -13,8 +13,10 @@ API (every error is a 4xx with ``{"error": "<one line>"}``):
   run's events), ``GET /api/train/events?since=N`` (the same as server-sent events, while it runs).
 
 Safety: request bodies are limited in size before they are read (``BodyLimit``), no request names a file (datasets
-by name from a fixed list, a checkpoint only from the command line), JSON with NaN is refused, pages allow no
-other origin (Content-Security-Policy), and a server on a loopback address answers only to loopback host names.
+by name from a fixed list, a checkpoint only from the command line), JSON numbers must be finite and fit a float,
+pages allow no other origin (Content-Security-Policy), a request that may change something must come from the
+server's own pages as JSON, and a server on a loopback address answers only to loopback host names (``guards``).
+Large pictures are decoded one at a time (``imagegate``), so they never hold up a small one.
 """
 
 from __future__ import annotations
@@ -22,17 +24,21 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .digits import DigitModel, PredictInputError, load_digit_model
 from .graphdata import GraphDataError
 from .graphs import SHOPPING, GraphInputError, expression_data, graph_data, graph_html
+from .guards import install_guards
+from .imagegate import ImageGate
 from .limits import BodyLimit
 from .netdata import NetInputError, net_html, net_page_data, net_view_data
 from .pages import CSP, page
@@ -42,6 +48,8 @@ __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a drawing's PNG is ~10 KB; a photo for /api/predict fits in 2 MB
 MAX_QUERY_VALUES = 20
+MAX_INT_DIGITS = 309  # the largest float has 309 digits
+MAX_EVENT_ID_DIGITS = 12  # a run has far fewer events than 10**12
 INPUT_ERRORS = (GraphInputError, GraphDataError, NetInputError, PredictInputError, TrainInputError)
 
 
@@ -56,6 +64,7 @@ def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = N
     these (``zerograd serve`` passes the loopback names when it binds a loopback address)."""
     app = FastAPI(title="zerograd", docs_url=None, redoc_url=None, openapi_url=None)
     training = TrainingManager()
+    images = ImageGate()
     model_lock = threading.Lock()
     state: dict[str, Any] = {"model": digit_model}
 
@@ -78,6 +87,7 @@ def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = N
     for error in (*INPUT_ERRORS, RequestError):
         app.add_exception_handler(error, _input_error)
     app.add_exception_handler(TrainingBusyError, _busy_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -158,7 +168,8 @@ def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = N
             data = await request.body()
             if not data:
                 raise RequestError("the request has no image: send PNG or JPEG bytes as the body")
-            result = await asyncio.to_thread(lambda: model().predict_image(data))
+            async with images.lane(data):  # a large picture waits for the others before it is decoded
+                result = await asyncio.to_thread(lambda: model().predict_image(data))
         else:
             raise RequestError(f"send an image (Content-Type image/png) or JSON pixels (application/json), "
                                f"not {kind[:60] or 'no Content-Type'}")
@@ -191,11 +202,12 @@ def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = N
         return {"run": run.id, "running": not run.finished, "events": run.events_since(0)}
 
     @app.get("/api/train/events")
-    async def train_events(request: Request, since: int = 0) -> StreamingResponse:
+    async def train_events(request: Request) -> StreamingResponse:
         run = training.current
+        since = _event_id(request.query_params.get("since", "0"), "since")
         last = request.headers.get("last-event-id")
-        if last is not None and last.isdigit():
-            since = int(last) + 1  # a reconnecting EventSource continues after what it has
+        if last is not None:
+            since = _event_id(last, "the Last-Event-ID header") + 1  # a reconnecting EventSource continues
 
         async def stream() -> Any:
             if run is None:
@@ -214,11 +226,8 @@ def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = N
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    if allowed_hosts is not None:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    install_guards(app, allowed_hosts)  # outermost: a refused request is not read at all
     return app
 
 
@@ -230,13 +239,43 @@ async def _busy_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=409)
 
 
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    first = errors[0] if errors else {}
+    where = " ".join(str(part) for part in first.get("loc", ()))[:60]
+    return JSONResponse({"error": f"{where}: {first.get('msg', 'not valid')}"[:200]}, status_code=400)
+
+
+def _event_id(text: str, name: str) -> int:
+    """An event number from a query or header: ASCII digits only (``"²".isdigit()`` is True), and few of them."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_EVENT_ID_DIGITS):
+        raise RequestError(f"{name} must be an event number (0, 1, 2, ...), got {text[:20]!r}")
+    return int(text)
+
+
 def _reject_constant(name: str) -> Any:
     raise RequestError(f"{name} is not a number JSON allows; send finite numbers")
 
 
+def _parse_int(text: str) -> int:
+    # NOTE: a JSON integer is checked as text first: int() of > 4,300 digits raises ValueError (not a JSON error),
+    # and one beyond float range (1e400 written out) would raise OverflowError wherever it becomes a float
+    if len(text.lstrip("-")) > MAX_INT_DIGITS or abs(value := int(text)) > sys.float_info.max:
+        raise RequestError(f"the number {text[:20]}... is out of range; JSON numbers here must fit a float")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise RequestError(f"the number {text[:20]} is out of range; JSON numbers here must fit a float")
+    return value
+
+
 def _parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
     except RecursionError:
         raise RequestError("the JSON is nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
