@@ -96,6 +96,19 @@ def init_scale(text: str | None) -> float | str | None:
     return non_negative_float(scale, "--init")
 
 
+def check_net_fits(sizes: dict[str, Any], flags: dict[str, str], dtype: str) -> None:
+    """``zerograd.capacity.check_mlp`` as a ``CommandError``: an MLP of ``sizes`` (input_size, hidden, classes,
+    batch_size) must fit in the memory available before its weights are drawn; flags names the options given."""
+    import numpy as np
+
+    from ..capacity import CapacityError, check_mlp
+
+    try:
+        check_mlp(sizes, flags, np.dtype(dtype).itemsize)
+    except CapacityError as err:
+        raise CommandError(str(err)) from None
+
+
 def parse_hidden(text: str, flag: str = "--hidden") -> list[int]:
     """``"100,100"`` → ``[100, 100]``; anything but comma-separated positive integers is a ``CommandError``."""
     message = f"{flag} must be comma-separated positive integers such as 50 or 100,100; got {text!r}"

@@ -86,6 +86,7 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
     if _study_exists(store, study_name):
         open_study(store, study_name, config)  # checks the search space before the (maybe slow) data load
     split = load_split(config)
+    check_memory(config, split, workers)
     study = open_study(store, study_name, config)
     counts = count_states(study)
     finished = counts["COMPLETE"] + counts["PRUNED"]
@@ -127,6 +128,30 @@ def evaluate_best(config: TuneConfig, split: Split, best: TrialRecord) -> tuple[
     history = train_trial(config, split, best.values, best.seed_key, net_out=nets)
     test_acc = float(nets[0].accuracy(split.x_test, split.t_test, batch_size=1000))
     return float(history.test_acc[-1]), test_acc
+
+
+def check_memory(config: TuneConfig, split: Split, workers: int = 1) -> None:
+    """Refuse (``SearchError``, naming the option) a search whose largest net, trained by each of ``workers`` at
+    once, would not fit in the memory available (``zerograd.capacity``)."""
+    import numpy as np
+
+    from ..capacity import CapacityError, check_mlp
+    from .space import hidden_sizes
+
+    hidden = config.hidden
+    widest = max(([hidden_sizes(o) for o in hidden.options] if isinstance(hidden, Choice) else [hidden]),
+                 key=lambda sizes: sum(sizes))
+    batch = config.batch_size
+    largest_batch = int(batch.high if isinstance(batch, IntRange) else max(batch.options)
+                        if isinstance(batch, Choice) else batch)
+    sizes = {"input_size": int(np.prod(split.x_train.shape[1:])), "hidden": list(widest),
+             "classes": split.num_classes, "batch_size": min(largest_batch, len(split.x_train))}
+    try:
+        check_mlp(sizes, {"hidden": "--hidden", "batch_size": "--batch-size"},
+                  np.dtype(config.dtype).itemsize * workers, what=f"the largest net of this search (x{workers} workers)"
+                  if workers > 1 else "the largest net of this search")
+    except CapacityError as err:
+        raise SearchError(str(err)) from None
 
 
 def _study_exists(storage: Any, name: str) -> bool:
