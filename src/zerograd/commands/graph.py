@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
             path = drawing.render(graph, args.out)
     except drawing.GraphvizNotFoundError as err:
         raise CommandError(str(err)) from None
+    except drawing.GraphvizFailedError as err:
+        raise CommandError(str(err), exit_code=1) from None
     except OSError as err:
         raise common.write_error(err, args.out) from None
     print(f"wrote {path}: {summary}")

@@ -52,6 +52,7 @@ class TuneResult:
     sizes: dict[str, int] = field(default_factory=dict)  # train / val / test samples
     seconds: float = 0.0  # of this run
     worker_exits: list[int | None] = field(default_factory=list)
+    requeued: dict[int, list[int]] = field(default_factory=dict)  # worker (from 1) → its lost trials, queued again
 
     @property
     def finished(self) -> int:
@@ -82,6 +83,12 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
     for name, value, least in (("trials", trials, 0), ("workers", workers, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise SearchError(f"{name} must be an integer >= {least}, got {value!r}")
+    from .health import DamagedStorageError, check_study_name
+
+    try:
+        check_study_name(study_name)
+    except DamagedStorageError as err:
+        raise TuneError(str(err)) from None
     store = open_storage(storage)
     if _study_exists(store, study_name):
         open_study(store, study_name, config)  # checks the search space before the (maybe slow) data load
@@ -94,6 +101,7 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
         + (f", {counts['RUNNING']} running" if counts["RUNNING"] else ""))
     say(f"data: {split.dataset}, {len(split.x_train)} training and {len(split.x_val)} validation samples")
     exits: list[int | None] = []
+    requeued: dict[int, list[int]] = {}
     if finished < trials:
         if workers == 1:
             if progress is not None:
@@ -101,10 +109,11 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
             work(config, storage, study_name, trials, split=split,
                  on_trial=None if progress is None else lambda n: progress(n, trials))
         else:
-            exits = run_workers(config, storage, study_name, trials, workers,
+            exits, requeued = run_workers(config, storage, study_name, trials, workers,
                                 on_progress=None if progress is None else lambda n: progress(n, trials))
     result = summarize(study, config, study_name, storage, trials, split)
     result.worker_exits = exits
+    result.requeued = requeued
     if evaluate and result.best is not None:
         result.reproduced_val_acc, result.test_acc = evaluate_best(config, split, result.best)
     result.seconds = time.perf_counter() - started
