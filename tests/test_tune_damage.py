@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -154,15 +155,23 @@ def test_continuing_a_tpe_study_does_not_repeat_its_first_points(tmp_path):
     assert len(seen) == 8 and len(set(seen)) == 8, seen
 
 
-def test_two_processes_on_one_sqlite_study_never_try_the_same_configuration(tmp_path):
-    storage = f"sqlite:///{tmp_path / 'shared.db'}"
-    args = [*SMALL, *SEARCH, "--trials", "10", "--epochs", "15", "--storage", storage]  # trials long enough to overlap
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_processes_on_one_study_never_try_the_same_configuration(tmp_path, backend):
+    if backend == "sqlite":
+        storage, name = f"sqlite:///{tmp_path / 'shared.db'}", "zerograd"
+    else:
+        storage = os.environ.get("ZEROGRAD_TEST_POSTGRES_URL")
+        if not storage:
+            pytest.skip("no PostgreSQL server: set ZEROGRAD_TEST_POSTGRES_URL (.ci/postgres-cluster starts one)")
+        name = f"tpe-{uuid.uuid4().hex[:8]}"
+    # trials long enough that the two processes overlap
+    args = [*SMALL, *SEARCH, "--trials", "10", "--epochs", "15", "--storage", storage, "--study", name]
     procs = [subprocess.Popen([sys.executable, "-m", "zerograd", "tune", *args, "--out", f"m{i}"], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()[-2000:]
-    study = optuna.load_study(study_name="zerograd", storage=storage)
+    study = optuna.load_study(study_name=name, storage=storage)
     done = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
     assert len(done) == 10
     assert len({json.dumps(t.params, sort_keys=True) for t in done}) == 10
