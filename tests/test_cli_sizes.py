@@ -6,6 +6,7 @@ import resource
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from zerograd import checkpoint
@@ -83,3 +84,41 @@ def test_the_estimate_and_the_option_it_blames():
         capacity.check_fits(lambda **v: mlp_bytes(**v, itemsize=8), sizes, flags, "this net", available=2**30)
     check_mlp({**sizes, "batch_size": 100}, flags, 8)  # fits: nothing raised
     assert format_bytes(1536) == "1.5 KiB" and format_bytes(6.27e12) == "5.7 TiB"
+
+
+# -- issue 22 item 18: one line, not a traceback or "Broken pipe" ---------------------------------------------------
+
+def test_a_formula_with_a_byte_that_is_not_utf8_is_one_line(tmp_path):
+    result = subprocess.run([sys.executable.encode(), b"-m", b"zerograd", b"graph", b"expr", b"--expr", b"x*\xff"],
+                            capture_output=True, timeout=60, cwd=tmp_path)
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2 and "Traceback" not in err, err
+    assert err.strip().count("\n") == 0 and "not a character" in err, err
+
+
+def test_a_net_of_3000_layers_gets_a_title_graphviz_can_read():
+    from zerograd.graph import trace_net
+    from zerograd.nets import MultiLayerNet
+
+    net = MultiLayerNet(20, [2] * 3000, 3, weight_init_std=0.1)
+    x = np.zeros((2, 20))
+    title = trace_net(net, x, np.array([0, 1])).title
+    assert len(title) < 400 and title.startswith("MultiLayerNet(20 → 2 → 2") and "→ 3" in title
+
+
+def test_dot_refusing_a_graph_is_one_line_not_a_broken_pipe(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's dot is not installed")
+    import graphviz
+
+    from zerograd.graph import drawing
+
+    g = graphviz.Digraph("g")
+    g.attr(label="x" * 20_000)  # over dot's 16,384-byte limit for a quoted string
+    g.node("a")
+    with pytest.raises(drawing.GraphvizFailedError) as err:
+        drawing.render(g, tmp_path / "g.svg")
+    assert "\n" not in str(err.value) and "dot" in str(err.value) and "16384" in str(err.value)
+    assert not (tmp_path / "g.svg").exists()

@@ -157,6 +157,7 @@ def test_a_normal_prediction_answers_in_under_a_second_while_12_hostile_ones_are
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
+    print(f"waits {[round(w, 3) for w in waits]} s, server peak {peak:.0f} MB")
     assert sorted(statuses) == [200] * 12 + [400] * 12, err
     assert max(waits) < 1.0, waits
     assert peak <= 300, f"the server peaked at {peak:.0f} MB"

@@ -214,9 +214,9 @@ def _pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
     except (graphviz.CalledProcessError, BrokenPipeError) as err:
         # NOTE: dot stops reading at its first error, so the error can reach Python as a broken pipe (EPIPE)
         stderr = getattr(err, "stderr", b"") or b""
-        said = next((line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()), "")
+        said = " ".join(line.strip() for line in stderr.decode("utf-8", "replace").splitlines()[:3] if line.strip())
         raise GraphvizFailedError(f"graphviz's `dot` could not draw this graph of {len(graph.body)} statements"
-                                  f"{': ' + said[:160] if said else ''}; write a .dot file instead") from None
+                                  f"{': ' + said[:240] if said else ''}; write a .dot file instead") from None
 
 
 def render(graph: graphviz.Digraph, path: str | os.PathLike, fmt: str | None = None) -> Path:
