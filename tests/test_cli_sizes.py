@@ -18,8 +18,14 @@ def run_limited(*argv, cwd):
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
 
-    return subprocess.run([sys.executable, "-m", "zerograd", *argv], capture_output=True, text=True, timeout=300,
-                          preexec_fn=limit, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "zerograd", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +35,54 @@ def conv_checkpoint(tmp_path_factory):
     return checkpoint.save(folder / "conv.npz", convnets.SimpleConvNet(rng=0))
 
 
-@pytest.mark.parametrize("argv, option", [
-    (["train", "--hidden", "1000000000", "--epochs", "1", "--dataset", "mnist-sample", "--out", "run"], "--hidden"),
-    (["train", "--hidden", "100,1000000000", "--epochs", "1", "--dataset", "mnist-sample", "--out", "run"],
-     "--hidden"),
-    (["gradcheck", "--hidden", "1000000000"], "--hidden"),
-    (["gradcheck", "--hidden", "100000", "--samples", "1"], "--hidden"),
-    (["graph", "net", "--input-size", "100000000", "--out", "net.svg"], "--input-size"),
-    (["graph", "net", "--classes", "100000000", "--out", "net.svg"], "--classes"),
-    (["graph", "net", "--batch-size", "100000000", "--out", "net.svg"], "--batch-size"),
-    (["graph", "net", "--hidden", "100000000", "--out", "net.svg"], "--hidden"),
-    (["tune", "--hidden", "100000000", "--dataset", "mnist-sample", "--trials", "1", "--epochs", "1", "--out", "t"],
-     "--hidden"),
-    (["tune", "--hidden", "50/100000000", "--dataset", "mnist-sample", "--trials", "1", "--epochs", "1", "--out",
-      "t"], "--hidden"),
-])
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["train", "--hidden", "1000000000", "--epochs", "1", "--dataset", "mnist-sample", "--out", "run"], "--hidden"),
+        (
+            ["train", "--hidden", "100,1000000000", "--epochs", "1", "--dataset", "mnist-sample", "--out", "run"],
+            "--hidden",
+        ),
+        (["gradcheck", "--hidden", "1000000000"], "--hidden"),
+        (["gradcheck", "--hidden", "100000", "--samples", "1"], "--hidden"),
+        (["graph", "net", "--input-size", "100000000", "--out", "net.svg"], "--input-size"),
+        (["graph", "net", "--classes", "100000000", "--out", "net.svg"], "--classes"),
+        (["graph", "net", "--batch-size", "100000000", "--out", "net.svg"], "--batch-size"),
+        (["graph", "net", "--hidden", "100000000", "--out", "net.svg"], "--hidden"),
+        (
+            [
+                "tune",
+                "--hidden",
+                "100000000",
+                "--dataset",
+                "mnist-sample",
+                "--trials",
+                "1",
+                "--epochs",
+                "1",
+                "--out",
+                "t",
+            ],
+            "--hidden",
+        ),
+        (
+            [
+                "tune",
+                "--hidden",
+                "50/100000000",
+                "--dataset",
+                "mnist-sample",
+                "--trials",
+                "1",
+                "--epochs",
+                "1",
+                "--out",
+                "t",
+            ],
+            "--hidden",
+        ),
+    ],
+)
 def test_a_size_the_machine_cannot_hold_is_one_line_naming_the_option(argv, option, tmp_path):
     if argv[0] == "tune":
         pytest.importorskip("optuna")
@@ -58,8 +97,9 @@ def test_a_size_the_machine_cannot_hold_is_one_line_naming_the_option(argv, opti
 def test_filters_columns_beyond_the_filters_is_one_line(conv_checkpoint, tmp_path):
     result = run_limited("filters", str(conv_checkpoint), "--columns", "1000000000", "--out", "f.png", cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
-    assert result.stderr.strip() == ("zerograd filters: error: --columns 1000000000 is more than the 30 filters to "
-                                     "draw; give at most 30")
+    assert result.stderr.strip() == (
+        "zerograd filters: error: --columns 1000000000 is more than the 30 filters to draw; give at most 30"
+    )
     assert not (tmp_path / "f.png").exists()
 
 
@@ -88,9 +128,14 @@ def test_the_estimate_and_the_option_it_blames():
 
 # -- issue 22 item 18: one line, not a traceback or "Broken pipe" ---------------------------------------------------
 
+
 def test_a_formula_with_a_byte_that_is_not_utf8_is_one_line(tmp_path):
-    result = subprocess.run([sys.executable.encode(), b"-m", b"zerograd", b"graph", b"expr", b"--expr", b"x*\xff"],
-                            capture_output=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable.encode(), b"-m", b"zerograd", b"graph", b"expr", b"--expr", b"x*\xff"],
+        capture_output=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     err = result.stderr.decode("utf-8", "replace")
     assert result.returncode == 2 and "Traceback" not in err, err
     assert err.strip().count("\n") == 0 and "not a character" in err, err

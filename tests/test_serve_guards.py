@@ -3,7 +3,6 @@ Host of every loopback address, JSON numbers in range, event ids, one-line disco
 API's bodies that never gets a 500 (ZEROGRAD_TEST_FUZZ_CASES cases; CI runs 5,000)."""
 
 import importlib
-import json
 import os
 import random
 import shutil
@@ -41,8 +40,9 @@ def model():
 
 @pytest.fixture(scope="module")
 def client(model):
-    with TestClient(create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost", "::1"]),
-                    base_url="http://127.0.0.1:8000") as c:
+    with TestClient(
+        create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost", "::1"]), base_url="http://127.0.0.1:8000"
+    ) as c:
         yield c
 
 
@@ -62,20 +62,34 @@ def wait_idle(client):
 
 # -- item 5: cross-site requests ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers, status, message", [
-    # what Chromium sends for fetch(url, {mode: "no-cors", method: "POST", body: "..."}) from another page
-    ({"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site", "Content-Type": "text/plain;charset=UTF-8"},
-     403, "origin"),
-    ({"Origin": "http://127.0.0.1:9999", "Sec-Fetch-Site": "same-site", "Content-Type": "application/json"},
-     403, "origin"),
-    ({"Origin": "null", "Content-Type": "application/json"}, 403, "origin"),
-    ({"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"}, 403, "cross-site"),
-    # a form post, or a no-cors fetch, carries one of the "simple" types: refused even without an Origin
-    ({"Content-Type": "text/plain"}, 415, "application/json"),
-    ({"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/json"),
-    ({"Content-Type": "multipart/form-data; boundary=x"}, 415, "application/json"),
-    ({}, 415, "application/json"),
-])
+
+@pytest.mark.parametrize(
+    "headers, status, message",
+    [
+        # what Chromium sends for fetch(url, {mode: "no-cors", method: "POST", body: "..."}) from another page
+        (
+            {
+                "Origin": "http://evil.example",
+                "Sec-Fetch-Site": "cross-site",
+                "Content-Type": "text/plain;charset=UTF-8",
+            },
+            403,
+            "origin",
+        ),
+        (
+            {"Origin": "http://127.0.0.1:9999", "Sec-Fetch-Site": "same-site", "Content-Type": "application/json"},
+            403,
+            "origin",
+        ),
+        ({"Origin": "null", "Content-Type": "application/json"}, 403, "origin"),
+        ({"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"}, 403, "cross-site"),
+        # a form post, or a no-cors fetch, carries one of the "simple" types: refused even without an Origin
+        ({"Content-Type": "text/plain"}, 415, "application/json"),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+        ({"Content-Type": "multipart/form-data; boundary=x"}, 415, "application/json"),
+        ({}, 415, "application/json"),
+    ],
+)
 @pytest.mark.parametrize("path", ["/api/train", "/api/train/stop"])
 def test_state_changing_requests_from_elsewhere_are_refused(client, headers, status, message, path):
     wait_idle(client)
@@ -172,14 +186,18 @@ def test_a_page_on_another_origin_cannot_start_or_stop_training_in_chromium(mode
 
 # -- item 6: every loopback address keeps the Host check; the warning only for others ---------------------------
 
-@pytest.mark.parametrize("bound, url, status", [
-    ("::1", "http://[::1]:8000", 200),
-    ("::1", "http://evil.example:8000", 403),
-    ("::1", "http://localhost:8000", 200),
-    ("127.0.0.2", "http://127.0.0.2:8000", 200),
-    ("127.0.0.2", "http://evil.example", 403),
-    ("localhost", "http://evil.example", 403),
-])
+
+@pytest.mark.parametrize(
+    "bound, url, status",
+    [
+        ("::1", "http://[::1]:8000", 200),
+        ("::1", "http://evil.example:8000", 403),
+        ("::1", "http://localhost:8000", 200),
+        ("127.0.0.2", "http://127.0.0.2:8000", 200),
+        ("127.0.0.2", "http://evil.example", 403),
+        ("localhost", "http://evil.example", 403),
+    ],
+)
 def test_the_host_check_holds_for_every_loopback_address(model, bound, url, status):
     from zerograd.serve.guards import is_loopback, loopback_hosts
 
@@ -189,13 +207,19 @@ def test_the_host_check_holds_for_every_loopback_address(model, bound, url, stat
         assert c.get("/api/graph/apple").status_code == status
 
 
-@pytest.mark.parametrize("host, warned", [("::1", False), ("127.0.0.1", False), ("localhost", False),
-                                          ("127.0.0.5", False), ("0.0.0.0", True), ("::", True)])
+@pytest.mark.parametrize(
+    "host, warned",
+    [("::1", False), ("127.0.0.1", False), ("localhost", False), ("127.0.0.5", False), ("0.0.0.0", True), ("::", True)],
+)
 def test_the_warning_is_only_for_addresses_other_machines_can_reach(tmp_path, host, warned):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")  # stops the command before it binds
-    result = subprocess.run([sys.executable, "-m", "zerograd", "serve", "--host", host, "--port", "8",
-                             "--checkpoint", str(bad)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "zerograd", "serve", "--host", host, "--port", "8", "--checkpoint", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert ("other machines can reach" in result.stderr) == warned, result.stderr
 
@@ -206,30 +230,46 @@ BIG_INT = "1" + "0" * 5000  # > 4,300 digits: int() refuses it with a ValueError
 INT_1E400 = "1" + "0" * 400  # fits int(), overflows float()
 
 
-@pytest.mark.parametrize("path, body, message", [
-    ("/api/graph/apple", '{"values": {"apple": %s}}' % BIG_INT, "out of range"),
-    ("/api/graph/apple", '{"values": {"apple": %s}}' % INT_1E400, "out of range"),
-    ("/api/graph/apple", '{"values": {"apple": 1e400}}', "out of range"),
-    ("/api/graph/apple", '{"values": {"apple": -1e400}}', "out of range"),
-    ("/api/graph/expr", '{"expr": "x*y", "values": {"x": %s, "y": 1}}' % INT_1E400, "out of range"),
-    ("/api/predict", '{"pixels": [[%s]]}' % INT_1E400, "out of range"),
-    ("/api/predict", '{"pixels": %s}' % BIG_INT, "out of range"),
-    ("/api/train", '{"lr": %s}' % INT_1E400, "out of range"),
-    ("/api/train", '{"epochs": %s}' % BIG_INT, "out of range"),
-    ("/api/graph/net", '{"digit": %s}' % INT_1E400, "out of range"),
-    ("/api/graph/expr", '{"expr": "\\ud800x"}', "not a character"),
-    ("/api/graph/expr", '{"expr": "x*\\udcff", "values": {"x": 1}}', "not a character"),
-])
+def with_number(template, number):
+    """The JSON text ``template`` with its ``#`` replaced by ``number`` (written out: no Python int involved)."""
+    return template.replace("#", number)
+
+
+@pytest.mark.parametrize(
+    "path, body, message",
+    [
+        ("/api/graph/apple", with_number('{"values": {"apple": #}}', BIG_INT), "out of range"),
+        ("/api/graph/apple", with_number('{"values": {"apple": #}}', INT_1E400), "out of range"),
+        ("/api/graph/apple", '{"values": {"apple": 1e400}}', "out of range"),
+        ("/api/graph/apple", '{"values": {"apple": -1e400}}', "out of range"),
+        ("/api/graph/expr", with_number('{"expr": "x*y", "values": {"x": #, "y": 1}}', INT_1E400), "out of range"),
+        ("/api/predict", with_number('{"pixels": [[#]]}', INT_1E400), "out of range"),
+        ("/api/predict", with_number('{"pixels": #}', BIG_INT), "out of range"),
+        ("/api/train", with_number('{"lr": #}', INT_1E400), "out of range"),
+        ("/api/train", with_number('{"epochs": #}', BIG_INT), "out of range"),
+        ("/api/graph/net", with_number('{"digit": #}', INT_1E400), "out of range"),
+        ("/api/graph/expr", '{"expr": "\\ud800x"}', "not a character"),
+        ("/api/graph/expr", '{"expr": "x*\\udcff", "values": {"x": 1}}', "not a character"),
+    ],
+)
 def test_numbers_out_of_range_and_lone_surrogates_are_one_line_400s(client, path, body, message):
     wait_idle(client)
     response = client.post(path, content=body.encode(), headers={"Content-Type": "application/json"})
     assert message in one_line_error(response, 400)
 
 
-@pytest.mark.parametrize("since, last, message", [
-    ("abc", None, "since"), ("-1", None, "since"), ("²", None, "since"), ("9" * 5000, None, "since"),
-    ("0", "²", "Last-Event-ID"), ("0", "9" * 5000, "Last-Event-ID"), ("0", "x", "Last-Event-ID"),
-])
+@pytest.mark.parametrize(
+    "since, last, message",
+    [
+        ("abc", None, "since"),
+        ("-1", None, "since"),
+        ("²", None, "since"),
+        ("9" * 5000, None, "since"),
+        ("0", "²", "Last-Event-ID"),
+        ("0", "9" * 5000, "Last-Event-ID"),
+        ("0", "x", "Last-Event-ID"),
+    ],
+)
 def test_bad_event_ids_are_one_line_400s(client, since, last, message):
     headers = {"Last-Event-ID": last.encode("latin-1")} if last is not None else {}
     response = client.get("/api/train/events", params={"since": since}, headers=headers)
@@ -240,14 +280,66 @@ def test_a_fuzz_of_the_api_bodies_never_gets_a_500(client):
     """Seeded: raw JSON texts built from tokens that have broken the server before (huge integers, 1e400, lone
     surrogates, NaN, deep nesting), posted to every API; each answer is 2xx or a one-line 4xx."""
     rng = random.Random(22)
-    paths = ["/api/predict", "/api/graph/apple", "/api/graph/apple-orange", "/api/graph/expr", "/api/graph/net",
-             "/api/train"]
-    numbers = ["0", "-1", "1e308", "1e400", "-1e400", "1E-400", BIG_INT, INT_1E400, "-" + INT_1E400, "0.5", "3",
-               "NaN", "Infinity", "-0", "1" * 300, "12345678901234567890", "2.5e-324", "1e-7"]
-    strings = ['"x"', '"x*y+x"', '"\\ud800x"', '"\\udcff"', '"exp("', '"sgd"', '"adam"', '"mnist-sample"',
-               '"\\u0000"', '"' + "a" * 200 + '"', '"x**99999"', '"\\ud83c\\udf4e"']
-    keys = ["values", "expr", "digit", "steps", "pixels", "apple", "orange", "x", "y", "epochs", "lr", "hidden",
-            "batch_size", "optimizer", "dataset", "\\ud800"]
+    paths = [
+        "/api/predict",
+        "/api/graph/apple",
+        "/api/graph/apple-orange",
+        "/api/graph/expr",
+        "/api/graph/net",
+        "/api/train",
+    ]
+    numbers = [
+        "0",
+        "-1",
+        "1e308",
+        "1e400",
+        "-1e400",
+        "1E-400",
+        BIG_INT,
+        INT_1E400,
+        "-" + INT_1E400,
+        "0.5",
+        "3",
+        "NaN",
+        "Infinity",
+        "-0",
+        "1" * 300,
+        "12345678901234567890",
+        "2.5e-324",
+        "1e-7",
+    ]
+    strings = [
+        '"x"',
+        '"x*y+x"',
+        '"\\ud800x"',
+        '"\\udcff"',
+        '"exp("',
+        '"sgd"',
+        '"adam"',
+        '"mnist-sample"',
+        '"\\u0000"',
+        '"' + "a" * 200 + '"',
+        '"x**99999"',
+        '"\\ud83c\\udf4e"',
+    ]
+    keys = [
+        "values",
+        "expr",
+        "digit",
+        "steps",
+        "pixels",
+        "apple",
+        "orange",
+        "x",
+        "y",
+        "epochs",
+        "lr",
+        "hidden",
+        "batch_size",
+        "optimizer",
+        "dataset",
+        "\\ud800",
+    ]
 
     def value(depth=0):
         r = rng.random()
@@ -267,8 +359,12 @@ def test_a_fuzz_of_the_api_bodies_never_gets_a_500(client):
             wait_idle(client)
         body = value()
         if rng.random() < 0.7:  # mostly objects, which reach the fields
-            body = "{" + f'"{rng.choice(keys)}": {body}' + (f', "{rng.choice(keys)}": {value(1)}'
-                                                            if rng.random() < 0.5 else "") + "}"
+            body = (
+                "{"
+                + f'"{rng.choice(keys)}": {body}'
+                + (f', "{rng.choice(keys)}": {value(1)}' if rng.random() < 0.5 else "")
+                + "}"
+            )
         response = client.post(path, content=body.encode(), headers={"Content-Type": "application/json"})
         statuses.append(response.status_code)
         assert response.status_code < 500, (case, path, body[:300], response.text[:300])
@@ -281,6 +377,7 @@ def test_a_fuzz_of_the_api_bodies_never_gets_a_500(client):
 
 # -- a client that leaves mid-body is one line in the log, not a traceback ---------------------------------------
 
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -289,8 +386,12 @@ def free_port():
 
 def test_a_client_that_disconnects_mid_body_is_logged_as_one_line(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if line.startswith("zerograd serve: http://"):
@@ -305,8 +406,10 @@ def test_a_client_that_disconnects_mid_body_is_logged_as_one_line(tmp_path):
                 time.sleep(0.1)
         for _ in range(3):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-                s.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
-                          b"Content-Length: 100000\r\n\r\n" + b"\x89PNG" * 100)
+                s.sendall(
+                    b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                    b"Content-Length: 100000\r\n\r\n" + b"\x89PNG" * 100
+                )
                 time.sleep(0.3)
         time.sleep(0.5)
     finally:

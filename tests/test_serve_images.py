@@ -80,11 +80,17 @@ def test_zerograd_predict_refuses_the_hostile_png_in_one_line_within_300_mb(tmp_
     save(ckpt, TwoLayerNet(784, 10, 10, rng=0))
     picture = tmp_path / "hostile.png"
     picture.write_bytes(HOSTILE)
-    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-             "sys.stderr.write(r.stderr)")
-    result = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "zerograd", "predict", str(ckpt),
-                             str(picture)], capture_output=True, text=True, timeout=120)
+    probe = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+        "sys.stderr.write(r.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "zerograd", "predict", str(ckpt), str(picture)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     code, peak_kb = map(int, result.stdout.split())
     assert code == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "zerograd decodes at most" in result.stderr
@@ -100,8 +106,9 @@ def test_zerograd_predict_refuses_a_fifo_instead_of_waiting_on_it(tmp_path):
     save(ckpt, TwoLayerNet(784, 10, 10, rng=0))
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
-    result = subprocess.run([sys.executable, "-m", "zerograd", "predict", str(ckpt), str(fifo)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "zerograd", "predict", str(ckpt), str(fifo)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and "not a regular file" in result.stderr
     assert result.stderr.count("\n") == 1
 
@@ -116,8 +123,12 @@ def test_a_normal_prediction_answers_in_under_a_second_while_12_hostile_ones_are
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/api/predict"
 
     def post(body, timeout=120):
@@ -141,8 +152,9 @@ def test_a_normal_prediction_answers_in_under_a_second_while_12_hostile_ones_are
         assert post(drawing) == 200
         large = stroke_png(4096, 3072)  # 12 MiB decoded: the large lane
         statuses = []
-        threads = [threading.Thread(target=lambda b=body: statuses.append(post(b)))
-                   for body in [HOSTILE] * 12 + [large] * 12]
+        threads = [
+            threading.Thread(target=lambda b=body: statuses.append(post(b))) for body in [HOSTILE] * 12 + [large] * 12
+        ]
         for t in threads:
             t.start()
         time.sleep(0.3)  # all in flight

@@ -20,8 +20,13 @@ SMALL = ["--dataset", "mnist-sample", "--train-samples", "300", "--hidden", "10"
 
 
 def tune(*args, cwd, preexec_fn=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "zerograd", "tune", *args], capture_output=True, timeout=timeout,
-                          cwd=cwd, preexec_fn=preexec_fn)
+    return subprocess.run(
+        [sys.executable, "-m", "zerograd", "tune", *args],
+        capture_output=True,
+        timeout=timeout,
+        cwd=cwd,
+        preexec_fn=preexec_fn,
+    )
 
 
 def one_error_line(result, code):
@@ -70,20 +75,34 @@ DAMAGES = {
     "dropped trial_values": (lambda db: sql(db, "DROP TABLE trial_values;"), "table trial_values is missing"),
     "a flipped byte": (flip_page_bytes, "damaged"),
     "another app's studies table": (other_application, "another application's tables"),
-    "a NaN parameter": (lambda db: sql(db, "UPDATE trial_params SET param_value = 'nan' WHERE param_id = 1;"),
-                        "not a value of its range"),
-    "a NULL parameter": (lambda db: sql(db, "UPDATE trial_params SET param_value = NULL WHERE param_id = 1;"),
-                         "not a value of its range"),
-    "a parameter out of range": (lambda db: sql(db, "UPDATE trial_params SET param_value = 1e9 WHERE param_id = 1;"),
-                                 "not a value of its range"),
-    "bad JSON in study attributes": (lambda db: sql(db, "UPDATE study_user_attributes SET value_json = '{bad';"),
-                                     "does not read back"),
-    "bad JSON in trial attributes": (lambda db: sql(db, "UPDATE trial_user_attributes SET value_json = '{bad';"),
-                                     "does not read back"),
-    "bad JSON in a distribution": (lambda db: sql(db, "UPDATE trial_params SET distribution_json = '[';"),
-                                   "does not read back"),
-    "a complete trial without its value": (lambda db: sql(db, "DELETE FROM trial_values WHERE trial_id = 1;"),
-                                           "complete but has no value"),
+    "a NaN parameter": (
+        lambda db: sql(db, "UPDATE trial_params SET param_value = 'nan' WHERE param_id = 1;"),
+        "not a value of its range",
+    ),
+    "a NULL parameter": (
+        lambda db: sql(db, "UPDATE trial_params SET param_value = NULL WHERE param_id = 1;"),
+        "not a value of its range",
+    ),
+    "a parameter out of range": (
+        lambda db: sql(db, "UPDATE trial_params SET param_value = 1e9 WHERE param_id = 1;"),
+        "not a value of its range",
+    ),
+    "bad JSON in study attributes": (
+        lambda db: sql(db, "UPDATE study_user_attributes SET value_json = '{bad';"),
+        "does not read back",
+    ),
+    "bad JSON in trial attributes": (
+        lambda db: sql(db, "UPDATE trial_user_attributes SET value_json = '{bad';"),
+        "does not read back",
+    ),
+    "bad JSON in a distribution": (
+        lambda db: sql(db, "UPDATE trial_params SET distribution_json = '[';"),
+        "does not read back",
+    ),
+    "a complete trial without its value": (
+        lambda db: sql(db, "DELETE FROM trial_values WHERE trial_id = 1;"),
+        "complete but has no value",
+    ),
     "a NULL value": (lambda db: sql(db, "UPDATE trial_values SET value = NULL;"), "does not read back"),
 }
 
@@ -106,9 +125,24 @@ def test_a_damaged_study_is_one_line_and_left_as_it_was(study_folder, tmp_path, 
 
 
 def test_a_study_name_that_is_not_utf8_is_one_line(tmp_path):
-    result = subprocess.run([sys.executable.encode(), b"-m", b"zerograd", b"tune", *[a.encode() for a in SMALL],
-                             b"--trials", b"1", b"--study", b"\xff\xfe", b"--out", b"run"],
-                            capture_output=True, timeout=300, cwd=tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable.encode(),
+            b"-m",
+            b"zerograd",
+            b"tune",
+            *[a.encode() for a in SMALL],
+            b"--trials",
+            b"1",
+            b"--study",
+            b"\xff\xfe",
+            b"--out",
+            b"run",
+        ],
+        capture_output=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert "--study" in one_error_line(result, 2)
 
 
@@ -120,8 +154,9 @@ def test_a_disk_that_fills_during_a_study_is_one_line_with_exit_1(study_folder, 
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))  # a write past it fails as on a full disk
 
-    line = one_error_line(tune(*SMALL, "--sampler", "random", "--trials", "40", "--out", "run", cwd=tmp_path,
-                               preexec_fn=small_disk), 1)
+    line = one_error_line(
+        tune(*SMALL, "--sampler", "random", "--trials", "40", "--out", "run", cwd=tmp_path, preexec_fn=small_disk), 1
+    )
     assert "failed while working" in line, line
 
 
@@ -137,10 +172,14 @@ def test_the_schema_is_optunas():
 
 # -- item 17: no repeated search points --------------------------------------------------------------------------
 
+
 def configurations(db, name="zerograd"):
     study = optuna.load_study(study_name=name, storage=f"sqlite:///{db}")
-    return [json.dumps(t.params, sort_keys=True) for t in sorted(study.trials, key=lambda t: t.number)
-            if not t.user_attrs.get("surplus") and t.params]
+    return [
+        json.dumps(t.params, sort_keys=True)
+        for t in sorted(study.trials, key=lambda t: t.number)
+        if not t.user_attrs.get("surplus") and t.params
+    ]
 
 
 SEARCH = ["--sampler", "tpe", "--prune", "none", "--lr", "1e-3..1e-1", "--weight-decay", "1e-8..1e-4"]
@@ -166,8 +205,15 @@ def test_two_processes_on_one_study_never_try_the_same_configuration(tmp_path, b
         name = f"tpe-{uuid.uuid4().hex[:8]}"
     # trials long enough that the two processes overlap
     args = [*SMALL, *SEARCH, "--trials", "10", "--epochs", "15", "--storage", storage, "--study", name]
-    procs = [subprocess.Popen([sys.executable, "-m", "zerograd", "tune", *args, "--out", f"m{i}"], cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "zerograd", "tune", *args, "--out", f"m{i}"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(2)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()[-2000:]
@@ -200,15 +246,24 @@ def test_the_trial_seeded_sampler_depends_on_the_trial_not_the_process():
 
 # -- item 18: a worker's exit names only what really happened -----------------------------------------------------
 
+
 def test_a_worker_exit_says_a_trial_was_queued_again_only_when_one_was(tmp_path, capsys):
     import argparse
 
     from zerograd.commands.tune import report
     from zerograd.tune import TuneResult, book_preset
 
-    result = TuneResult(config=book_preset(), study_name="s", storage="sqlite:///x.db", target=0, records=[],
-                        counts={"COMPLETE": 0, "PRUNED": 0, "RUNNING": 0, "WAITING": 0, "FAIL": 1}, best=None,
-                        worker_exits=[1, -9, 0], requeued={2: [5]})
+    result = TuneResult(
+        config=book_preset(),
+        study_name="s",
+        storage="sqlite:///x.db",
+        target=0,
+        records=[],
+        counts={"COMPLETE": 0, "PRUNED": 0, "RUNNING": 0, "WAITING": 0, "FAIL": 1},
+        best=None,
+        worker_exits=[1, -9, 0],
+        requeued={2: [5]},
+    )
     args = argparse.Namespace(top=3, no_plot=True)
     report(result, args, tmp_path)
     err = capsys.readouterr().err

@@ -93,8 +93,13 @@ def check_mlp(sizes: Mapping[str, Any], flags: Mapping[str, str], itemsize: int,
     check_fits(lambda **v: mlp_bytes(**v, itemsize=itemsize), sizes, flags, what)
 
 
-def check_fits(needed: Callable[..., int], sizes: Mapping[str, Any], flags: Mapping[str, str], what: str,
-               available: int | None = None) -> None:
+def check_fits(
+    needed: Callable[..., int],
+    sizes: Mapping[str, Any],
+    flags: Mapping[str, str],
+    what: str,
+    available: int | None = None,
+) -> None:
     """Refuse (``CapacityError``) when ``needed(**sizes)`` bytes exceed the memory available now.
 
     flags: the command-line option of each size the user sets. The message names the option that, put to 1 (each
@@ -112,5 +117,7 @@ def check_fits(needed: Callable[..., int], sizes: Mapping[str, Any], flags: Mapp
     culprit = max(flags, key=saved)
     value = sizes[culprit]
     shown = ",".join(map(str, value)) if isinstance(value, list) else value
-    raise CapacityError(f"{flags[culprit]} {shown}: {what} needs about {format_bytes(total)} of memory, and this "
-                        f"machine has {format_bytes(available)} available; lower {flags[culprit]}")
+    raise CapacityError(
+        f"{flags[culprit]} {shown}: {what} needs about {format_bytes(total)} of memory, and this "
+        f"machine has {format_bytes(available)} available; lower {flags[culprit]}"
+    )

@@ -260,8 +260,9 @@ def _fresh_setup(args: argparse.Namespace) -> tuple[Any, Any, TrainConfig, dict[
                             common.number_of_classes(ds), config.seed)
         return ds, net, config, _metadata(ds, dataset, args.root)
     hidden = common.parse_hidden(args.hidden or "50")
-    common.check_net_fits(dict(input_size=_features(ds), hidden=hidden, classes=common.number_of_classes(ds),
-                               batch_size=min(config.batch_size, len(ds.x_train))), dict(hidden="--hidden", batch_size="--batch-size"), dtype)
+    sizes = dict(input_size=_features(ds), hidden=hidden, classes=common.number_of_classes(ds),
+                 batch_size=min(config.batch_size, len(ds.x_train)))
+    common.check_net_fits(sizes, dict(hidden="--hidden", batch_size="--batch-size"), dtype)
     net = common.build_net(hidden, args.activation or "relu", args.init,
                            args.weight_decay or 0.0, dtype, input_size=_features(ds),
                            output_size=common.number_of_classes(ds), seed=config.seed,

@@ -74,8 +74,11 @@ class HostGuard:
         if scope["type"] in ("http", "websocket"):
             host = _split_host(_header(scope, b"host"))[0]
             if host not in self.allowed:
-                await send_error(send, 403, f"this server answers only to {', '.join(sorted(self.allowed))}, not "
-                                            f"to the host {host[:60]!r}")
+                await send_error(
+                    send,
+                    403,
+                    f"this server answers only to {', '.join(sorted(self.allowed))}, not to the host {host[:60]!r}",
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -101,8 +104,10 @@ def _refusal(scope: dict[str, Any]) -> tuple[int, str] | None:
     site = _header(scope, b"sec-fetch-site").lower()
     if origin:
         if not _same_origin(origin, scope):
-            return 403, f"requests from the origin {origin[:80]!r} are refused: only this server's own pages may " \
-                        f"send them"
+            return (
+                403,
+                f"requests from the origin {origin[:80]!r} are refused: only this server's own pages may send them",
+            )
     elif site and site not in ("same-origin", "none"):
         return 403, f"a {site[:20]} request is refused: only this server's own pages may send it"
     if scope["method"] != "POST":  # PUT, DELETE, ...: a browser asks first (preflight), and no route takes them
@@ -126,8 +131,9 @@ def _same_origin(origin: str, scope: dict[str, Any]) -> bool:
         return False
     scheme = scope.get("scheme", "http")
     host, port = _split_host(_header(scope, b"host"))
-    return (parts.scheme == scheme and (parts.hostname or "") == host
-            and origin_port == (port or DEFAULT_PORTS.get(scheme)))
+    return (
+        parts.scheme == scheme and (parts.hostname or "") == host and origin_port == (port or DEFAULT_PORTS.get(scheme))
+    )
 
 
 def _split_host(value: str) -> tuple[str, int | None]:

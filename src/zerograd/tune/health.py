@@ -35,8 +35,13 @@ SCHEMA = {
     "trial_system_attributes": ("trial_system_attribute_id", "trial_id", "key", "value_json"),
     "trial_params": ("param_id", "trial_id", "param_name", "param_value", "distribution_json"),
     "trial_values": ("trial_value_id", "trial_id", "objective", "value", "value_type"),
-    "trial_intermediate_values": ("trial_intermediate_value_id", "trial_id", "step", "intermediate_value",
-                                  "intermediate_value_type"),
+    "trial_intermediate_values": (
+        "trial_intermediate_value_id",
+        "trial_id",
+        "step",
+        "intermediate_value",
+        "intermediate_value_type",
+    ),
     "trial_heartbeats": ("trial_heartbeat_id", "trial_id", "heartbeat"),
     "version_info": ("version_info_id", "schema_version", "library_version"),
 }
@@ -79,10 +84,11 @@ def check_database(engine: Any) -> None:
             missing = [c for c in SCHEMA[name] if c not in columns]
             if missing:
                 if len(present) < len(SCHEMA):  # a lone table of that name, without Optuna's others
-                    raise DamagedStorageError(f"it holds another application's tables ({name} has no "
-                                              f"{', '.join(missing[:3])}); give another --storage")
-                raise DamagedStorageError(f"the study database is damaged: table {name} lacks "
-                                          f"{', '.join(missing[:3])}")
+                    raise DamagedStorageError(
+                        f"it holds another application's tables ({name} has no "
+                        f"{', '.join(missing[:3])}); give another --storage"
+                    )
+                raise DamagedStorageError(f"the study database is damaged: table {name} lacks {', '.join(missing[:3])}")
         absent = [name for name in SCHEMA if name not in tables]
         if absent:
             raise DamagedStorageError(f"the study database is damaged: table {', '.join(absent[:3])} is missing")
@@ -100,8 +106,9 @@ def check_study(study: Any) -> None:
         raise DamagedStorageError(f"the study does not read back ({_first_line(err)})") from None
     for trial in trials:
         if trial.state == TrialState.COMPLETE and not _finite(trial.value):
-            raise DamagedStorageError(f"trial {trial.number} is complete but has no value ({trial.value!r}): its "
-                                      f"values are lost")
+            raise DamagedStorageError(
+                f"trial {trial.number} is complete but has no value ({trial.value!r}): its values are lost"
+            )
         for name, value in trial.params.items():
             dist = trial.distributions.get(name)
             if isinstance(dist, CategoricalDistribution):
@@ -109,8 +116,9 @@ def check_study(study: Any) -> None:
             else:
                 bad = not _finite(value) or not (getattr(dist, "low", value) <= value <= getattr(dist, "high", value))
             if bad:
-                raise DamagedStorageError(f"trial {trial.number}'s {name} is {value!r}, not a value of its range "
-                                          f"{dist!r}"[:300])
+                raise DamagedStorageError(
+                    f"trial {trial.number}'s {name} is {value!r}, not a value of its range {dist!r}"[:300]
+                )
 
 
 def storage_errors() -> tuple[type[BaseException], ...]:
