@@ -12,6 +12,7 @@ import pytest
 from zerograd import checkpoint
 
 LIMIT = 3 * 2**30
+TUNE = ["--dataset", "mnist-sample", "--trials", "1", "--epochs", "1", "--out", "t"]
 
 
 def run_limited(*argv, cwd):
@@ -49,38 +50,8 @@ def conv_checkpoint(tmp_path_factory):
         (["graph", "net", "--classes", "100000000", "--out", "net.svg"], "--classes"),
         (["graph", "net", "--batch-size", "100000000", "--out", "net.svg"], "--batch-size"),
         (["graph", "net", "--hidden", "100000000", "--out", "net.svg"], "--hidden"),
-        (
-            [
-                "tune",
-                "--hidden",
-                "100000000",
-                "--dataset",
-                "mnist-sample",
-                "--trials",
-                "1",
-                "--epochs",
-                "1",
-                "--out",
-                "t",
-            ],
-            "--hidden",
-        ),
-        (
-            [
-                "tune",
-                "--hidden",
-                "50/100000000",
-                "--dataset",
-                "mnist-sample",
-                "--trials",
-                "1",
-                "--epochs",
-                "1",
-                "--out",
-                "t",
-            ],
-            "--hidden",
-        ),
+        (["tune", "--hidden", "100000000", *TUNE], "--hidden"),
+        (["tune", "--hidden", "50/100000000", *TUNE], "--hidden"),
     ],
 )
 def test_a_size_the_machine_cannot_hold_is_one_line_naming_the_option(argv, option, tmp_path):

@@ -2,7 +2,6 @@
 Host of every loopback address, JSON numbers in range, event ids, one-line disconnects, and a seeded fuzz of the
 API's bodies that never gets a 500 (ZEROGRAD_TEST_FUZZ_CASES cases; CI runs 5,000)."""
 
-import importlib
 import os
 import random
 import shutil
@@ -14,16 +13,8 @@ import time
 
 import pytest
 
-
-def require(module):
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        pytest.skip(f"{module} is not installed (pip install '.[test]')", allow_module_level=True)
-
-
-require("fastapi")
-require("httpx")
+pytest.importorskip("fastapi", reason="fastapi is not installed (pip install '.[test]')")
+pytest.importorskip("httpx", reason="httpx is not installed (pip install '.[test]')")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from zerograd.serve.app import create_app  # noqa: E402
@@ -115,8 +106,8 @@ def test_the_servers_own_pages_may_start_and_stop_a_run(client):
 def test_a_page_on_another_origin_cannot_start_or_stop_training_in_chromium(model):
     """The attack of issue 22 item 5, in a real browser: a page served from a second local server (another
     origin) fetches the API with mode no-cors and text/plain, as a hostile site would."""
-    require("uvicorn")
-    require("playwright.sync_api")
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("playwright.sync_api")
     import http.server
 
     import uvicorn
