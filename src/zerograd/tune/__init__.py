@@ -83,11 +83,11 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
     for name, value, least in (("trials", trials, 0), ("workers", workers, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise SearchError(f"{name} must be an integer >= {least}, got {value!r}")
-    from .health import DamagedStorageError, check_study_name
+    from .health import check_study_name
 
     try:
         check_study_name(study_name)
-    except DamagedStorageError as err:
+    except ValueError as err:
         raise TuneError(str(err)) from None
     store = open_storage(storage)
     if _study_exists(store, study_name):
@@ -110,7 +110,7 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
                  on_trial=None if progress is None else lambda n: progress(n, trials))
         else:
             exits, requeued = run_workers(config, storage, study_name, trials, workers,
-                                on_progress=None if progress is None else lambda n: progress(n, trials))
+                                          on_progress=None if progress is None else lambda n: progress(n, trials))
     result = summarize(study, config, study_name, storage, trials, split)
     result.worker_exits = exits
     result.requeued = requeued
@@ -155,10 +155,11 @@ def check_memory(config: TuneConfig, split: Split, workers: int = 1) -> None:
                         if isinstance(batch, Choice) else batch)
     sizes = {"input_size": int(np.prod(split.x_train.shape[1:])), "hidden": list(widest),
              "classes": split.num_classes, "batch_size": min(largest_batch, len(split.x_train))}
+    what = "the largest net of this search" + (f", trained by {workers} workers at once," if workers > 1 else "")
     try:
+        # NOTE: each worker holds its own net: counted as a net with `workers` times the itemsize
         check_mlp(sizes, {"hidden": "--hidden", "batch_size": "--batch-size"},
-                  np.dtype(config.dtype).itemsize * workers, what=f"the largest net of this search (x{workers} workers)"
-                  if workers > 1 else "the largest net of this search")
+                  np.dtype(config.dtype).itemsize * workers, what=what)
     except CapacityError as err:
         raise SearchError(str(err)) from None
 

@@ -11,8 +11,8 @@ anything is written:
   value of its distribution.
 - ``check_study_name``: a name the database can store (UTF-8 text, at most Optuna's 512 characters).
 
-``STORAGE_ERRORS`` are what a storage raises when it fails while a study runs (a full disk, a lost server):
-the command reports them in one line (``storage_error_line``), with exit status 1.
+``storage_errors()`` are what a storage raises when it fails while a study runs (a full disk, a lost server): the
+command reports them in one line (``storage_error_line``), with exit status 1.
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["SCHEMA", "check_database", "check_study", "check_study_name", "storage_error_line", "storage_errors"]
+__all__ = [
+    "SCHEMA",
+    "DamagedStorageError",
+    "check_database",
+    "check_study",
+    "check_study_name",
+    "storage_error_line",
+    "storage_errors",
+]
 
 MAX_STUDY_NAME = 512  # Optuna's studies.study_name column
 
@@ -52,16 +60,17 @@ class DamagedStorageError(ValueError):
 
 
 def check_study_name(name: Any) -> None:
-    """A study name the database can store: text that is UTF-8 (a command-line byte that is not is kept by Python
-    as a lone surrogate, which no database takes), not empty, at most ``MAX_STUDY_NAME`` characters."""
+    """A study name the database can store (else ``ValueError``): text that is UTF-8 (a command-line byte that is
+    not is kept by Python as a lone surrogate, which no database takes), not empty, at most ``MAX_STUDY_NAME``
+    characters."""
     if not isinstance(name, str) or not name.strip():
-        raise DamagedStorageError(f"--study must be a name, got {name!r}")
+        raise ValueError(f"--study must be a name, got {name!r}")
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise DamagedStorageError(f"--study {name!r} is not UTF-8 text; give a name in plain text") from None
+        raise ValueError(f"--study {name!r} is not UTF-8 text; give a name in plain text") from None
     if len(name) > MAX_STUDY_NAME:
-        raise DamagedStorageError(f"--study is {len(name)} characters long; at most {MAX_STUDY_NAME}")
+        raise ValueError(f"--study is {len(name)} characters long; at most {MAX_STUDY_NAME}")
 
 
 def check_database(engine: Any) -> None:

@@ -189,7 +189,7 @@ def open_study(storage: Any, name: str, config: TuneConfig, sampler: Any = None,
 
     try:
         check_study_name(name)
-    except DamagedStorageError as err:
+    except ValueError as err:
         raise TuneError(str(err)) from None
     spec = config.spec()
     try:
