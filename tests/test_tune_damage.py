@@ -270,3 +270,25 @@ def test_a_worker_exit_says_a_trial_was_queued_again_only_when_one_was(tmp_path,
     assert "worker 1 stopped with exit status 1\n" in err  # an error before any trial: nothing failed
     assert "worker 2 was killed by signal 9; its trial 5 failed with it and was queued again" in err
     assert "worker 3" not in err and err.count("queued again") == 1
+
+
+def test_a_storage_failure_in_a_background_thread_is_one_warning_line(capfd):
+    import threading
+
+    from zerograd.tune.health import one_line_for_storage_errors_in_threads
+
+    saved = threading.excepthook
+    try:
+        one_line_for_storage_errors_in_threads()
+
+        def heartbeat():
+            raise optuna.exceptions.StorageInternalError("An exception is raised during the commit.")
+
+        t = threading.Thread(target=heartbeat, name="heartbeat")
+        t.start()
+        t.join()
+    finally:
+        threading.excepthook = saved
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("zerograd tune: warning: heartbeat could not write to the study's storage")

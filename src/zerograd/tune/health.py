@@ -26,6 +26,7 @@ __all__ = [
     "check_database",
     "check_study",
     "check_study_name",
+    "one_line_for_storage_errors_in_threads",
     "storage_error_line",
     "storage_errors",
 ]
@@ -138,6 +139,28 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     from sqlalchemy.exc import SQLAlchemyError
 
     return (StorageInternalError, SQLAlchemyError, sqlite3.Error, DamagedStorageError)
+
+
+def one_line_for_storage_errors_in_threads() -> None:
+    """Make a storage failure in a background thread (Optuna's heartbeat, writing every few seconds) one warning
+    line instead of a thread traceback; the trial loop meets the same failure and reports it. Other exceptions go
+    to the previous hook."""
+    import sys
+    import threading
+
+    previous = threading.excepthook
+    if getattr(previous, "zerograd", False):
+        return
+
+    def hook(args: Any) -> None:
+        if args.exc_value is not None and isinstance(args.exc_value, storage_errors()):
+            print(f"zerograd tune: warning: {args.thread.name if args.thread else 'a thread'} could not write to the "
+                  f"study's storage: {storage_error_line(args.exc_value)}", file=sys.stderr)
+            return
+        previous(args)
+
+    hook.zerograd = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 def storage_error_line(err: BaseException) -> str:

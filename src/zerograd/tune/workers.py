@@ -23,6 +23,7 @@ from typing import Any
 
 from ..train import DivergedError
 from .config import HYPERPARAMETERS, TuneConfig
+from .health import one_line_for_storage_errors_in_threads
 from .objective import Split, load_split, train_trial
 from .space import Choice, FloatRange, IntRange
 from .study import (
@@ -113,6 +114,7 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.storages import fail_stale_trials
 
+    one_line_for_storage_errors_in_threads()  # Optuna's heartbeat thread meets a full disk first
     storage = open_storage(storage_url)
     study = open_study(storage, study_name, config, sampler=make_sampler(config), pruner=make_pruner(config),
                        create=False)
