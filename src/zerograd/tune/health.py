@@ -100,7 +100,9 @@ def check_database(engine: Any) -> None:
                     )
                 raise DamagedStorageError(f"the study database is damaged: table {name} lacks {', '.join(missing[:3])}")
         absent = [name for name in SCHEMA if name not in tables]
-        if absent:
+        # NOTE: Optuna creates its tables one by one and records its version last: tables missing before that are
+        # another worker's set-up under way (started together on a new database), after it they are damage
+        if absent and "version_info" in tables and conn.execute(text("SELECT COUNT(*) FROM version_info")).scalar():
             raise DamagedStorageError(f"the study database is damaged: table {', '.join(absent[:3])} is missing")
 
 
@@ -154,8 +156,11 @@ def one_line_for_storage_errors_in_threads() -> None:
 
     def hook(args: Any) -> None:
         if args.exc_value is not None and isinstance(args.exc_value, storage_errors()):
-            print(f"zerograd tune: warning: {args.thread.name if args.thread else 'a thread'} could not write to the "
-                  f"study's storage: {storage_error_line(args.exc_value)}", file=sys.stderr)
+            print(
+                f"zerograd tune: warning: {args.thread.name if args.thread else 'a thread'} could not write to the "
+                f"study's storage: {storage_error_line(args.exc_value)}",
+                file=sys.stderr,
+            )
             return
         previous(args)
 

@@ -97,17 +97,18 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
             kwargs["heartbeat_stale_trial_callback"] = callback_cls(max_retry=MAX_RETRY)
         else:
             kwargs["failed_trial_callback"] = optuna.storages.RetryFailedTrialCallback(max_retry=MAX_RETRY)
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     try:
         _check_database(url, engine_kwargs)  # before Optuna, which would "repair" a dropped table by an empty one
         for attempt in range(4):
             try:
                 return RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
-            except (IntegrityError, ProgrammingError):
+            except (IntegrityError, ProgrammingError, OperationalError) as err:
                 # NOTE: workers started together on an empty database all create Optuna's tables; PostgreSQL
-                # lets one win and the others fail with a duplicate key: by then the tables exist, so try again
-                if attempt == 3:
+                # lets one win and the others fail with a duplicate key, SQLite with "table ... already exists":
+                # by then the tables exist, so try again
+                if attempt == 3 or (isinstance(err, OperationalError) and "already exists" not in str(err)):
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
