@@ -453,6 +453,46 @@ md("""
 - 本の第5章のスクリプトは、`zerograd.book` を通してそのまま zerograd の上で動きます（README.ja.md を参照）。
 """)
 
+md("""
+## My gradient check fails — what now?
+
+When a `backward` you wrote fails its check, `check_layer(..., explain=True)` says what is wrong, with the numbers
+behind it. Here `Affine.backward` divides `dW` by the batch size a second time (`SoftmaxWithLoss` already did):
+zerograd sees `dW` at 1/5 of the numerical gradient on every element, and at 1/6 with one more sample, so it names
+the batch size. `zerograd gradcheck --layer my_layers.py:MyAffine --explain` does the same for a class in your own
+file, and `check_net(..., explain=True)` first names the layer of a net where the wrong gradient starts
+(docs/gradcheck.md lists every mistake zerograd recognises).
+""", """
+## 勾配確認が失敗した — どうすればいい？
+
+自分で書いた `backward` が勾配確認に通らないときは、`check_layer(..., explain=True)` が何が間違っているかを根拠の
+数値とともに伝えます。ここでは `Affine.backward` が `dW` をバッチサイズでもう一度割っています（`SoftmaxWithLoss`
+がすでに割っています）。zerograd は `dW` がすべての要素で数値微分の 1/5 であり、サンプルを一つ増やすと 1/6 になる
+ことから、バッチサイズが原因だと指摘します。自分のファイルにあるクラスは
+`zerograd gradcheck --layer my_layers.py:MyAffine --explain` で同じように確認でき、`check_net(..., explain=True)`
+はまずネットワークのどのレイヤで勾配が誤り始めるかを示します（zerograd が見分ける間違いの一覧は
+docs/gradcheck.ja.md にあります）。
+""")
+
+code("""
+from zerograd.gradcheck import check_layer
+from zerograd.layers import Affine
+
+
+class MyAffine(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = self.dW / len(dout)  # a planted slip: the batch size divided a second time
+        return dx
+
+
+rng = np.random.default_rng(0)
+report = check_layer(MyAffine(rng.standard_normal((4, 3)), rng.standard_normal(3)), rng.standard_normal((5, 4)),
+                     explain=True)
+print(report)
+assert [(d.name, d.kind) for d in report.diagnoses] == [("W", "divided-by-batch-size")]
+""")
+
 
 def build(lang: str) -> nbformat.NotebookNode:
     cells = []

@@ -48,3 +48,22 @@ def pytest_sessionfinish(session, exitstatus):
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
             print(f"\nSKIPPED where ZEROGRAD_TEST_REQUIRE_ALL is set: {report.nodeid}: {reason}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def cli_in_tmp(tmp_path, monkeypatch):
+    """Run the CLI in ``tmp_path`` (its ``runs/`` folder, its outputs), with its own cache, offline."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("ZEROGRAD_OFFLINE", "1")
+    return tmp_path
+
+
+def one_line_error(capsys, result: int, *needles: str) -> str:
+    """A usage mistake as the CLI must report it: exit code 2, one line on stderr holding each of ``needles``."""
+    err = capsys.readouterr().err
+    assert result == 2, err
+    assert err.strip().count("\n") == 0 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+    return err

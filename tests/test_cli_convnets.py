@@ -82,7 +82,7 @@ def test_train_deepconvnet_runs(small_digits, tmp_path):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["filters"], None),
+    (["filters"], "no run with a checkpoint.npz in runs/"),
     (["filters", "--help"], None),
     (["filters", "a.npz", "b.npz", "c.npz"], "give one or two checkpoints (before and after), got 3"),
     (["filters", "missing.npz"], "missing.npz: no such checkpoint file"),
@@ -95,7 +95,7 @@ def test_train_deepconvnet_runs(small_digits, tmp_path):
 def test_mistakes_give_one_line(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     checkpoint.save(tmp_path / "mlp.npz", TwoLayerNet(784, 10, 10, rng=0))
-    if message is None:  # argparse: --help (exit 0), or no checkpoint at all (a usage error, exit 2)
+    if message is None:  # argparse: --help (exit 0)
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == (0 if "--help" in argv else 2)
@@ -104,3 +104,16 @@ def test_mistakes_give_one_line(argv, message, tmp_path, monkeypatch, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and message in err, err
+
+
+def test_the_cli_convnet_starts_from_he_while_the_library_and_the_book_keep_001():
+    # issue 20 item 4: with the book's 0.01 the README's 5-epoch Fashion-MNIST command stops at 0.8917
+    from zerograd.book.simple_convnet import SimpleConvNet as BookSimpleConvNet
+    from zerograd.commands.convnet_setup import build_convnet
+    from zerograd.convnets import SimpleConvNet
+
+    cli = build_convnet("convnet", None, None, 0.0, "float32", (10, 784), 10, seed=0)
+    assert cli.weight_init_std == "he"
+    assert build_convnet("convnet", None, "0.01", 0.0, "float32", (10, 784), 10, seed=0).weight_init_std == 0.01
+    assert SimpleConvNet(rng=0).weight_init_std == 0.01
+    assert BookSimpleConvNet().weight_init_std == 0.01

@@ -45,7 +45,7 @@ def test_resume_defaults_its_output_to_the_checkpoints_folder(tmp_path, capsys):
     ckpt = train_run(tmp_path)
     assert main(["train", "--resume", str(ckpt), "--epochs", "2", "--no-plot"]) == 0
     assert checkpoint.load(ckpt).epoch == 2
-    assert not (tmp_path / "zerograd-run").exists()
+    assert not (tmp_path / "runs").exists()  # no new run folder: the resumed run writes where it was
 
 
 def test_the_printed_resume_command_names_the_output_folder(tmp_path, capsys, monkeypatch):

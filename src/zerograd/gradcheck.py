@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .batched_numgrad import batchable_parameters, layered_numerical_gradients
+from .diagnose import Diagnosis, LayerProbe, diagnose_gradient, diagnose_layer, locate_in_net
 from .numgrad import numerical_gradient, perturbed_pair
 
 __all__ = ["GradCheckReport", "GradientComparison", "check_layer", "check_net", "compare_gradients",
@@ -44,19 +45,22 @@ class GradientComparison:
     analytic_at_worst: float
     numerical_at_worst: float
     passed: bool
-    kind: str = "elementwise"  # or "direction": one directional derivative (fast mode), no worst element
+    # or "direction": one directional derivative (fast mode), no worst element; or "backprop shape (M, D)": backprop
+    # gave an array of another shape (check_layer with explain=True)
+    kind: str = "elementwise"
     # how the numerical side was computed: "loop" (element by element), "batched" (many elements per forward
     # pass, zerograd.batched_numgrad) or "direction" (fast mode)
     method: str = "loop"
 
     def __str__(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
-        where = f"worst {self.worst_index}" if self.kind == "elementwise" else "along a random direction"
+        where = {"elementwise": f"worst {self.worst_index}", "direction": "along a random direction"}.get(
+            self.kind, self.kind)  # or "backprop shape (3, 4)": a gradient of the wrong shape (explain=True)
+        values = f" (backprop {self.analytic_at_worst:+.6e}, numerical {self.numerical_at_worst:+.6e})" \
+            if self.kind in ("elementwise", "direction") else ""
         return (
             f"{self.name:<8} {str(self.shape):<14} mean|diff| {self.mean_abs_diff:.2e}  "
-            f"max rel {self.max_rel_error:.2e}  {where} "
-            f"(backprop {self.analytic_at_worst:+.6e}, numerical {self.numerical_at_worst:+.6e})  "
-            f"[{self.method}]  {verdict}"
+            f"max rel {self.max_rel_error:.2e}  {where}{values}  [{self.method}]  {verdict}"
         )
 
 
@@ -71,6 +75,8 @@ class GradCheckReport:
     rtol: float
     atol: float
     problems: list[str] = field(default_factory=list)
+    # with explain=True, what is wrong (zerograd.diagnose): empty for a passing check
+    diagnoses: list[Diagnosis] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -92,6 +98,7 @@ class GradCheckReport:
     def __str__(self) -> str:
         lines = [str(c) for c in self.comparisons]
         lines += [f"problem: {p}" for p in self.problems]
+        lines += [line for d in self.diagnoses for line in str(d).splitlines()]
         lines.append(f"{'PASS' if self.passed else 'FAIL'} (rtol={self.rtol:g}, atol={self.atol:g})")
         return "\n".join(lines)
 
@@ -156,6 +163,7 @@ def check_layer(
     seed: int = 0,
     mode: str = "exhaustive",
     train_flg: bool | None = None,
+    explain: bool = False,
 ) -> GradCheckReport:
     """Check ``layer.backward`` against central differences of ``layer.forward``, in float64.
 
@@ -171,6 +179,9 @@ def check_layer(
     reported as a problem. mode: ``"exhaustive"`` differences every element; ``"fast"`` one random direction per
     input and parameter (see ``check_net``). train_flg: passed to ``forward`` of a layer that takes a mode
     (Dropout, BatchNormalization); a random layer's mask is held at its first draw while differencing.
+    explain: when the check fails, say what is wrong (``report.diagnoses``, printed with the report): a factor
+    such as the batch size, the transpose, a bias not summed, a ``dout`` ignored or written into, a kink, ...
+    (``zerograd.diagnose``). A backprop gradient of the wrong shape is then a failed row, not a ValueError.
     """
     if mode not in ("exhaustive", "fast"):
         raise ValueError(f"check_layer: mode must be 'exhaustive' or 'fast', got {mode!r}")
@@ -180,6 +191,8 @@ def check_layer(
             setattr(layer, name, value.astype(np.float64))
     inputs = tuple(_float64(v) for v in inputs)
     problems: list[str] = []
+    # what explain's probes start from: the layer and inputs as prepared, before any call (a few small copies)
+    template, pristine = (copy.deepcopy(layer), copy.deepcopy(inputs)) if explain else (None, ())
 
     kwargs = {} if train_flg is None else {"train_flg": train_flg}
     out = layer.forward(*inputs, **kwargs)
@@ -190,31 +203,63 @@ def check_layer(
     dout = _float64(np.asarray(dout) if not np.isscalar(dout) else float(dout))
     dout_before = np.copy(dout)
     backward = layer.backward(dout)
-    if not np.array_equal(dout, dout_before):
+    dout_written = not np.array_equal(dout, dout_before)
+    if dout_written:
         problems.append(f"{type(layer).__name__}.backward modified its dout argument in place")
     analytic = list(backward) if isinstance(backward, tuple) else [backward]
     if len(analytic) > len(inputs):
         raise ValueError(f"{type(layer).__name__}.backward returned {len(analytic)} gradients for {len(inputs)} inputs")
     params = {name: getattr(layer, name) for name in _layer_param_names(layer)}
     analytic_params = {name: np.array(getattr(layer, "d" + name), dtype=np.float64) for name in params}
+    if explain:  # slips that a single call hides: a second backward that differs, an input written into
+        again = layer.backward(np.copy(dout_before))
+        again = list(again) if isinstance(again, tuple) else [again]
+        if not all(np.array_equal(a, b) for a, b in zip(analytic, again, strict=False)):
+            problems.append(f"{type(layer).__name__}.backward gave another gradient when called a second time")
+        for i, (now, then) in enumerate(zip(inputs, pristine, strict=True)):
+            if isinstance(now, np.ndarray) and not np.array_equal(now, then):
+                problems.append(f"{type(layer).__name__} wrote into its input {'x' if len(inputs) == 1 else f'x{i}'}")
 
     def outputs() -> NDArray:
         return np.array(layer.forward(*inputs, **kwargs), dtype=np.float64)  # a copy: layers hand out caches
 
-    checked = []  # (name, analytic gradient, the array it belongs to)
+    # (name, analytic gradient, the array it belongs to, where: input position or attribute)
+    checked: list[tuple[str, NDArray, Any, int | str]] = []
     for i, grad in enumerate(analytic):
         x = inputs[i]
         if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
             continue  # labels and other non-float inputs have no gradient
-        checked.append((f"x{i}" if len(analytic) > 1 else "x", np.broadcast_to(grad, x.shape), x))
-    checked += [(name, analytic_params[name], param) for name, param in params.items()]
+        grad = np.asarray(grad, dtype=np.float64)
+        if not explain or np.broadcast_shapes(grad.shape, x.shape) == x.shape:
+            grad = np.broadcast_to(grad, x.shape)
+        checked.append((f"x{i}" if len(analytic) > 1 else "x", grad, x, i))
+    checked += [(name, analytic_params[name], param, name) for name, param in params.items()]
     rng = np.random.default_rng(seed + 1)
-    comparisons = [
-        _directional_comparison(name, grad, array, outputs, dout, h, rng, rtol, atol) if mode == "fast"
-        else compare_gradients(name, grad, _output_differences(outputs, array, dout, h), rtol, atol)
-        for name, grad, array in checked
-    ]
-    return GradCheckReport(comparisons, rtol, atol, problems)
+    comparisons, numerical = [], {}
+    for name, grad, array, _ in checked:
+        if explain and grad.shape != array.shape:  # a wrong shape: a failed row, whatever the mode
+            numerical[name] = _output_differences(outputs, array, dout, h)
+            comparisons.append(_wrong_shape(name, grad, numerical[name]))
+        elif mode == "fast":
+            comparisons.append(_directional_comparison(name, grad, array, outputs, dout, h, rng, rtol, atol))
+        else:
+            numerical[name] = _output_differences(outputs, array, dout, h)
+            comparisons.append(compare_gradients(name, grad, numerical[name], rtol, atol))
+    report = GradCheckReport(comparisons, rtol, atol, problems)
+    if explain and not report.passed:
+        probe = LayerProbe(template, pristine, kwargs, dout_before, h, [(c[0], c[3]) for c in checked], seed)
+        failing = [c.name for c in comparisons if not c.passed]
+        for name, _, array, _ in checked:  # fast mode: the explanation needs every element of the failing ones
+            if name in failing and name not in numerical:
+                numerical[name] = _output_differences(outputs, array, dout, h)
+        report.diagnoses = diagnose_layer(probe, {c[0]: c[1] for c in checked}, numerical, failing, dout_written)
+    return report
+
+
+def _wrong_shape(name: str, analytic: NDArray, numerical: NDArray) -> GradientComparison:
+    """A failed row for a backprop gradient of another shape than its array (explain's diagnosis says why)."""
+    return GradientComparison(name, numerical.shape, float("inf"), float("inf"), float("inf"), (), float("nan"),
+                              float("nan"), False, kind=f"backprop shape {analytic.shape}")
 
 
 def check_net(
@@ -226,6 +271,7 @@ def check_net(
     h: float = 1e-5,
     mode: str = "exhaustive",
     seed: int = 0,
+    explain: bool = False,
 ) -> GradCheckReport:
     """Check ``net.gradient(x, t)`` against central differences of ``net.loss(x, t)`` for every parameter.
 
@@ -247,6 +293,10 @@ def check_net(
       - ``"fast"``: one random unit direction ``v`` per parameter: ``(L(θ+hv) - L(θ-hv)) / 2h`` against
         ``grad · v``, measured relative to ``‖grad‖`` (PyTorch's ``gradcheck(fast_mode=True)`` idea). Two loss
         calls per parameter; a wrong backward is caught unless it errs exactly orthogonally to ``v``.
+
+    explain: when the check fails, name the layer the wrong gradient starts in (in a ``Sequential``: the lowest
+    layer whose output gradient is still right and whose input or parameter gradient is wrong) and diagnose it
+    with ``check_layer(..., explain=True)`` on the input and ``dout`` it saw (``report.diagnoses``).
     """
     if mode not in ("exhaustive", "loop", "fast"):
         raise ValueError(f"check_net: mode must be 'exhaustive', 'loop' or 'fast', got {mode!r}")
@@ -266,11 +316,14 @@ def check_net(
     with _masks_held(net):
         if mode == "fast":
             rng = np.random.default_rng(seed)
-            return GradCheckReport(
+            report = GradCheckReport(
                 [_directional_comparison(key, analytic[key], param, loss, 1.0, h, rng, rtol, atol)
                  for key, param in net.params.items()],
                 rtol, atol,
             )
+            if explain and not report.passed:
+                report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, {}, loss, h, seed)
+            return report
         numerical: dict[str, NDArray] = {}
         method: dict[str, str] = {}
         if mode == "exhaustive":
@@ -285,11 +338,47 @@ def check_net(
             if key not in numerical:
                 numerical[key] = numerical_gradient(loss, param, h)
                 method[key] = "loop"
-    return GradCheckReport(
-        [replace(compare_gradients(key, analytic[key], numerical[key], rtol, atol), method=method[key])
-         for key in net.params],
-        rtol, atol,
-    )
+        report = GradCheckReport(
+            [replace(compare_gradients(key, analytic[key], numerical[key], rtol, atol), method=method[key])
+             for key in net.params],
+            rtol, atol,
+        )
+        if explain and not report.passed:
+            report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, numerical, loss, h, seed)
+    return report
+
+
+def _explain_net(net: Any, x: Any, t: Any, train_flg: bool, report: GradCheckReport, analytic: dict[str, NDArray],
+                 numerical: dict[str, NDArray], loss: Callable[[Any], float], h: float, seed: int
+                 ) -> list[Diagnosis]:
+    """The layer the wrong gradient starts in and that layer's own diagnosis; when no layer is wrong (or the net
+    is not a ``Sequential``), each failing parameter's gradient diagnosed from the two arrays alone."""
+    failing = [c.name for c in report if not c.passed]
+    found = locate_in_net(net, x, t, train_flg, failing, h, seed)
+    head: list[Diagnosis] = []
+    if found is not None:
+        where, layer, inputs, dout, kwargs = found
+        layer_report = check_layer(layer, *inputs, dout=dout, seed=seed, explain=True, **kwargs)
+        if not layer_report.passed:
+            return [where, *(replace(d, name=f"{where.name}.{d.name}") for d in layer_report.diagnoses)]
+        evidence = f"{where.name} alone: max rel {layer_report.max_rel_error:.1e}; {where.evidence}"
+        worst = max(c.max_rel_error for c in report if not c.passed)
+        # NOTE: 1e-3: far above what rounding and the step leave in float64, far below any slip
+        if worst < 1e-3:
+            return [Diagnosis("net", "rounding", (
+                f"no layer is wrong: {where.name} passes its own check on the input and dout it saw, so the net's "
+                f"differences (max rel {worst:.1e}) are the finite differences' own error (the step "
+                "h against a sharp curvature, such as a BatchNorm over near-equal samples, or rounding) — not a bug"),
+                evidence)]
+        head = [Diagnosis("net", "outside-layers", (
+            f"every layer passes its own check ({where.name} included, on the input and dout it saw): what is wrong "
+            "is in the net's own loss or gradient, outside the layers (a weight-decay term, an extra penalty)"),
+            evidence)]
+    for key in failing:
+        if key not in numerical:  # fast mode: the failing parameters, element by element now
+            numerical[key] = numerical_gradient(loss, net.params[key], h)
+    n = int(np.shape(x)[0]) if np.ndim(x) >= 2 else None
+    return head + [diagnose_gradient(key, analytic[key], numerical[key], batch_size=n) for key in failing]
 
 
 def _accepts(function: Callable[..., Any], name: str) -> bool:

@@ -43,7 +43,7 @@ def plot_curves(history: Any, title: str | None = None) -> Figure:
     if epoch_loss:
         ax_loss.plot(np.arange(1, len(epoch_loss) + 1), epoch_loss, "o-", label="epoch mean")
     ax_loss.set(xlabel="epochs", ylabel="loss", title="training loss")
-    ax_loss.legend()
+    _legend(ax_loss)
 
     for name, marker, label in (("train_acc", "o", "train"), ("test_acc", "s", "test")):
         acc = h.get(name, [])
@@ -51,10 +51,16 @@ def plot_curves(history: Any, title: str | None = None) -> Figure:
             ax_acc.plot(np.arange(1, len(acc) + 1), acc, marker=marker, markevery=max(len(acc) // 20, 1),
                         label=label)
     ax_acc.set(xlabel="epochs", ylabel="accuracy", title="accuracy", ylim=(0, 1.0))
-    ax_acc.legend(loc="lower right")
+    _legend(ax_acc, loc="lower right")
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _legend(ax: Any, **options: Any) -> None:
+    # NOTE: matplotlib warns ("No artists with labels found") for a legend of nothing: a run with no finished epoch
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**options)
 
 
 def plot_confusion(confusion: ArrayLike, classes: Sequence[str] | None = None, title: str | None = None) -> Figure:

@@ -280,6 +280,14 @@ def one_line(err: Exception) -> str:
     return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
 
 
+def check_root(root: str | None) -> None:
+    """``--root`` must be a folder (or not exist yet: a download goes there)."""
+    # NOTE: the loaders look in root first and then elsewhere (Debian's folder, the cache): a file given as --root
+    # would be passed over without a word
+    if root is not None and (Path(root).exists() or Path(root).is_symlink()) and not Path(root).is_dir():
+        raise CommandError(f"--root {root}: is a file; give the folder holding the dataset's files")
+
+
 def load_data(spec: str, root: str | None, dtype: str, max_classes: int | None = None) -> Any:
     """``zerograd.datasets.load_dataset`` with data problems turned into one-line ``CommandError``s.
 
@@ -292,6 +300,7 @@ def load_data(spec: str, root: str | None, dtype: str, max_classes: int | None =
     from ..datasets.locate import download_dir
 
     started = time.perf_counter()
+    check_root(root)
     options: dict[str, Any] = {"dtype": np.dtype(dtype), "max_classes": max_classes or MAX_CLASSES}
     try:
         try:

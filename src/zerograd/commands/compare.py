@@ -10,6 +10,7 @@ from typing import Any
 
 from ..experiments import EXPERIMENTS
 from . import common
+from .outputs import Outputs, dataset_file
 
 HELP = {
     "optimizers": "SGD, Momentum, AdaGrad, Adam on one [100]*4 net: training loss (book figure 6-9)",
@@ -29,15 +30,16 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dataset", default=None,
                    help="mnist, fashion-mnist, mnist-sample or a PATH.npz (default: MNIST when it is on this "
                         "machine, else Fashion-MNIST when it is, else the bundled MNIST sample)")
-    p.add_argument("--root", default=None, help="directory of the dataset files")
+    p.add_argument("--root", default=None, help="directory of the dataset files (default: the datasets' own)")
     p.add_argument("--iterations", type=int, default=None,
-                   help="optimizers/init: mini-batches per run (default 2000, the book's)")
+                   help="optimizers/init: mini-batches per run (default: 2000, the book's)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="batchnorm/overfit: epochs per run (default 20 / 201, the book's)")
+                   help="batchnorm/overfit: epochs per run (default: 20 / 201, the book's)")
     p.add_argument("--scales", type=int, default=16,
                    help="batchnorm: weight scales from 1 to 1e-4 (default: %(default)s, the book's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and batches (default: %(default)s)")
     p.add_argument("--out", default=None, help="the PNG to write (default: EXPERIMENT.png)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(command="compare")
 
 
@@ -52,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             common.positive_int(value, f"--{flag}")
     common.seed(args.seed)
-    out = Path(args.out or f"{args.experiment}.png")
-    common.check_out_file(out)
+    out = Outputs(inputs=[dataset_file(args.dataset)], overwrite=args.overwrite).file(
+        Path(args.out or f"{args.experiment}.png"))
     ds = _dataset(args)
     x, t = ds.x_train.reshape(len(ds.x_train), -1), ds.t_train
     started = time.perf_counter()

@@ -10,6 +10,7 @@ from .common import CommandError
 NETS = ("mlp", "convnet", "deepconvnet")
 # The books' hidden widths: SimpleConvNet's Affine 100, DeepConvNet's Affine 50.
 DEFAULT_HIDDEN = {"convnet": 100, "deepconvnet": 50}
+CLI_CONVNET_INIT = "he"  # SimpleConvNet's initial weight scale when --init is not given
 
 
 def image_dim(x_shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -39,7 +40,10 @@ def build_convnet(kind: str, hidden: str | None, init: str | None, weight_decay:
     dim = image_dim(x_shape)
     try:
         if kind == "convnet":
-            scale: float | str = 0.01 if init is None else (float(init) if _is_number(init) else init.lower())
+            # NOTE: the CLI starts from He, not the book's std 0.01: with 0.01 Fashion-MNIST stays at 0.89 after 5
+            # epochs (the README's command must reach its 0.90); zerograd.book keeps the book's 0.01
+            scale: float | str = CLI_CONVNET_INIT if init is None else (float(init) if _is_number(init) else
+                                                                         init.lower())
             return SimpleConvNet(dim, hidden_size=hidden_size, output_size=output_size, weight_init_std=scale,
                                  weight_decay_lambda=weight_decay, dtype=dtype, rng=rng)
         if init is not None:

@@ -1,4 +1,4 @@
-"""``zerograd evaluate CKPT``: test accuracy of a saved net, per class, and its confusion matrix as a PNG."""
+"""``zerograd evaluate [RUN]``: test accuracy of a saved net, per class, and its confusion matrix as a PNG."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 from ..train import TrainConfig
 from . import common
 from .common import CommandError
+from .outputs import Outputs, dataset_file
+from .run_args import checkpoint_path
 
 
 def add_parser(subparsers: Any) -> None:
@@ -16,13 +18,17 @@ def add_parser(subparsers: Any) -> None:
         "evaluate", help="accuracy, per-class accuracy and confusion.png of a checkpoint",
         description="Evaluate a checkpoint on a test set: overall and per-class accuracy, and confusion.png.",
     )
-    p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
+    p.add_argument("checkpoint", metavar="RUN", nargs="?", default=None,
+                   help="a run folder or a checkpoint written by zerograd train (default: the latest run)")
     p.add_argument("--dataset", default=None,
-                   help="mnist, fashion-mnist, mnist-sample or a PATH.npz [default: the one it was trained on]")
-    p.add_argument("--root", default=None, help="directory of the dataset files")
+                   help="mnist, fashion-mnist, mnist-sample or a PATH.npz (default: the one it was trained on)")
+    p.add_argument("--root", default=None,
+                   help="directory of the dataset files (default: the one it was trained with, else the datasets' "
+                        "own)")
     p.add_argument("--split", default="test", choices=["test", "train"],
                    help="which part of the dataset (default: %(default)s)")
-    p.add_argument("--out", default=None, help="directory for confusion.png [default: the checkpoint's]")
+    p.add_argument("--out", default=None, help="directory for confusion.png (default: the run's folder)")
+    p.add_argument("--overwrite", action="store_true", help="replace a confusion.png already there")
     p.add_argument("--no-plot", action="store_true", help="skip confusion.png")
     p.add_argument("--batch-size", type=int, default=TrainConfig.eval_batch_size,
                    help="samples per forward pass (default: %(default)s)")
@@ -33,10 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     common.positive_int(args.batch_size, "--batch-size")
-    out = Path(args.out) if args.out else Path(args.checkpoint).parent
+    ckpt_path = checkpoint_path(args.checkpoint, "evaluate")
+    out = Path(args.out) if args.out else ckpt_path.parent
     if not args.no_plot:
-        common.check_out_dir(out, ["confusion.png"])
-    ckpt = common.load_checkpoint(args.checkpoint)
+        Outputs(inputs=[ckpt_path, dataset_file(args.dataset)], overwrite=args.overwrite).folder(out, ["confusion.png"],
+                                                                                  replaces=False)
+    ckpt = common.load_checkpoint(ckpt_path)
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
     ds = common.load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name,
@@ -60,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     classes = common.class_names(ckpt.metadata, n_classes, getattr(ds, "classes", ()))
     correct = np.diag(confusion)
     per_class = correct / np.maximum(confusion.sum(axis=1), 1)
-    print(f"{net!r}, epoch {ckpt.epoch}, on {getattr(ds, 'name', spec)} ({args.split}, {len(x)} samples)")
+    print(f"{ckpt_path}: {net!r}, epoch {ckpt.epoch}, on {getattr(ds, 'name', spec)} ({args.split}, {len(x)} samples)")
     print(f"accuracy {correct.sum() / max(len(x), 1):.4f}")
     width = max(len(c) for c in classes)
     for i, name in enumerate(classes):

@@ -1,4 +1,4 @@
-"""``zerograd export CKPT --format onnx|torch``: a checkpoint's net as an ONNX model or a PyTorch state_dict.
+"""``zerograd export [RUN] --format onnx|torch``: a checkpoint's net as an ONNX model or a PyTorch state_dict.
 
 ``--from-torch STATE.pt`` goes the other way: the state_dict's tensors loaded into the checkpoint's architecture,
 written as a new zerograd checkpoint. The layer-by-layer mapping is in ``zerograd.interop.onnx`` and
@@ -13,6 +13,8 @@ from typing import Any
 
 from . import common
 from .common import CommandError
+from .outputs import Outputs
+from .run_args import checkpoint_path
 
 FORMATS = {"onnx": ".onnx", "torch": ".pt"}
 
@@ -25,14 +27,18 @@ def add_parser(subparsers: Any) -> None:
                     "torch.nn.Sequential, zerograd.interop.to_torch; needs 'zerograd[torch]'). With --from-torch "
                     "STATE.pt, load a state_dict into the checkpoint's architecture and write a zerograd checkpoint.",
     )
-    p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by zerograd train")
-    p.add_argument("--format", default="onnx", help="onnx or torch (default: onnx)")
-    p.add_argument("--out", default=None, help="output file (default: CKPT with .onnx or .pt, or CKPT-from-torch.npz)")
+    p.add_argument("checkpoint", metavar="RUN", nargs="?", default=None,
+                   help="a run folder or a checkpoint written by zerograd train (default: the latest run)")
+    p.add_argument("--format", default="onnx", choices=list(FORMATS), help="what to write")
+    p.add_argument("--out", default=None,
+                   help="output file (default: the checkpoint's name with .onnx or .pt, or NAME-from-torch.npz)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--probabilities", action="store_true",
                    help="ONNX: end with a Softmax node (probabilities); without it the output is the logits")
-    p.add_argument("--dtype", default="float32", help="ONNX: float32 or float64 tensors (default: float32)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="ONNX: the tensors' type")
     p.add_argument("--from-torch", metavar="STATE.pt", default=None,
-                   help="load this PyTorch state_dict into CKPT's architecture and save it as a zerograd checkpoint")
+                   help="load this PyTorch state_dict into the run's architecture and save it as a zerograd "
+                        "checkpoint (default: none, export)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown format {args.format!r}; zerograd exports {' or '.join(FORMATS)}")
     if args.dtype not in ("float32", "float64"):
         raise CommandError(f"--dtype must be float32 or float64, got {args.dtype!r}")
-    ckpt = common.load_checkpoint(args.checkpoint)
-    out = Path(args.out) if args.out else _default_out(args)
-    common.check_out_file(out)
+    ckpt_path = checkpoint_path(args.checkpoint, "export")
+    out = Path(args.out) if args.out else _default_out(args, ckpt_path)
+    out = Outputs(inputs=[ckpt_path, args.from_torch], overwrite=args.overwrite).file(out)
+    ckpt = common.load_checkpoint(ckpt_path)
     try:
         path = _from_torch(args, ckpt, out) if args.from_torch is not None else _export(args, ckpt, out)
     except InteropError as err:
@@ -55,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_out(args: argparse.Namespace) -> Path:
-    ckpt = Path(args.checkpoint)
+def _default_out(args: argparse.Namespace, ckpt: Path) -> Path:
     if args.from_torch is not None:
         return ckpt.with_name(f"{ckpt.stem}-from-torch.npz")
     return ckpt.with_suffix(FORMATS[args.format])

@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dataset", default="mnist-sample",
                    help="where the samples come from: mnist-sample (bundled), mnist, fashion-mnist or a PATH.npz "
                         "(default: %(default)s)")
-    p.add_argument("--root", default=None, help="directory of the dataset files")
+    p.add_argument("--root", default=None, help="directory of the dataset files (default: the datasets' own)")
     p.add_argument("--samples", type=int, default=3,
                    help="training samples in the batch (default: %(default)s, as the book)")
     p.add_argument("--hidden", default="50",
@@ -33,6 +33,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--mode", choices=["exhaustive", "loop", "fast"], default="exhaustive",
                    help="exhaustive: every element, many per forward pass; loop: the book's element loop; "
                         "fast: one random direction per parameter (default: %(default)s)")
+    p.add_argument("--explain", action="store_true",
+                   help="on a FAIL, say what is wrong: a factor such as the batch size, the transpose, a bias not "
+                        "summed, dout ignored or written into, inputs on a kink, ... and where in the net it starts")
+    p.add_argument("--layer", metavar="FILE.py:CLASS", default=None,
+                   help="check your own layer class instead of the net: the class CLASS of the Python file "
+                        "FILE.py (run as Python; only the file you name), on small random inputs")
 
 
 def _check_difference_cost(widths: list[int], args: argparse.Namespace) -> None:
@@ -58,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     common.positive_int(args.samples, "--samples")
     common.positive_float(args.rtol, "--rtol")
     common.seed(args.seed)
+    if args.layer is not None:
+        return _check_user_layer(args)
     sizes = common.parse_hidden(args.hidden)
     ds = common.load_data(args.dataset, args.root, "float64")
     if args.samples > len(ds.x_train):
@@ -70,13 +78,14 @@ def run(args: argparse.Namespace) -> int:
         _check_difference_cost([int(np.prod(x.shape[1:])), *sizes, common.number_of_classes(ds)], args)
     net = common.build_net(sizes, "relu", None, 0.0, "float64", int(np.prod(x.shape[1:])),
                            common.number_of_classes(ds), args.seed)
-    report = check_net(net, x, t, rtol=args.rtol, mode=args.mode)
+    report = check_net(net, x, t, rtol=args.rtol, mode=args.mode, explain=args.explain)
     print(f"{net!r}, {args.samples} samples of {getattr(ds, 'name', args.dataset)}")
     for c in report:
         # the book prints "W1:<mean |diff|>"; the rest of the line is what makes the number readable
         print(f"{c.name}:{c.mean_abs_diff:.6e}  max rel error {c.max_rel_error:.2e}  {'PASS' if c.passed else 'FAIL'}")
     passed = report.passed
     print(f"net: {'PASS' if passed else 'FAIL'} (rtol {report.rtol:g}, atol {report.atol:g})")
+    _print_explanation(report, args.explain)
     if args.layers:
         print("\nbuilt-in layers (random float64 inputs):")
         for name, layer_report in check_layers(args.seed).items():
@@ -86,6 +95,39 @@ def run(args: argparse.Namespace) -> int:
                 print(f"    problem: {problem}")
             passed = passed and layer_report.passed
     return 0 if passed else 1
+
+
+def _check_user_layer(args: argparse.Namespace) -> int:
+    """``--layer FILE.py:CLASS``: the user's class on small random inputs, explained on a FAIL with --explain."""
+    import numpy as np
+
+    from ..gradcheck import check_layer
+    from .user_layer import build_user_layer, load_user_class
+
+    cls = load_user_class(args.layer)
+    layer, inputs, kwargs = build_user_layer(cls, args.seed)
+    shapes = ", ".join(str(np.shape(v)) for v in inputs)
+    try:
+        report = check_layer(layer, *inputs, rtol=args.rtol, mode="fast" if args.mode == "fast" else "exhaustive",
+                             seed=args.seed, explain=args.explain, **kwargs)
+    except Exception as err:  # noqa: BLE001 (the user's forward/backward: one line, not a traceback)
+        raise CommandError(f"--layer: checking {cls.__name__} on inputs {shapes} raised {type(err).__name__}: "
+                           f"{err}", exit_code=1) from None
+    print(f"{cls.__name__} from {args.layer.rpartition(':')[0]}, inputs {shapes}")
+    print(report)
+    _print_explanation(report, args.explain, printed=True)
+    return 0 if report.passed else 1
+
+
+def _print_explanation(report: Any, explain: bool, printed: bool = False) -> None:
+    """The diagnoses of a failing check (``printed``: the report's own text showed them already), or a hint."""
+    if report.passed:
+        return
+    if not explain:
+        print("add --explain to hear what is wrong")
+    elif not printed:
+        for diagnosis in report.diagnoses:
+            print(diagnosis)
 
 
 def check_layers(seed: int = 0) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from ..nets import ACTIVATIONS
 from ..train import TrainConfig
 from . import common
 from .common import CommandError
+from .outputs import Outputs
 
 GRAPHS = ("apple", "apple-orange", "expr", "net")
 HTML_NET_STEPS = 5  # SGD steps an exported net page holds, precomputed for each digit (it has no server to ask)
@@ -29,16 +30,18 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("graph", choices=GRAPHS, help="which graph to draw")
     p.add_argument("--out", metavar="FILE", default=None,
                    help="write FILE.svg, FILE.png or FILE.dot (by its suffix) instead of printing DOT; SVG and "
-                        "PNG need graphviz's `dot` program")
+                        "PNG need graphviz's `dot` program (default: none, DOT to stdout)")
     p.add_argument("--html", metavar="FILE", default=None,
                    help="write a self-contained step-through HTML page instead: edit the inputs, step forward and "
                         "backward node by node (net: TwoLayerNet(784, 50, 10) on real digits of the bundled "
-                        f"sample, with {HTML_NET_STEPS} SGD steps precomputed)")
+                        f"sample, with {HTML_NET_STEPS} SGD steps precomputed) (default: none)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out or --html file")
     p.add_argument("--expr", default=None, metavar="FORMULA",
                    help="expr only: the formula, e.g. 'x*y + x' or '1 / (1 + exp(-x))' (+ - * / **, exp, log, "
-                        "relu, sigmoid); default 'x*y + x'")
+                        "relu, sigmoid) (default: 'x*y + x')")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="values",
-                   help="expr: a variable's value (default 1); apple graphs: an input, e.g. --set apple=150")
+                   help="expr: a variable's value; apple graphs: an input, e.g. --set apple=150 (default: 1 for "
+                        "each expr variable, the book's prices for the apple graphs)")
     p.add_argument("--no-backward", action="store_true",
                    help="forward values only, no gradients (the book's forward-pass figures)")
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG, in dots per inch (default: %(default)s)")
@@ -78,13 +81,13 @@ def run(args: argparse.Namespace) -> int:
     if args.html is not None:
         if args.out is not None:
             raise CommandError("give --out (a drawing) or --html (a page), not both")
-        common.check_out_file(Path(args.html), "--html")
+        Outputs(overwrite=args.overwrite).file(Path(args.html), "--html")
         return _html(args, values)
     if args.out is not None:
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         if suffix not in drawing.FORMATS:
             raise CommandError(f"--out {args.out!r}: the file name must end in .svg, .png or .dot")
-        common.check_out_file(Path(args.out))
+        Outputs(overwrite=args.overwrite).file(Path(args.out))
     backward = not args.no_backward
 
     if args.graph == "net":

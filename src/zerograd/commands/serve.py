@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from .common import CommandError
+from .run_args import LATEST, checkpoint_path
 
 INSTALL_HINT = "HINT: install the server's extra: pip install 'zerograd[serve]' (FastAPI and uvicorn)"
 
@@ -23,14 +24,17 @@ def add_parser(subparsers: Any) -> None:
                    help="address to listen on; anything but a loopback address (127.0.0.1, ::1, localhost) lets "
                         "other machines connect (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
-    p.add_argument("--checkpoint", metavar="CKPT", default=None,
-                   help="the net behind /digits (a checkpoint of zerograd train); by default a TwoLayerNet is "
-                        "trained on the bundled MNIST sample at start-up (a second or two)")
+    p.add_argument("--checkpoint", metavar="RUN", nargs="?", const=LATEST, default=None,
+                   help="the net behind /digits: a run folder or checkpoint of zerograd train, or the latest run "
+                        "when given alone (default: a TwoLayerNet trained on the bundled MNIST sample at start-up, "
+                        "a second or two)")
 
 
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be from 1 to 65535, got {args.port}")
+    if args.checkpoint is not None:
+        args.checkpoint = str(checkpoint_path(args.checkpoint, "serve"))
     try:
         import uvicorn
 

@@ -8,18 +8,23 @@ holding another run is not overwritten without ``--overwrite``, and two runs nev
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from .. import runs
+from ..datasets.sample import SAMPLE_TRAIN_COUNTS
 from ..nets import ACTIVATIONS
 from ..optim import DEFAULT_LR, OPTIMIZERS
 from ..train import SAMPLINGS, TrainConfig
 from . import common
 from .common import CommandError
+from .outputs import Outputs, dataset_file
+from .run_args import LATEST, checkpoint_path
 
-DEFAULT_OUT = "zerograd-run"
 CHECKPOINT = "checkpoint.npz"
 OUTPUTS = (CHECKPOINT, "metrics.csv", "curves.png")
 # a resumed run is the saved run continued bit for bit: these flags would change it, so --resume refuses them
@@ -53,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--activation", default=None, choices=tuple(ACTIVATIONS), help="hidden activation (default: relu)")
     p.add_argument("--init", default=None,
                    help="initial weight scale: a number (standard deviation) or he/xavier (default: 0.01 for one "
-                        "hidden layer as in the book, he for more)")
+                        "hidden layer as in the book; he for more, and for convnet and deepconvnet)")
     p.add_argument("--batchnorm", action="store_true", default=None,
                    help="batch normalization after each hidden Affine (chapter 6's MultiLayerNetExtend)")
     p.add_argument("--dropout", type=float, default=None, metavar="RATIO",
@@ -61,9 +66,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--optimizer", default=None, choices=tuple(OPTIMIZERS),
                    help=f"update rule (default: {defaults.optimizer}; adam for convnet and deepconvnet, as the book)")
     p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: {lrs})")
+    full, sample = (defaults.epochs * math.ceil(n / defaults.batch_size) for n in (60_000, sum(SAMPLE_TRAIN_COUNTS)))
     p.add_argument("--epochs", type=int, default=None,
-                   help=f"total epochs (default: {defaults.epochs}, the book's 10,000 iterations; with --resume: the "
-                        "saved run's)")
+                   help=f"total epochs (default: {defaults.epochs}: {full:,} iterations on full MNIST, near the "
+                        f"book's 10,000; {sample:,} on the bundled sample used offline; with --resume: the saved "
+                        "run's)")
     p.add_argument("--batch-size", type=int, default=None,
                    help=f"samples per mini-batch (default: {defaults.batch_size})")
     p.add_argument("--sampling", default=None, choices=SAMPLINGS,
@@ -78,27 +85,33 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--max-classes", type=int, default=None,
                    help="refuse a PATH.npz whose labels imply more classes than this (default: 1000)")
     p.add_argument("--out", default=None,
-                   help=f"directory for checkpoint.npz, metrics.csv, curves.png (default: {DEFAULT_OUT}, or the "
-                        "checkpoint's own folder with --resume)")
+                   help=f"directory for checkpoint.npz, metrics.csv, curves.png (default: a new numbered run folder "
+                        f"{runs.RUNS_DIR}/{runs.PREFIX}, {runs.RUNS_DIR}/{runs.PREFIX}2, ...; with --resume: the "
+                        "checkpoint's own folder)")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
-    p.add_argument("--resume", metavar="CKPT", default=None,
-                   help="continue the run saved in this checkpoint (bit for bit what the uninterrupted run gives)")
+    p.add_argument("--resume", metavar="RUN", nargs="?", const=LATEST, default=None,
+                   help="continue the run saved in this run folder or checkpoint, bit for bit what the "
+                        "uninterrupted run gives (default: none, a new run; --resume alone: the latest run)")
     p.add_argument("--no-plot", action="store_true", help="skip curves.png")
     p.set_defaults(command="train")
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()  # the wall time the user waits: data loading and evaluation included
     _validate(args)
-    out = Path(args.out) if args.out else Path(args.resume).parent if args.resume else Path(DEFAULT_OUT)
-    common.check_out_dir(out, OUTPUTS)
-    _refuse_to_replace(out, args)
-    created = not out.exists()
-    lock = common.RunLock(out)
-    lock.acquire()
+    if args.resume is not None:
+        args.resume = str(checkpoint_path(args.resume, "train"))
+    out, created = _out_folder(args)
     try:
-        return _train(args, out)
+        Outputs(inputs=[dataset_file(args.dataset)]).folder(out, OUTPUTS)
+        _refuse_to_replace(out, args)
+        lock = common.RunLock(out)
+        lock.acquire()
+        try:
+            return _train(args, out, started)
+        finally:
+            lock.release()
     finally:
-        lock.release()
         if created:
             try:
                 out.rmdir()  # only when empty: a run that failed before writing anything leaves no folder
@@ -106,9 +119,25 @@ def run(args: argparse.Namespace) -> int:
                 pass
 
 
+def _out_folder(args: argparse.Namespace) -> tuple[Path, bool]:
+    """``--out``; else the resumed checkpoint's folder; else a new numbered run folder, created now (so two
+    trains started together never share one) and named at once. Returns the folder and whether it is new."""
+    if args.out:
+        return Path(args.out), not Path(args.out).exists()
+    if args.resume:
+        return Path(args.resume).parent, False
+    try:
+        out = runs.new_run_folder()
+    except (runs.RunFolderError, OSError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise CommandError(f"cannot create a run folder in {runs.RUNS_DIR}/: {reason}") from None
+    print(f"run folder: {out}")
+    return out, True
+
+
 def _validate(args: argparse.Namespace) -> None:
     """Every argument, before the (maybe slow) data load."""
-    if args.resume:
+    if args.resume is not None:
         given = [flag for attr, flag in RUN_FLAGS.items() if getattr(args, attr) is not None]
         if given:
             raise CommandError(f"--resume continues the saved run with its own settings; {', '.join(given)} cannot "
@@ -130,6 +159,7 @@ def _validate(args: argparse.Namespace) -> None:
     common.init_scale(args.init)
     if args.hidden is not None:
         common.parse_hidden(args.hidden)
+    common.check_root(args.root)
 
 
 def _refuse_to_replace(out: Path, args: argparse.Namespace) -> None:
@@ -166,14 +196,16 @@ def _describe_run(ckpt: Path) -> str:
     return f"{ckpt.name}: {saved.net!r}, epoch {saved.epoch}, trained on {dataset}"
 
 
-def _train(args: argparse.Namespace, out: Path) -> int:
+def _train(args: argparse.Namespace, out: Path, started: float) -> int:
     from ..train import DivergedError, Trainer
 
     if args.resume:
         ds, net, config, metadata = _resume_setup(args)
     else:
         ds, net, config, metadata = _fresh_setup(args)
-    callbacks = [_EpochEnd(out, metadata)]
+    # --overwrite --no-plot: the replaced run's curves.png would outlive it, describing the wrong run
+    stale = [out / "curves.png"] if args.overwrite and args.no_plot and not args.resume else []
+    callbacks = [_EpochEnd(out, metadata, started, stale)]
     try:
         if args.resume:
             trainer = Trainer.from_checkpoint(args.resume, ds.x_train, ds.t_train, ds.x_test, ds.t_test,
@@ -211,19 +243,24 @@ def _train(args: argparse.Namespace, out: Path) -> int:
     h = trainer.history
     if h.test_acc:
         print(f"final test accuracy {h.test_acc[-1]:.4f} after {_epochs(trainer.epoch)} "
-              f"({sum(h.seconds[epochs_done:]):.1f} s of training)")
+              f"({sum(h.seconds[epochs_done:]):.1f} s of training, {time.perf_counter() - started:.1f} s in all)")
     print(f"wrote {out / CHECKPOINT}, {out / 'metrics.csv'}" + ("" if args.no_plot else f", {out / 'curves.png'}"))
     return 0
 
 
 def _interrupted(args: argparse.Namespace, trainer: Any, end: _EpochEnd, epochs_done: int) -> int:
     out = end.out
-    with common.interrupts_as("interrupted again while drawing curves.png"):
-        end.finish(trainer, plot=not args.no_plot)
+    if end.saved_epoch is not None:  # curves only of what was saved: nothing saved, nothing drawn
+        try:
+            end.finish(trainer, plot=not args.no_plot)
+        except KeyboardInterrupt:  # a second Ctrl-C: skip the picture, still say how to resume
+            print("\ninterrupted again: curves.png not drawn", file=sys.stderr)
     saved = out / CHECKPOINT if end.saved_epoch is not None else (Path(args.resume) if args.resume else None)
+    # NOTE: trainer.epoch counts an epoch as done before its accuracies and checkpoint are: the saved epoch is
+    # the one that finished
     epoch = end.saved_epoch if end.saved_epoch is not None else epochs_done
     if saved is None:
-        print(f"\ninterrupted in epoch {trainer.epoch + 1}, before any epoch finished: nothing saved",
+        print(f"\ninterrupted in epoch {epoch + 1}, before its checkpoint was written: nothing saved",
               file=sys.stderr)
     else:
         # --out is always spelled out: the resumed run must write where this one did, whatever the defaults
@@ -308,8 +345,11 @@ class _EpochEnd:
     """After each epoch: save the checkpoint, rewrite metrics.csv, print the epoch's line (and a warning when the
     loss is running away)."""
 
-    def __init__(self, out: Path, metadata: dict[str, Any]) -> None:
+    def __init__(self, out: Path, metadata: dict[str, Any], started: float | None = None,
+                 stale: list[Path] | None = None) -> None:
         self.out, self.metadata, self.bar = out, metadata, None
+        self.started = time.perf_counter() if started is None else started
+        self.stale = stale or []  # a replaced run's files this run does not write: removed at its first save
         self.saved_epoch: int | None = None  # the epoch of the checkpoint in `out`, once one is written
         self.warned = False
 
@@ -317,13 +357,17 @@ class _EpochEnd:
         h, e = trainer.history, trainer.epoch
         test = f"  test acc {h.test_acc[-1]:.4f}" if h.test_acc else ""
         line = (f"epoch {e:>3}/{trainer.config.epochs}  loss {h.epoch_loss[-1]:.4f}  "
-                f"train acc {h.train_acc[-1]:.4f}{test}  {h.seconds[-1]:.2f} s")
+                f"train acc {h.train_acc[-1]:.4f}{test}  {h.seconds[-1]:.2f} s training, "
+                f"{time.perf_counter() - self.started:.1f} s since start")
         path = self.out / CHECKPOINT
         try:
             trainer.save_checkpoint(path, metadata=self.metadata)
             self.saved_epoch = e
             path = self.out / "metrics.csv"
             write_metrics(path, h)
+            for path in self.stale:
+                path.unlink(missing_ok=True)
+            self.stale = []
         except OSError as err:
             raise common.write_error(err, path, self.kept()) from None
         # printed after the save: once a reader sees the line, that epoch's checkpoint is on disk
@@ -353,8 +397,12 @@ class _EpochEnd:
 
             title = f"{trainer.net!r} on {self.metadata['dataset']}"
             path = self.out / "curves.png"
+            history = trainer.history.to_dict()
+            if self.saved_epoch is not None:  # an interrupted epoch may have its numbers but no checkpoint
+                for key in ("epoch_loss", "train_acc", "test_acc", "seconds"):
+                    history[key] = history[key][: self.saved_epoch]
             try:
-                save_figure(plot_curves(trainer.history, title=title), path)
+                save_figure(plot_curves(history, title=title), path)
             except OSError as err:
                 raise common.write_error(err, path, self.kept()) from None
 

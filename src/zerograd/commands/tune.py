@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import CommandError
+from .outputs import Outputs, dataset_file
 
 DEFAULT_OUT = "zerograd-tune"
 DEFAULT_TRIALS = 50  # without a preset; the book's preset runs its 100
@@ -28,43 +29,51 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--preset", choices=["book"], default=None,
                    help="book: 100 random trials of lr 1e-6..1e-2 and weight decay 1e-8..1e-4 (log), a [100]*6 "
-                        "MultiLayerNet, 500 MNIST images (20 %% validation), 50 epochs; other flags override it")
+                        "MultiLayerNet, 500 MNIST images (20 %% validation), 50 epochs; other flags override it "
+                        "(default: none)")
     g = p.add_argument_group("data and training (fixed for the whole study)")
-    g.add_argument("--dataset", default=None, help="mnist, fashion-mnist, mnist-sample or a PATH.npz [default: mnist]")
-    g.add_argument("--root", default=None, help="directory of the dataset files [default: the datasets' own]")
+    g.add_argument("--dataset", default=None,
+                   help="mnist, fashion-mnist, mnist-sample or a PATH.npz (default: mnist)")
+    g.add_argument("--root", default=None, help="directory of the dataset files (default: the datasets' own)")
     g.add_argument("--train-samples", type=int, default=None,
-                   help="use the first N training samples [default: all; the book: 500]")
+                   help="use the first N training samples (default: all; the book: 500)")
     g.add_argument("--val-fraction", type=float, default=None,
-                   help="share of those samples held out (seeded shuffle) for validation [default: 0.2]")
-    g.add_argument("--epochs", type=int, default=None, help="epochs per trial [default: 10; the book: 50]")
-    g.add_argument("--activation", default=None, choices=["relu", "sigmoid"], help="hidden activation [relu]")
+                   help="share of those samples held out (seeded shuffle) for validation (default: 0.2)")
+    g.add_argument("--epochs", type=int, default=None, help="epochs per trial (default: 10; the book: 50)")
+    g.add_argument("--activation", default=None, choices=["relu", "sigmoid"],
+                   help="hidden activation (default: relu)")
     g.add_argument("--batchnorm", action="store_true", default=None, help="batch normalization after each Affine")
-    g.add_argument("--dtype", default=None, choices=["float32", "float64"], help="[default: float32]")
+    g.add_argument("--dtype", default=None, choices=["float32", "float64"],
+                   help="the arrays' type (default: float32)")
     g.add_argument("--sampling", default=None, choices=["epoch", "book"],
-                   help="epoch: shuffled passes; book: np.random.choice batches [default: epoch; the book: book]")
+                   help="epoch: shuffled passes; book: np.random.choice batches (default: epoch; the book: book)")
     s = p.add_argument_group("hyperparameters: VALUE, LOW..HIGH[:log|:linear] or A/B/C")
-    s.add_argument("--lr", default=None, help="learning rate; ranges are log-uniform [default: 1e-4..1]")
-    s.add_argument("--weight-decay", default=None, help="L2 λ; ranges are log-uniform [default: 0]")
-    s.add_argument("--optimizer", default=None, help="sgd, momentum, nesterov, adagrad, rmsprop, adam or a/b [sgd]")
+    s.add_argument("--lr", default=None, help="learning rate; ranges are log-uniform (default: 1e-4..1)")
+    s.add_argument("--weight-decay", default=None, help="L2 λ; ranges are log-uniform (default: 0)")
+    s.add_argument("--optimizer", default=None,
+                   help="sgd, momentum, nesterov, adagrad, rmsprop, adam or a/b (default: sgd)")
     s.add_argument("--hidden", default=None,
-                   help="hidden widths 100,100 (100x6 repeats), or choices 50/100,100 [default: 50; book: 100x6]")
-    s.add_argument("--batch-size", default=None, help="samples per batch; ranges are log-uniform [100]")
-    s.add_argument("--dropout", default=None, help="dropout ratio after each hidden layer [0: none]")
-    s.add_argument("--init", default=None, help="he, xavier or a standard deviation, or choices he/xavier [he]")
+                   help="hidden widths 100,100 (100x6 repeats), or choices 50/100,100 (default: 50; book: 100x6)")
+    s.add_argument("--batch-size", default=None, help="samples per batch; ranges are log-uniform (default: 100)")
+    s.add_argument("--dropout", default=None, help="dropout ratio after each hidden layer (default: 0, none)")
+    s.add_argument("--init", default=None,
+                   help="he, xavier or a standard deviation, or choices he/xavier (default: he)")
     o = p.add_argument_group("search")
     o.add_argument("--sampler", default=None, choices=["random", "tpe"],
-                   help="random (the book's) or tpe (Optuna's TPE) [default: tpe; the book: random]")
+                   help="random (the book's) or tpe (Optuna's TPE) (default: tpe; the book: random)")
     o.add_argument("--prune", default=None, choices=["halving", "median", "none"],
                    help="stop weak trials early from their per-epoch validation accuracy: successive halving, "
-                        "the median rule, or not at all [default: halving; the book: none]")
+                        "the median rule, or not at all (default: halving; the book: none)")
     o.add_argument("--trials", type=int, default=None,
-                   help="the study's total of finished trials; a rerun adds what is missing [50; the book: 100]")
+                   help="the study's total of finished trials; a rerun adds what is missing "
+                        "(default: 50; the book: 100)")
     o.add_argument("--workers", type=int, default=1, help="worker processes on this machine, one BLAS thread each")
     o.add_argument("--storage", default=None,
                    help="the study's database URL: sqlite:///FILE.db, or postgresql://user:pw@host/db to share it "
-                        "between machines [default: sqlite:///OUT/tune.db]")
+                        "between machines (default: sqlite:///OUT/tune.db)")
     o.add_argument("--study", default="zerograd", help="the study's name in the storage")
-    o.add_argument("--seed", type=int, default=None, help="seed of the split, the trials and the sampler [0]")
+    o.add_argument("--seed", type=int, default=None,
+                   help="seed of the split, the trials and the sampler (default: 0)")
     p.add_argument("--out", default=DEFAULT_OUT, help="directory for trials.csv, tune-curves.png, tune-space.png")
     p.add_argument("--top", type=int, default=10, help="rows in the table of the best trials")
     p.add_argument("--no-plot", action="store_true", help="skip the figures")
@@ -91,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
     except tune.SearchError as err:
         raise CommandError(str(err)) from None
     trials = args.trials if args.trials is not None else (tune.BOOK_TRIALS if args.preset else DEFAULT_TRIALS)
-    out = Path(args.out)
+    # a study continues in its folder (run the same command again), so its own files are rewritten there; only an
+    # input (the dataset's .npz) may not be one of them
+    out = Outputs(inputs=[dataset_file(args.dataset)]).folder(Path(args.out),
+                                                              ["trials.csv", "tune-curves.png", "tune-space.png"])
     storage = args.storage
     if storage is None:
         out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,10 @@ recomputation agrees with them.
                 "local": "∂(x·y)/∂x = y", "local_value": 2.0}, ...],
      "forward": ["n2", "n4"],            # operations in topological order
      "backward": ["n4", "n2"]}           # the same, reversed: the order gradients are passed back
+
+A node built with a backward of your own (``Value(x.data * y.data, op="×", inputs=(x, y), backward=mine)``)
+whose local derivative disagrees with central differences of its forward gets ``"wrong": [{"arg": 0,
+"explanation": ..., "evidence": ...}]`` (``zerograd.diagnose``): the page marks it and says what is wrong.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..diagnose import diagnose_local
 from ..graph.layout import layout
 from ..graph.value import Value
 
@@ -53,6 +58,12 @@ LOCAL_DERIVATIVES: dict[str, tuple[str, ...]] = {
 EXPRESSIONS = {"add": "{x} + {y}", "sub": "{x} − {y}", "neg": "−{x}", "mul": "{x}·{y}", "div": "{x}/{y}",
                "powc": "{x}^{p}", "pow": "{x}^{y}", "exp": "exp({X})", "log": "log({X})", "sum": "sum({X})",
                "relu": "relu({X})", "sigmoid": "σ({X})"}
+# The forward computation of each kind, to difference a node's own backward against.
+FORWARD = {"add": lambda x, p: x[0] + x[1], "sub": lambda x, p: x[0] - x[1], "neg": lambda x, p: -x[0],
+           "mul": lambda x, p: x[0] * x[1], "div": lambda x, p: x[0] / x[1], "powc": lambda x, p: x[0] ** p,
+           "pow": lambda x, p: x[0] ** x[1], "exp": lambda x, p: math.exp(x[0]), "log": lambda x, p: math.log(x[0]),
+           "sum": lambda x, p: x[0], "relu": lambda x, p: max(x[0], 0.0),
+           "sigmoid": lambda x, p: 1.0 / (1.0 + math.exp(-x[0]))}
 MAX_DISPLAY = 32  # characters of a node's expression before it is called "node 7" instead
 
 MAX_NODES = 200  # a figure to step through, not a net: larger graphs belong to the layer view
@@ -125,6 +136,9 @@ def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict
         with np.errstate(all="ignore"):
             local = node._backward(np.ones_like(node.data))
         names = [display[id(inp)] for inp in node.inputs]
+        wrong = _wrong_locals(node, kind, exponent, names, local, display)
+        if wrong:
+            node_rows[index[id(node)]]["wrong"] = wrong
         for k, inp in enumerate(node.inputs):
             formula = local_formula(kind, names, k, exponent)
             waypoints = placed.waypoints.get((index[id(inp)], index[id(node)], k), [])
@@ -139,6 +153,35 @@ def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict
         "type": "value-graph", "title": title, "output": ids[id(out)], "output_label": out.name or "output",
         "nodes": node_rows, "edges": edges, "forward": order, "backward": order[::-1],
     }
+
+
+def _wrong_locals(node: Value, kind: str, exponent: float | None, names: list[str], local: Any,
+                  display: dict[int, str]) -> list[dict[str, Any]]:
+    """Each input edge whose local derivative (as the node's backward computes it) disagrees with a central
+    difference of the kind's forward: ``[{"arg", "explanation", "evidence"}]``, empty for a right node."""
+    xs = [float(np.asarray(inp.data).reshape(())) for inp in node.inputs]
+    variables = {names[k]: xs[k] for k in range(len(xs))}
+    variables[f"the output {display[id(node)]}"] = float(np.asarray(node.data).reshape(()))
+    wrong = []
+    for k in range(len(xs)):
+        h = 1e-6 * max(1.0, abs(xs[k]))
+        try:
+            with np.errstate(all="ignore"):
+                plus = FORWARD[kind]([x + h if i == k else x for i, x in enumerate(xs)], exponent)
+                here = FORWARD[kind](xs, exponent)
+                minus = FORWARD[kind]([x - h if i == k else x for i, x in enumerate(xs)], exponent)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue  # outside the forward's domain: nothing to compare
+        if abs((plus - here) - (here - minus)) > 1e-3 * max(abs(plus - here), abs(here - minus), 1e-300):
+            continue  # a kink (relu at 0) or a sharp curvature: no difference can judge the node here
+        given = _number(local[k])
+        if given is None:
+            continue
+        found = diagnose_local(display[id(node)], local_formula(kind, names, k, exponent), given,
+                               (plus - minus) / (2 * h), variables)
+        if found is not None:
+            wrong.append({"arg": k, "explanation": found.explanation, "evidence": found.evidence})
+    return wrong
 
 
 def local_formula(kind: str, args: list[str], k: int, exponent: float | None = None) -> str:

@@ -259,7 +259,9 @@ class GraphPage {
                           n.label));
         continue;
       }
-      const g = svgEl("g", {class: "op" + (hot ? " hot" : ""), "data-node": n.id});
+      // a node whose own backward has a wrong local derivative (serve/graphdata.py asks zerograd.diagnose)
+      const g = svgEl("g", {class: "op" + (hot ? " hot" : "") + (n.wrong ? " wrong" : ""), "data-node": n.id});
+      if (n.wrong) g.append(svgEl("title", {}, n.wrong.map(w => w.explanation).join("\n")));
       g.append(svgEl("circle", {cx: p.x, cy: p.y, r: R}));
       g.append(svgEl("text", {x: p.x, y: p.y + 6, "text-anchor": "middle", class: n.label.length > 2 ? "small" : ""},
                      n.label));
@@ -295,10 +297,13 @@ class GraphPage {
   renderStatus() {
     const status = this.root.querySelector("[data-testid=status]");
     const cur = this.current;
+    const warnings = id => (this.nodes.get(id).wrong || []).map(w =>
+      el("div", {class: "wrong", text: `Wrong local derivative: ${w.explanation} (${w.evidence}).`}));
     if (!cur) {
       status.textContent = this.fwd === 0
         ? "Reset: only the inputs are known. Step forward to compute node by node, or Run."
         : "The forward pass is done: values are above the arrows. Step backward to pass gradients back, node by node.";
+      status.append(...this.spec.nodes.flatMap(n => warnings(n.id)));
       return;
     }
     const n = this.nodes.get(cur.id);
@@ -325,7 +330,7 @@ class GraphPage {
       lines.push(`To ${src}: ${e.local} = ${fmt(this.edgeLocal.get(e.id))}, so it sends ` +
                  `${fmt(g)} × ${fmt(this.edgeLocal.get(e.id))} = ${fmt(this.edgeGrad.get(e.id))} back.`);
     }
-    status.replaceChildren(...lines.map(line => el("div", {text: line})));
+    status.replaceChildren(...lines.map(line => el("div", {text: line})), ...warnings(cur.id));
   }
 }
 
