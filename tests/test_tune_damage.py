@@ -204,7 +204,7 @@ def test_two_processes_on_one_study_never_try_the_same_configuration(tmp_path, b
             pytest.skip("no PostgreSQL server: set ZEROGRAD_TEST_POSTGRES_URL (.ci/postgres-cluster starts one)")
         name = f"tpe-{uuid.uuid4().hex[:8]}"
     # trials long enough that the two processes overlap
-    args = [*SMALL, *SEARCH, "--trials", "10", "--epochs", "15", "--storage", storage, "--study", name]
+    args = [*SMALL, *SEARCH, "--trials", "10", "--epochs", "300", "--storage", storage, "--study", name]
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "zerograd", "tune", *args, "--out", f"m{i}"],
