@@ -3,7 +3,6 @@
 import importlib
 import io
 import json
-import os
 import random
 import time
 
