@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from zerograd import checkpoint
 from zerograd.cli import main
-from zerograd.run import RunSpec
-from zerograd.validators import SEED_MAX
 from zerograd.optim import OPTIMIZERS, make_optimizer
+from zerograd.run import RunSpec
 from zerograd.train import SAMPLINGS, TrainConfig
+from zerograd.validators import SEED_MAX
 
 POSITIVE = st.floats(min_value=5e-324, max_value=1.7976931348623157e308)  # lr, and any CLI "positive number"
 NON_NEGATIVE = st.one_of(st.just(0.0), POSITIVE)

@@ -14,12 +14,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DIGIT_BOX", "MAX_PIXELS", "SIDE", "ImageError", "array_to_input", "image_to_gray", "image_to_input",
-           "is_blank"]
+__all__ = ["DIGIT_BOX", "MAX_DECODED_BYTES", "MAX_PIXELS", "SIDE", "WORK_SIDE", "ImageError", "array_to_input",
+           "decoded_bytes", "image_to_gray", "image_to_input", "is_blank"]
 
 SIDE = 28  # MNIST and Fashion-MNIST images are 28×28
 DIGIT_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
 MAX_PIXELS = 4096 * 4096  # larger pictures are refused before they are decoded (a small file can hold a huge one)
+MAX_DECODED_BYTES = 48 * 2**20  # what decoding may hold: a 12-megapixel photo; a 130 KB PNG can declare 128 MiB
+WORK_SIDE = 1024  # a larger picture is shrunk (in Pillow, by whole factors) to this before any float arithmetic
+# bytes a pixel takes in Pillow's memory, by mode; every other mode takes 4 (RGB is stored as RGBX)
+_MEMORY_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 
 
 class ImageError(ValueError):
@@ -36,8 +40,10 @@ def image_to_gray(source: str | os.PathLike[str] | bytes) -> np.ndarray:
 
     16-bit greyscale is scaled from 0..65535 (not clipped at 255); transparency is composited on a background that
     contrasts with the opaque pixels, so dark ink on a transparent sheet lands on white paper and light ink on
-    black; colour becomes luminance. Larger than ``MAX_PIXELS`` (or Pillow's ``Image.MAX_IMAGE_PIXELS``) is refused
-    from the header, before any pixel is decoded; Pillow's own warnings are not printed.
+    black; colour becomes luminance. More than ``MAX_PIXELS`` pixels or ``MAX_DECODED_BYTES`` bytes once decoded
+    (``decoded_bytes``) is refused from the header, before any pixel is decoded; a picture larger than
+    ``WORK_SIDE`` is shrunk by a whole factor first (a JPEG while it is decoded), so the float arrays stay small.
+    Pillow's own warnings are not printed.
     """
     import warnings
 
@@ -47,21 +53,75 @@ def image_to_gray(source: str | os.PathLike[str] | bytes) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's warnings (palette transparency, size) would print raw
-            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
-                width, height = img.size
-                limit = min(MAX_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
-                if width * height > limit:  # checked from the header, before any pixel is decoded
-                    raise ImageError(f"{name}: {width}×{height} pixels is too large (at most {limit} pixels)")
+            with _open(source) as img:
+                _check_size(img, name)  # from the header, before any pixel is decoded
                 img.load()
-                return _luminance(img)
+                return _luminance(_shrunk(img))
     except FileNotFoundError:
         raise ImageError(f"{name}: no such image file") from None
-    except Image.DecompressionBombError as err:
-        raise ImageError(f"{name}: too large an image ({str(err).split(',')[0]})") from None
+    except Image.DecompressionBombError:  # Pillow's own limit, met while reading the header of a giant
+        raise ImageError(f"{name}: too large an image; zerograd decodes at most {MAX_PIXELS} pixels and "
+                         f"{MAX_DECODED_BYTES // 2**20} MiB") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as err:
         if isinstance(err, ImageError):
             raise
         raise ImageError(f"{name}: cannot read this image ({err.__class__.__name__}); give a PNG or JPEG") from None
+
+
+def decoded_bytes(img: Any) -> int:
+    """What decoding the opened (not yet loaded) Pillow image ``img`` holds at once, from its header alone.
+
+    NOTE: pixels alone do not bound it: a 16-bit RGBA PNG of 1 × 16,777,216 pixels is within any pixel limit, but
+    its one row is 128 MiB in the file's own format (8 bytes a pixel) and 64 MiB again in Pillow's RGBA.
+    """
+    width, height = img.size
+    args = img.tile[0][3] if getattr(img, "tile", None) else ""
+    raw_mode = args if isinstance(args, str) else str(args[0]) if isinstance(args, tuple) and args else ""
+    raw = len(img.getbands()) * (2 if "16" in raw_mode else 1)  # the file's samples: 8 or 16 bits each
+    return width * height * max(_MEMORY_BYTES.get(img.mode, 4), raw)
+
+
+def _open(source: str | os.PathLike[str] | bytes) -> Any:
+    """Pillow's image of ``source``, refusing anything but a regular file (a FIFO or a device would never end)."""
+    import stat
+
+    from PIL import Image
+
+    if isinstance(source, bytes):
+        return Image.open(io.BytesIO(source))
+    mode = os.stat(source).st_mode  # FileNotFoundError for a missing file, as open() would raise
+    if not stat.S_ISREG(mode):
+        raise ImageError(f"{source}: not a regular file (a folder, pipe or device); give a PNG or JPEG file")
+    return Image.open(source)
+
+
+def _check_size(img: Any, name: str) -> None:
+    from PIL import Image
+
+    width, height = img.size
+    if img.format == "JPEG":  # NOTE: a JPEG decodes at 1/2, 1/4 or 1/8 scale at no extra cost: ask for that
+        img.draft(img.mode, (min(width, WORK_SIDE), min(height, WORK_SIDE)))
+    limit = min(MAX_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
+    if width * height > limit:
+        raise ImageError(f"{name}: {width}×{height} pixels is too large (zerograd decodes at most {limit} pixels)")
+    needed = decoded_bytes(img)
+    if needed > MAX_DECODED_BYTES:
+        raise ImageError(f"{name}: {width}×{height} pixels of mode {img.mode} take {needed / 2**20:.0f} MiB "
+                         f"decoded; zerograd decodes at most {MAX_DECODED_BYTES // 2**20} MiB")
+
+
+def _shrunk(img: Any) -> Any:
+    """``img`` shrunk by a whole factor (the mean of each f×f block) so its longer side is at most ``WORK_SIDE``."""
+    factor = -(-max(img.size) // WORK_SIDE)
+    if factor <= 1:
+        return img
+    if img.mode in ("1", "P"):
+        img = img.convert("RGBA" if "transparency" in img.info else "L")
+    elif img.mode.startswith("I;16"):
+        img = img.convert("I")
+    elif img.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        img = img.convert("RGB")
+    return img.reduce(factor)
 
 
 def is_blank(gray: np.ndarray) -> bool:

@@ -70,6 +70,19 @@ def check_environment() -> None:
         raise CommandError(str(err)) from None
 
 
+def check_net_fits(sizes: dict[str, Any], flags: dict[str, str], dtype: str) -> None:
+    """``zerograd.capacity.check_mlp`` as a ``CommandError``: an MLP of ``sizes`` (input_size, hidden, classes,
+    batch_size) must fit in the memory available before its weights are drawn; flags names the options given."""
+    import numpy as np
+
+    from ..capacity import CapacityError, check_mlp
+
+    try:
+        check_mlp(sizes, flags, np.dtype(dtype).itemsize)
+    except CapacityError as err:
+        raise CommandError(str(err)) from None
+
+
 # -- output paths: checked before any work starts --------------------------------------------------------------
 
 

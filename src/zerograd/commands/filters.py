@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     paths = [checkpoint_path(run, "filters") for run in args.checkpoints or [None]]
     out = Outputs(inputs=paths, overwrite=args.overwrite).file(Path(args.out or paths[-1].parent / "filters.png"))
     loaded = [first_filters(path) for path in paths]
+    count = loaded[0][0].shape[0]
+    if args.columns is not None and args.columns > count:  # a wider row is empty tiles: a figure of any width
+        raise CommandError(f"--columns {args.columns} is more than the {count} filters to draw; give at most {count}")
     if len(loaded) == 2 and loaded[0][0].shape != loaded[1][0].shape:
         raise CommandError(f"the two checkpoints' filters differ in shape: {loaded[0][0].shape} and "
                            f"{loaded[1][0].shape}")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from . import common
 from .common import CommandError
+
+# Element-by-element differences past this many multiply-adds are refused (about half an hour at 10 GFLOP/s)
+MAX_DIFFERENCE_FLOPS = 2e13
 
 
 def add_parser(subparsers: Any) -> None:
@@ -39,6 +43,21 @@ def add_parser(subparsers: Any) -> None:
                         "(default: none, the net)")
 
 
+def _check_difference_cost(widths: list[int], args: argparse.Namespace) -> None:
+    """Refuse a check whose element-by-element differences would run for hours: each of a layer's parameters
+    costs two passes of ``--samples`` rows through the layers above it (through all of them in the loop mode)."""
+    products = [a * b for a, b in zip(widths, widths[1:], strict=False)]
+    flops = 0.0
+    for i, params in enumerate(products):
+        through = sum(products) if args.mode == "loop" else sum(products[i + 1 :]) + widths[-1]
+        flops += (params + widths[i + 1]) * 2 * 2 * args.samples * through
+    if flops > MAX_DIFFERENCE_FLOPS:
+        total = sum(products) + sum(widths[1:])
+        raise CommandError(f"--hidden {args.hidden}: differencing its {total:,} parameters one by one ({args.mode}) "
+                           f"takes about {flops:.1e} multiply-adds, hours here; use --mode fast (one random "
+                           f"direction per parameter), fewer --samples or smaller layers")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..gradcheck import check_net
     from ..run import RunSpec, number_of_classes
@@ -53,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
     if args.samples > len(ds.x_train):
         raise CommandError(f"--samples {args.samples} but {args.dataset} has {len(ds.x_train)} training samples")
     x, t = ds.x_train[: args.samples], ds.t_train[: args.samples]
-    net = RunSpec(hidden=tuple(sizes), dtype="float64", seed=args.seed).build_net(x.shape[1:], number_of_classes(ds))
+    features, classes = math.prod(x.shape[1:]), number_of_classes(ds)
+    common.check_net_fits(dict(input_size=features, hidden=sizes, classes=classes, batch_size=args.samples),
+                          dict(hidden="--hidden", batch_size="--samples"), "float64")
+    if args.mode != "fast":
+        _check_difference_cost([features, *sizes, classes], args)
+    net = RunSpec(hidden=tuple(sizes), dtype="float64", seed=args.seed).build_net(x.shape[1:], classes)
     report = check_net(net, x, t, rtol=args.rtol, mode=args.mode, explain=args.explain)
     print(f"{net!r}, {args.samples} samples of {getattr(ds, 'name', args.dataset)}")
     for c in report:

@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
                             ("--batch-size", args.batch_size)):
             common.positive_int(value, flag)
         common.seed(args.seed)
-        common.parse_hidden(args.hidden)
+        common.check_net_fits(dict(input_size=args.input_size, hidden=common.parse_hidden(args.hidden),
+                                   classes=args.classes, batch_size=args.batch_size),
+                              dict(input_size="--input-size", hidden="--hidden", classes="--classes",
+                                   batch_size="--batch-size"), "float64")
     if args.html is not None:
         if args.out is not None:
             raise CommandError("give --out (a drawing) or --html (a page), not both")
@@ -106,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
             path = drawing.render(graph, args.out)
     except drawing.GraphvizNotFoundError as err:
         raise CommandError(str(err)) from None
+    except drawing.GraphvizFailedError as err:
+        raise CommandError(str(err), exit_code=1) from None
     except OSError as err:
         raise common.write_error(err, args.out) from None
     print(f"wrote {path}: {summary}")

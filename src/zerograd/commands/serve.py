@@ -9,7 +9,6 @@ from typing import Any
 from .common import CommandError
 from .run_args import LATEST, checkpoint_path
 
-LOOPBACK = ("127.0.0.1", "localhost")
 INSTALL_HINT = "HINT: install the server's extra: pip install 'zerograd[serve]' (FastAPI and uvicorn)"
 
 
@@ -22,8 +21,8 @@ def add_parser(subparsers: Any) -> None:
                     "127.0.0.1 unless --host says otherwise.",
     )
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on; anything but 127.0.0.1/localhost lets other machines connect "
-                        "(default: %(default)s)")
+                   help="address to listen on; anything but a loopback address (127.0.0.1, ::1, localhost) lets "
+                        "other machines connect (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
     p.add_argument("--checkpoint", metavar="RUN", nargs="?", const=LATEST, default=None,
                    help="the net behind /digits: a run folder or checkpoint of zerograd train, or the latest run "
@@ -44,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"the server needs {err.name}, which is not installed. {INSTALL_HINT}") from None
     from ..checkpoint import CheckpointError
     from ..serve.digits import load_digit_model
+    from ..serve.guards import is_loopback, loopback_hosts
 
-    if args.host not in LOOPBACK:
+    loopback = is_loopback(args.host)
+    if not loopback:
         print(f"zerograd serve: warning: listening on {args.host}: other machines can reach these pages and "
               f"start training runs on this one", file=sys.stderr)
     try:
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
     print(f"the net for /digits: {model.source}")
     app = create_app(checkpoint=args.checkpoint, digit_model=model,
-                     allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None)
+                     allowed_hosts=loopback_hosts(args.host) if loopback else None)
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
     print(f"zerograd serve: {url}/  (graphs: {url}/graph/apple, digits: {url}/digits, training: {url}/train); "
           "Ctrl-C stops it", flush=True)

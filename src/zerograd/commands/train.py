@@ -20,7 +20,7 @@ from .. import runs
 from ..datasets.sample import SAMPLE_TRAIN_COUNTS
 from ..nets import ACTIVATIONS
 from ..optim import DEFAULT_LR, OPTIMIZERS
-from ..run import CHECKPOINT, METRICS, Checkpointing, RunSpec, write_metrics  # noqa: F401 - write_metrics re-exported
+from ..run import CHECKPOINT, CONVNETS, METRICS, Checkpointing, RunSpec, number_of_classes, write_metrics  # noqa: F401 - write_metrics re-exported
 from ..train import SAMPLINGS, TrainConfig
 from . import common
 from .common import CommandError
@@ -175,6 +175,10 @@ def _train(spec: RunSpec, out: Path, plot: bool, started: float, stale: list[Pat
     from ..train import DivergedError
 
     ds = common.load_data(spec.dataset, spec.root, spec.dtype, max_classes=spec.max_classes)
+    if spec.resume is None and spec.net not in CONVNETS:  # the weights must fit before they are drawn
+        sizes = dict(input_size=math.prod(ds.x_train.shape[1:]), hidden=list(spec.hidden or (50,)),
+                     classes=number_of_classes(ds), batch_size=min(spec.batch_size, len(ds.x_train)))
+        common.check_net_fits(sizes, dict(hidden="--hidden", batch_size="--batch-size"), spec.dtype)
     end = _EpochEnd(out, spec.metadata(ds), started, stale)
     built = spec.build(ds, callbacks=[end])
     trainer = built.trainer

@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         from .. import tune
+        from ..tune.health import storage_error_line, storage_errors
         from ..tune.study import require_optuna
 
         require_optuna()
@@ -126,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(err).splitlines()[0]) from None
     except DatasetError as err:
         raise CommandError("; ".join(line.strip() for line in str(err).splitlines() if line.strip())) from None
+    except storage_errors() as err:  # the storage failed while the study ran: a full disk, a lost server
+        raise CommandError(f"the study's storage {tune.redact(storage)} failed while working: "
+                           f"{storage_error_line(err)}; finished trials are kept", exit_code=1) from None
     except KeyboardInterrupt:
         if bar:
             bar[0].close()
@@ -146,7 +150,10 @@ def report(result: Any, args: argparse.Namespace, out: Path) -> int:
     for i, code in enumerate(result.worker_exits, start=1):
         if code:
             how = f"was killed by signal {-code}" if code < 0 else f"stopped with exit status {code}"
-            print(f"worker {i} {how}; a trial it was running is failed and queued again", file=sys.stderr)
+            lost = result.requeued.get(i, [])
+            print(f"worker {i} {how}" + (f"; its trial {', '.join(map(str, lost))} failed with it and "
+                                         f"{'was' if len(lost) == 1 else 'were'} queued again" if lost else ""),
+                  file=sys.stderr)
     c = result.counts
     print(f"\n{result.finished} of {result.target} trials finished ({c['COMPLETE']} complete, {c['PRUNED']} pruned, "
           f"{c['FAIL']} failed), {result.epochs_spent} epochs trained in all")

@@ -55,6 +55,10 @@ class GraphvizNotFoundError(RuntimeError):
     """graphviz's ``dot`` program is not installed (not on ``PATH``), so no SVG or PNG can be drawn."""
 
 
+class GraphvizFailedError(RuntimeError):
+    """``dot`` ran but could not draw the graph (it exited with an error, or before reading all of it)."""
+
+
 def format_number(x: float, digits: int = 6) -> str:
     """A number as a figure shows it: ``digits`` significant digits, no float noise, no trailing zeros.
 
@@ -207,6 +211,12 @@ def _pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
         raise GraphvizNotFoundError(
             f"graphviz's `dot` program is not on PATH, so no {fmt.upper()} can be drawn. {INSTALL_HINT}"
         ) from None
+    except (graphviz.CalledProcessError, BrokenPipeError) as err:
+        # NOTE: dot stops reading at its first error, so the error can reach Python as a broken pipe (EPIPE)
+        stderr = getattr(err, "stderr", b"") or b""
+        said = " ".join(line.strip() for line in stderr.decode("utf-8", "replace").splitlines()[:3] if line.strip())
+        raise GraphvizFailedError(f"graphviz's `dot` could not draw this graph of {len(graph.body)} statements"
+                                  f"{': ' + said[:240] if said else ''}; write a .dot file instead") from None
 
 
 def render(graph: graphviz.Digraph, path: str | os.PathLike, fmt: str | None = None) -> Path:

@@ -74,6 +74,12 @@ def _parse(text: str) -> ast.Expression:
         raise ExpressionError("the formula is empty")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"the formula is {len(text)} characters long; at most {MAX_EXPRESSION_LENGTH}")
+    bad = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:
+        # NOTE: a lone surrogate (JSON's "\ud800", or a byte that is not UTF-8 in a command-line argument, which
+        # Python keeps as \udcXX) cannot be encoded, and ast.parse would raise UnicodeEncodeError on it
+        raise ExpressionError(f"the formula holds {bad!r} at column {text.index(bad) + 1}, which is not a "
+                              f"character; write it in plain text (UTF-8)")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:

@@ -115,8 +115,14 @@ def trace_net(net: Any, x: ArrayLike, t: ArrayLike) -> NetTrace:
     ]
     arrows.append(Arrow("t", loss_name, tuple(t.shape), None))
     arrows.append(Arrow(loss_name, "loss", (), 1.0, value=loss))
-    title = f"{net!r}, a batch of {x.shape[0]}"
+    title = f"{_shortened(repr(net))}, a batch of {x.shape[0]}"
     return NetTrace(title, tuple(layers), tuple(arrows), loss)
+
+
+def _shortened(text: str, most: int = 240) -> str:
+    """``text``, its middle cut to "…" when longer than ``most`` characters (a 3,000-layer net's repr is 12,000:
+    graphviz refuses a label over 16,384 bytes)."""
+    return text if len(text) <= most else f"{text[: most * 2 // 3]} … {text[-most // 3 :]}"
 
 
 def draw_net(trace: NetTrace, forward: bool = True, backward: bool = True, title: bool = True) -> graphviz.Digraph:

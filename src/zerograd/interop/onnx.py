@@ -40,6 +40,9 @@ OPSET = 17
 IR_VERSION = 8  # the IR version that goes with opset 17; newer readers accept it, older ones are not turned away
 INPUT_NAME = "x"
 DTYPES = {"float32": np.float32, "float64": np.float64}
+# NOTE: ONNX Runtime's CPU kernels for Conv take float32 only: a float64 Conv loads as "NOT_IMPLEMENTED: Conv(11)".
+# Every other operator above runs in float64 (tests/test_interop_dtypes.py tries each one).
+FLOAT32_ONLY = {"Convolution": "Conv"}  # zerograd layer -> its operator that ONNX Runtime runs in float32 only
 
 
 def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = None, dtype: str = "float32",
@@ -48,7 +51,8 @@ def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = N
 
     Shape: x ``(N, *sample)`` → logits ``(N, C)`` (``probabilities=True``: softmax of them, rows summing to 1).
     classes: the class names stored in the metadata (default ``"0"``, ``"1"``, ...). dtype: ``"float32"`` (what
-    ONNX tools expect) or ``"float64"``. input_shape: one sample's shape when the net does not say it (a
+    ONNX tools expect) or ``"float64"`` (refused for a net with a convolution, which ONNX Runtime runs in float32
+    only: ``FLOAT32_ONLY``). input_shape: one sample's shape when the net does not say it (a
     ``Sequential`` starting with a convolution). Raises ``InteropError`` (one line) for a layer that cannot be
     exported, ``MissingExtraError`` without the onnx package.
     """
@@ -68,6 +72,12 @@ def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = N
     if len(names) != n_classes:
         raise InteropError(f"{len(names)} class names for a net with {n_classes} outputs")
 
+    if dtype != "float32":
+        unrunnable = [(name, kind) for name, _, kind in layers if kind in FLOAT32_ONLY]
+        if unrunnable:
+            name, kind = unrunnable[0]
+            raise InteropError(f"ONNX export: ONNX Runtime runs {FLOAT32_ONLY[kind]} (layer {name}) in float32 only, "
+                               f"so a {dtype} model of this net would not load; export it as float32")
     graph = _Graph(DTYPES[dtype], {id(a): key for key, a in {**net.params, **getattr(net, "buffers", {})}.items()})
     current = INPUT_NAME
     for (name, layer, kind), shape_in in zip(layers, shapes, strict=False):

@@ -169,6 +169,30 @@ def load_state_dict(path: str | Path) -> dict[str, Any]:
 # -- torch → zerograd ------------------------------------------------------------------------------------------
 
 
+REAL_DTYPES = ("float16", "float32", "float64")  # what NumPy holds as it is; bfloat16 it has no type for
+
+
+def check_tensor(key: str, t: Any) -> None:
+    """Refuse, in one line, a tensor zerograd cannot take as weights: not a tensor, sparse or another layout, on
+    the ``meta`` device (a shape without values), or not real floating point (int, bool, complex, bfloat16,
+    quantized), or holding NaN or infinity. BatchNorm's ``num_batches_tracked`` counter may be an integer."""
+    if not isinstance(t, torch.Tensor):
+        raise InteropError(f"the state_dict's {key!r} is a {type(t).__name__}, not a tensor")
+    if t.layout != torch.strided:
+        raise InteropError(f"the state_dict's {key!r} is a {str(t.layout).removeprefix('torch.')} tensor; zerograd "
+                           f"takes dense tensors (convert with .to_dense())")
+    if t.device.type == "meta":
+        raise InteropError(f"the state_dict's {key!r} is on the meta device: it has a shape but no values")
+    if key.rsplit(".", 1)[-1] == "num_batches_tracked":
+        return  # a counter zerograd does not use
+    dtype = str(t.dtype).removeprefix("torch.")
+    if dtype not in REAL_DTYPES:
+        raise InteropError(f"the state_dict's {key!r} is a {dtype} tensor; zerograd takes {', '.join(REAL_DTYPES)} "
+                           f"weights (convert with .float())")
+    if not bool(torch.isfinite(t.detach()).all()):
+        raise InteropError(f"the state_dict's {key!r} holds NaN or infinity; zerograd takes finite weights")
+
+
 def _array(t: Any) -> np.ndarray:
     return t.detach().cpu().numpy().copy()
 
@@ -184,6 +208,8 @@ def from_torch(source: Any, net: Any = None) -> Any:
     source's architecture differs from ``net``'s.
     """
     if isinstance(source, Mapping):
+        for key, value in source.items():
+            check_tensor(str(key), value)
         if net is None:
             raise InteropError("a state_dict holds no activations or dropout: pass net= (a zerograd net of the same "
                                "architecture, e.g. zerograd.checkpoint.load(...).net) or the torch module itself")
@@ -192,6 +218,8 @@ def from_torch(source: Any, net: Any = None) -> Any:
         source = module
     if not isinstance(source, nn.Module):
         raise InteropError(f"from_torch takes a torch.nn.Module or a state_dict, got {type(source).__name__}")
+    for key, value in source.state_dict(keep_vars=True).items():
+        check_tensor(key, value)
     built = Sequential(*_layers_from_module(source))
     if net is None:
         return built

@@ -24,12 +24,15 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .digits import DigitModel, PredictInputError, load_digit_model
 from .graphdata import GraphDataError
 from .graphs import GraphInputError
+from .guards import install_guards
+from .imagegate import ImageGate
 from .inputs import RequestError
 from .limits import BodyLimit
 from .netdata import NetInputError
@@ -55,6 +58,7 @@ def create_app(
     app = FastAPI(title="zerograd", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.digit_model = _digit_model(checkpoint, digit_model)
     app.state.training = TrainingManager()
+    app.state.images = ImageGate()  # large pictures are decoded one at a time, so they never hold up a small one
     for router in ROUTERS:
         app.include_router(router)
     # errors: one line, always JSON
@@ -62,13 +66,12 @@ def create_app(
     for error in INPUT_ERRORS:
         app.add_exception_handler(error, _input_error)
     app.add_exception_handler(TrainingBusyError, _busy_error)
-    # guards, innermost first: headers on every response, then the Host check, then the body size limit
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    # guards, innermost first: headers on every response, then the body size limit, then (outermost, so that a
+    # refused request is not read at all) the Host, Origin and Content-Type checks of serve.guards
     app.middleware("http")(_security_headers)
-    if allowed_hosts is not None:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    install_guards(app, allowed_hosts)
     return app
 
 
@@ -105,3 +108,10 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _busy_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=409)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    first = errors[0] if errors else {}
+    where = " ".join(str(part) for part in first.get("loc", ()))[:60]
+    return JSONResponse({"error": f"{where}: {first.get('msg', 'not valid')}"[:200]}, status_code=400)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 from fastapi import Request
@@ -12,6 +13,7 @@ from fastapi import Request
 __all__ = [
     "MAX_QUERY_VALUES",
     "RequestError",
+    "event_id",
     "expression_query",
     "json_object",
     "net_args",
@@ -21,6 +23,8 @@ __all__ = [
 ]
 
 MAX_QUERY_VALUES = 20
+MAX_INT_DIGITS = 309  # the largest float has 309 digits
+MAX_EVENT_ID_DIGITS = 12  # a run has far fewer events than 10**12
 
 
 class RequestError(ValueError):
@@ -31,9 +35,32 @@ def _reject_constant(name: str) -> Any:
     raise RequestError(f"{name} is not a number JSON allows; send finite numbers")
 
 
+def _parse_int(text: str) -> int:
+    # NOTE: a JSON integer is checked as text first: int() of > 4,300 digits raises ValueError (not a JSON error),
+    # and one beyond float range (1e400 written out) would raise OverflowError wherever it becomes a float
+    if len(text.lstrip("-")) > MAX_INT_DIGITS or abs(value := int(text)) > sys.float_info.max:
+        raise RequestError(f"the number {text[:20]}... is out of range; JSON numbers here must fit a float")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise RequestError(f"the number {text[:20]} is out of range; JSON numbers here must fit a float")
+    return value
+
+
+def event_id(text: str, name: str) -> int:
+    """An event number from a query or header: ASCII digits only (``"²".isdigit()`` is True), and few of them."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_EVENT_ID_DIGITS):
+        raise RequestError(f"{name} must be an event number (0, 1, 2, ...), got {text[:20]!r}")
+    return int(text)
+
+
 def parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
     except RecursionError:
         raise RequestError("the JSON is nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:

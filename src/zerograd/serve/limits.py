@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["BodyLimit"]
+__all__ = ["BodyLimit", "send_error"]
+
+log = logging.getLogger("zerograd.serve")
 
 
 class BodyLimit:
@@ -26,10 +29,10 @@ class BodyLimit:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _send_error(send, 400, "the Content-Length header is not a number")
+                    await send_error(send, 400, "the Content-Length header is not a number")
                     return
                 if declared > self.limit:
-                    await _send_error(send, 413, f"the request body is {declared} bytes; at most {self.limit}")
+                    await send_error(send, 413, f"the request body is {declared} bytes; at most {self.limit}")
                     return
         # Read the whole body first (it is at most `limit` bytes), then hand it to the app as it arrived; later
         # receives (a streaming response waiting for the client to leave) go to the server as usual.
@@ -38,11 +41,16 @@ class BodyLimit:
         while True:
             message = await receive()
             messages.append(message)
+            if message["type"] == "http.disconnect":
+                # the client left before its body was complete: nothing to answer, and not the app's error
+                log.warning("zerograd serve: %s %s: the client disconnected after %d bytes of the body",
+                            scope.get("method", "?"), scope.get("path", "?")[:80], received)
+                return
             if message["type"] != "http.request":
                 break
             received += len(message.get("body", b""))
             if received > self.limit:
-                await _send_error(send, 413, f"the request body is larger than {self.limit} bytes")
+                await send_error(send, 413, f"the request body is larger than {self.limit} bytes")
                 return
             if not message.get("more_body", False):
                 break
@@ -53,7 +61,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _send_error(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, message: str) -> None:
+async def send_error(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, message: str) -> None:
+    """Answer with ``{"error": message}`` and ``status``, before the application sees the request."""
     body = json.dumps({"error": message}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

@@ -52,6 +52,7 @@ class TuneResult:
     sizes: dict[str, int] = field(default_factory=dict)  # train / val / test samples
     seconds: float = 0.0  # of this run
     worker_exits: list[int | None] = field(default_factory=list)
+    requeued: dict[int, list[int]] = field(default_factory=dict)  # worker (from 1) → its lost trials, queued again
 
     @property
     def finished(self) -> int:
@@ -82,10 +83,17 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
     for name, value, least in (("trials", trials, 0), ("workers", workers, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise SearchError(f"{name} must be an integer >= {least}, got {value!r}")
+    from .health import check_study_name
+
+    try:
+        check_study_name(study_name)
+    except ValueError as err:
+        raise TuneError(str(err)) from None
     store = open_storage(storage)
     if _study_exists(store, study_name):
         open_study(store, study_name, config)  # checks the search space before the (maybe slow) data load
     split = load_split(config)
+    check_memory(config, split, workers)
     study = open_study(store, study_name, config)
     counts = count_states(study)
     finished = counts["COMPLETE"] + counts["PRUNED"]
@@ -93,6 +101,7 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
         + (f", {counts['RUNNING']} running" if counts["RUNNING"] else ""))
     say(f"data: {split.dataset}, {len(split.x_train)} training and {len(split.x_val)} validation samples")
     exits: list[int | None] = []
+    requeued: dict[int, list[int]] = {}
     if finished < trials:
         if workers == 1:
             if progress is not None:
@@ -100,10 +109,11 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
             work(config, storage, study_name, trials, split=split,
                  on_trial=None if progress is None else lambda n: progress(n, trials))
         else:
-            exits = run_workers(config, storage, study_name, trials, workers,
-                                on_progress=None if progress is None else lambda n: progress(n, trials))
+            exits, requeued = run_workers(config, storage, study_name, trials, workers,
+                                          on_progress=None if progress is None else lambda n: progress(n, trials))
     result = summarize(study, config, study_name, storage, trials, split)
     result.worker_exits = exits
+    result.requeued = requeued
     if evaluate and result.best is not None:
         result.reproduced_val_acc, result.test_acc = evaluate_best(config, split, result.best)
     result.seconds = time.perf_counter() - started
@@ -127,6 +137,31 @@ def evaluate_best(config: TuneConfig, split: Split, best: TrialRecord) -> tuple[
     history = train_trial(config, split, best.values, best.seed_key, net_out=nets)
     test_acc = float(nets[0].accuracy(split.x_test, split.t_test, batch_size=1000))
     return float(history.test_acc[-1]), test_acc
+
+
+def check_memory(config: TuneConfig, split: Split, workers: int = 1) -> None:
+    """Refuse (``SearchError``, naming the option) a search whose largest net, trained by each of ``workers`` at
+    once, would not fit in the memory available (``zerograd.capacity``)."""
+    import numpy as np
+
+    from ..capacity import CapacityError, check_mlp
+    from .space import hidden_sizes
+
+    hidden = config.hidden
+    widest = max(([hidden_sizes(o) for o in hidden.options] if isinstance(hidden, Choice) else [hidden]),
+                 key=lambda sizes: sum(sizes))
+    batch = config.batch_size
+    largest_batch = int(batch.high if isinstance(batch, IntRange) else max(batch.options)
+                        if isinstance(batch, Choice) else batch)
+    sizes = {"input_size": int(np.prod(split.x_train.shape[1:])), "hidden": list(widest),
+             "classes": split.num_classes, "batch_size": min(largest_batch, len(split.x_train))}
+    what = "the largest net of this search" + (f", trained by {workers} workers at once," if workers > 1 else "")
+    try:
+        # NOTE: each worker holds its own net: counted as a net with `workers` times the itemsize
+        check_mlp(sizes, {"hidden": "--hidden", "batch_size": "--batch-size"},
+                  np.dtype(config.dtype).itemsize * workers, what=what)
+    except CapacityError as err:
+        raise SearchError(str(err)) from None
 
 
 def _study_exists(storage: Any, name: str) -> bool:

@@ -97,16 +97,18 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
             kwargs["heartbeat_stale_trial_callback"] = callback_cls(max_retry=MAX_RETRY)
         else:
             kwargs["failed_trial_callback"] = optuna.storages.RetryFailedTrialCallback(max_retry=MAX_RETRY)
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     try:
+        _check_database(url, engine_kwargs)  # before Optuna, which would "repair" a dropped table by an empty one
         for attempt in range(4):
             try:
                 return RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
-            except (IntegrityError, ProgrammingError):
+            except (IntegrityError, ProgrammingError, OperationalError) as err:
                 # NOTE: workers started together on an empty database all create Optuna's tables; PostgreSQL
-                # lets one win and the others fail with a duplicate key: by then the tables exist, so try again
-                if attempt == 3:
+                # lets one win and the others fail with a duplicate key, SQLite with "table ... already exists":
+                # by then the tables exist, so try again
+                if attempt == 3 or (isinstance(err, OperationalError) and "already exists" not in str(err)):
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -116,6 +118,18 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
     except Exception as err:  # sqlalchemy's OperationalError and friends: one line, no traceback
         first = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
         raise TuneError(f"cannot open the storage {redact(url)}: {first}") from None
+
+
+def _check_database(url: str, engine_kwargs: dict[str, Any]) -> None:
+    from sqlalchemy import create_engine
+
+    from .health import check_database
+
+    engine = create_engine(url, **engine_kwargs)
+    try:
+        check_database(engine)
+    finally:
+        engine.dispose()
 
 
 def _with_postgres_driver(parsed: Any) -> str:
@@ -143,15 +157,16 @@ def _sqlite_connect(path: str) -> Any:
     return conn
 
 
-def make_sampler(config: TuneConfig, salt: int = 0) -> Any:
+def make_sampler(config: TuneConfig) -> Any:
     """``random``: ``TrialSeededRandomSampler`` (the same values for trial k in every run, any worker count);
-    ``tpe``: Optuna's TPE with the constant liar, so parallel workers do not all try the same point."""
+    ``tpe``: Optuna's TPE with the constant liar (parallel workers do not all try the same point), seeded per trial
+    (``TrialSeededSampler``: a continued study or a second machine never re-draws the first one's points)."""
     optuna = require_optuna()
-    if config.sampler == "random":
-        from .sampler import TrialSeededRandomSampler
+    from .sampler import TrialSeededRandomSampler, TrialSeededSampler
 
+    if config.sampler == "random":
         return TrialSeededRandomSampler(config.seed)
-    return optuna.samplers.TPESampler(seed=(config.seed * 1_000_003 + salt) % 2**32, constant_liar=True)
+    return TrialSeededSampler(lambda seed: optuna.samplers.TPESampler(seed=seed, constant_liar=True), config.seed)
 
 
 def make_pruner(config: TuneConfig) -> Any:
@@ -171,6 +186,12 @@ def open_study(storage: Any, name: str, config: TuneConfig, sampler: Any = None,
     """Continue the study ``name`` in ``storage`` if it exists and was created with ``config``'s spec, else create
     it (when ``create``). A study of another search space raises ``TuneError`` and is left untouched."""
     optuna = require_optuna()
+    from .health import DamagedStorageError, check_study, check_study_name
+
+    try:
+        check_study_name(name)
+    except ValueError as err:
+        raise TuneError(str(err)) from None
     spec = config.spec()
     try:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
@@ -179,6 +200,10 @@ def open_study(storage: Any, name: str, config: TuneConfig, sampler: Any = None,
             raise TuneError(f"no study {name!r} in {redact(storage.url)}") from None
         study = None
     if study is not None:
+        try:
+            check_study(study)
+        except DamagedStorageError as err:
+            raise TuneError(f"the study {name!r} in {redact(storage.url)}: {err}") from None
         if SPEC_ATTR not in study.user_attrs and not study.get_trials(deepcopy=False):
             # NOTE: another worker created it a moment ago and has not stored its spec yet: store ours; if the two
             # differ, the check below (in both workers) sees the one that was written last and one of them stops

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..train import DivergedError
 from .config import HYPERPARAMETERS, TuneConfig
+from .health import one_line_for_storage_errors_in_threads
 from .objective import Split, load_split, train_trial
 from .space import Choice, FloatRange, IntRange
 from .study import (
@@ -105,7 +106,7 @@ class Objective:
 
 
 def work(config: TuneConfig, storage_url: str, study_name: str, target: int, split: Split | None = None,
-         on_trial: Callable[[int], None] | None = None, salt: int = 0, orphan_exit: bool = False) -> int:
+         on_trial: Callable[[int], None] | None = None, orphan_exit: bool = False) -> int:
     """Run trials of the study until it has ``target`` finished (complete or pruned) trials. Returns how many
     this worker ran. on_trial: called with the study's number of finished trials after each trial this worker
     finishes (a progress bar). orphan_exit: stop when the parent process is gone (a worker of ``run_workers``)."""
@@ -113,8 +114,9 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.storages import fail_stale_trials
 
+    one_line_for_storage_errors_in_threads()  # Optuna's heartbeat thread meets a full disk first
     storage = open_storage(storage_url)
-    study = open_study(storage, study_name, config, sampler=make_sampler(config, salt), pruner=make_pruner(config),
+    study = open_study(storage, study_name, config, sampler=make_sampler(config), pruner=make_pruner(config),
                        create=False)
     split = split if split is not None else load_split(config)
     objective = Objective(config, split, target)
@@ -150,25 +152,31 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
 def _worker_main(config: TuneConfig, storage_url: str, study_name: str, target: int, index: int) -> None:
     """A worker process (started by ``run_workers``): one line on stderr for a user error, exit status 1."""
     from ..datasets import DatasetError
+    from .health import storage_error_line, storage_errors
     from .space import SearchError
     from .study import TuneError
 
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # the parent has already said which data it uses
             split = load_split(config)
-        work(config, storage_url, study_name, target, split=split, salt=index, orphan_exit=True)
+        work(config, storage_url, study_name, target, split=split, orphan_exit=True)
     except (TuneError, SearchError, DatasetError) as err:
         print(f"zerograd tune: worker {index}: error: {str(err).splitlines()[0]}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except storage_errors() as err:
+        print(f"zerograd tune: worker {index}: error: the study's storage failed while working: "
+              f"{storage_error_line(err)}", file=sys.stderr)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
 
 
 def run_workers(config: TuneConfig, storage_url: str, study_name: str, target: int, workers: int,
-                on_progress: Callable[[int], None] | None = None) -> list[int | None]:
+                on_progress: Callable[[int], None] | None = None) -> tuple[list[int | None], dict[int, list[int]]]:
     """Start ``workers`` processes (one BLAS thread each) on the study and wait for them. on_progress: called with
     the number of finished trials whenever it changes. Returns each worker's exit code (negative: killed by that
-    signal)."""
+    signal), and for each worker (numbered from 1) that left a trial unfinished, that trial's number: the trials
+    failed because their worker died and queued again."""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no BLAS thread pool inherited from a fork
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     os.environ.update({name: "1" for name in THREAD_VARIABLES})  # read by the BLAS of each spawned worker
@@ -207,4 +215,21 @@ def run_workers(config: TuneConfig, storage_url: str, study_name: str, target: i
     if on_progress is not None:
         counts = count_states(study)
         on_progress(counts["COMPLETE"] + counts["PRUNED"])
-    return [p.exitcode for p in procs]
+    return [p.exitcode for p in procs], _requeued(study, procs)
+
+
+def _requeued(study: Any, procs: list[Any]) -> dict[int, list[int]]:
+    """Worker index (from 1) → numbers of its trials that failed with it and were queued again."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.system_attrs.get("failed_trial") for t in trials}
+    lost: dict[int, list[int]] = {}
+    for index, p in enumerate(procs, start=1):
+        if not p.exitcode:
+            continue
+        mine = [t.number for t in trials if t.state == TrialState.FAIL and t.number in retried
+                and str(t.user_attrs.get("worker", "")).split(":")[1:2] == [str(p.pid)]]
+        if mine:
+            lost[index] = mine
+    return lost

@@ -27,7 +27,8 @@ async def predict(request: Request) -> dict[str, Any]:
         data = await request.body()
         if not data:
             raise RequestError("the request has no image: send PNG or JPEG bytes as the body")
-        result = await asyncio.to_thread(lambda: model().predict_image(data))
+        async with request.app.state.images.lane(data):  # a large picture waits for the others to be decoded
+            result = await asyncio.to_thread(lambda: model().predict_image(data))
     else:
         raise RequestError(
             f"send an image (Content-Type image/png) or JSON pixels (application/json), "

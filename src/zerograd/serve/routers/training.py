@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from ..inputs import parse_json
+from ..inputs import event_id, parse_json
 from ..training import TrainingManager, TrainingRun, TrainSettings
 
 router = APIRouter(prefix="/api/train")
@@ -45,10 +45,11 @@ def train_status(request: Request) -> dict[str, Any]:
 
 
 @router.get("/events")
-async def train_events(request: Request, since: int = 0) -> StreamingResponse:
+async def train_events(request: Request) -> StreamingResponse:
+    since = event_id(request.query_params.get("since", "0"), "since")
     last = request.headers.get("last-event-id")
-    if last is not None and last.isdigit():
-        since = int(last) + 1  # a reconnecting EventSource continues after what it has
+    if last is not None:
+        since = event_id(last, "the Last-Event-ID header") + 1  # a reconnecting EventSource continues
     return StreamingResponse(
         _stream(request, _manager(request).current, since),
         media_type="text/event-stream",

@@ -7,7 +7,8 @@ class TrainPage {
     this.q = s => root.querySelector(`[data-testid=${s}]`);
     this.form = root.querySelector("#train-form");
     this.form.addEventListener("submit", e => { e.preventDefault(); this.start(); });
-    this.q("stop").addEventListener("click", () => fetch("/api/train/stop", {method: "POST"}));
+    this.q("stop").addEventListener("click", () => fetch("/api/train/stop", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                                            body: "{}"}));
     this.reset();
     this.render();
     // a run already going (started from another tab, or before a reload): follow it
