@@ -24,7 +24,7 @@ OPTIMIZER_PARAMS = {"momentum": ["momentum"], "rmsprop": ["decay_rate"], "adam":
 
 @st.composite
 def runs(draw):
-    """What train could save: a net as ``RunSpec.build_net`` makes it from CLI-valid options, its optimizer after a step,
+    """What train could save: a net as ``RunSpec.build_net`` makes it from valid options, its optimizer after a step,
     the run's settings and metadata."""
     sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=5))
     # NOTE: an init scale above ~1e30 makes float32 weights infinite; such a run diverges and is never saved
