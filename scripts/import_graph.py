@@ -29,6 +29,7 @@ FLOORS: list[tuple[str, ...]] = [
         "zerograd.validators",
         "zerograd.runs",
         "zerograd.runlock",
+        "zerograd.capacity",
         "zerograd.datasets",
         "zerograd.images",
         "zerograd._version",
