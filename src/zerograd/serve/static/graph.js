@@ -1,6 +1,7 @@
 // The step-through computational graph: zerograd's JSON (serve/graphdata.py) drawn as SVG, values above the
 // arrows, gradients in red under them, as chapter 5 draws its figures. Editing an input recomputes everything
 // here (each node's kind says how), so the exported page works from file:// with no server.
+// Lesson mode: the page opens before the forward pass; the keyboard steps it (keys in lesson.js).
 "use strict";
 
 // Forward value of each kind from its argument values xs (and the constant exponent p of "powc").
@@ -32,10 +33,22 @@ class GraphPage {
   constructor(spec, root) {
     this.root = root;
     this.load(spec);
-    root.querySelector("[data-testid=step-forward]").addEventListener("click", () => { this.stop(); this.stepForward(); });
-    root.querySelector("[data-testid=step-backward]").addEventListener("click", () => { this.stop(); this.stepBackward(); });
-    root.querySelector("[data-testid=run]").addEventListener("click", () => this.run());
-    root.querySelector("[data-testid=reset]").addEventListener("click", () => { this.stop(); this.reset(); });
+    const on = (id, action) => root.querySelector(`[data-testid=${id}]`).addEventListener("click", action);
+    on("step-forward", () => { this.stop(); this.stepForward(); });
+    on("step-backward", () => { this.stop(); this.stepBackward(); });
+    on("step-back", () => { this.stop(); this.stepBack(); });
+    on("run", () => this.run());
+    on("reset", () => { this.stop(); this.reset(); });
+  }
+
+  // What the lesson's keys do (lesson.js): → / Space the next step of the lesson, forward then on into the backward
+  // pass; Shift+→ the next backward step; ← one step back; R back to the start.
+  next() { if (this.fwd < this.spec.forward.length) this.stepForward(); else this.stepBackward(); }
+  // the control to hold the focus: the one a teacher presses next
+  nextControl() {
+    const id = this.fwd < this.spec.forward.length ? "step-forward" : this.bwd < this.steps.length ? "step-backward"
+      : "reset";
+    return this.root.querySelector(`[data-testid=${id}]`);
   }
 
   load(spec) {
@@ -51,7 +64,7 @@ class GraphPage {
     this.top = TOP_MARGIN + (fanout - 1) / 2 * FANOUT_GAP;
     this.steps = ["seed", ...spec.backward];  // backward step 0 starts at the output with ∂out/∂out = 1
     this.values = new Map(spec.nodes.map(n => [n.id, n.value]));
-    this.fwd = spec.forward.length;  // forward steps shown: the page opens with the forward pass done
+    this.fwd = 0;                    // forward steps shown: the lesson opens before the forward pass
     this.bwd = 0;                    // backward steps shown
     this.current = null;             // {phase, id} of the step just taken, highlighted
     this.buildInputs();
@@ -73,9 +86,11 @@ class GraphPage {
         if (!Number.isFinite(v)) return;
         this.stop();
         this.values.set(n.id, v);
-        this.fwd = this.spec.forward.length;  // an edit re-runs the forward pass: new values on every edge
+        // the lesson stays where it is: the steps shown so far, with the new numbers (the status line too)
+        this.edited = n.name;
         this.compute();
         this.render();
+        this.edited = null;
       });
       box.append(el("label", {for: `input-${n.name}`}, el("span", {text: n.name}), input));
     }
@@ -150,15 +165,24 @@ class GraphPage {
     this.bwd += 1;
     this.render();
   }
+  // One step back: the last step taken is undone, the one before it highlighted again.
+  stepBack() {
+    if (this.bwd > 0) this.bwd -= 1; else if (this.fwd > 0) this.fwd -= 1; else return;
+    this.current = this.bwd > 0 ? {phase: "backward", id: this.steps[this.bwd - 1]}
+      : this.fwd > 0 ? {phase: "forward", id: this.spec.forward[this.fwd - 1]} : null;
+    this.render();
+  }
   reset() { this.fwd = 0; this.bwd = 0; this.current = null; this.render(); }
   done() { return this.fwd >= this.spec.forward.length && this.bwd >= this.steps.length; }
+  // Run: the rest of the lesson, one step every RUN_DELAY_MS; from the start again once both passes are done.
   run() {
     this.stop();
+    if (this.done()) this.reset();
     const tick = () => {
-      if (this.fwd < this.spec.forward.length) this.stepForward(); else this.stepBackward();
+      this.next();
       this.timer = this.done() ? null : setTimeout(tick, RUN_DELAY_MS);
     };
-    if (!this.done()) tick();
+    tick();
   }
   stop() { if (this.timer) { clearTimeout(this.timer); this.timer = null; } }
 
@@ -177,24 +201,42 @@ class GraphPage {
     this.renderSvg();
     this.renderTable();
     this.renderStatus();
+    this.renderDescription();
     const q = s => this.root.querySelector(`[data-testid=${s}]`);
+    const focused = document.activeElement;
     q("step-forward").disabled = this.fwd >= this.spec.forward.length;
     q("step-backward").disabled = this.fwd < this.spec.forward.length || this.bwd >= this.steps.length;
+    q("step-back").disabled = this.fwd === 0 && this.bwd === 0;
     q("step-counter").textContent =
       `forward ${this.fwd}/${this.spec.forward.length} · backward ${this.bwd}/${this.steps.length}`;
+    // NOTE: a focused button that disables drops the focus to <body>; hand it to the control pressed next instead
+    if (focused && focused.disabled) this.nextControl().focus();
+  }
+
+  // The graph as text for screen readers (the svg's aria-describedby): every node with what is known of it so far.
+  renderDescription() {
+    const list = this.root.querySelector("#graph-description");
+    if (!list) return;
+    list.replaceChildren(...this.spec.nodes.map(n => {
+      const what = n.kind === "leaf" ? (n.name ? "input" : "constant")
+        : `${n.label} of ${this.inEdges.get(n.id).map(e => this.name(e.source)).join(" and ")}`;
+      const value = this.nodeValueShown(n.id) ? `value ${fmt(this.values.get(n.id))}` : "value not computed yet";
+      const g = this.shownGrad(n.id);
+      const grad = g ? `, ${this.d(n.id)} ${g.complete ? "=" : "so far"} ${fmt(g.total)}` : "";
+      return el("li", {text: `${this.name(n.id)} (${what}): ${value}${grad}`});
+    }));
   }
 
   renderSvg() {
     const svg = this.root.querySelector("#graph");
     svg.replaceChildren();
     arrowMarker(svg, "arrow", "#333");
-    arrowMarker(svg, "arrow-hot", "#d97706");
+    arrowMarker(svg, "arrow-hot", HOT);
     const cols = Math.max(...this.spec.nodes.map(n => n.column)) + 1;
     const rows = Math.max(...this.spec.nodes.map(n => n.row)) + 1;
     const width = LEFT + (cols - 1) * COL_W + 200, height = this.top + (rows - 1) * ROW_H + 64 + (this.top - TOP_MARGIN);
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    svg.setAttribute("width", width);
-    svg.setAttribute("height", height);
+    fitToBox(svg, width, height);
     const cur = this.current;
     const hotEdges = new Set(cur ? this.inEdges.get(cur.id) ? this.inEdges.get(cur.id).map(e => e.id) : [] : []);
 
@@ -295,21 +337,25 @@ class GraphPage {
   renderStatus() {
     const status = this.root.querySelector("[data-testid=status]");
     const cur = this.current;
+    const edited = this.edited ? `${this.edited} changed: ` : "";
     if (!cur) {
-      status.textContent = this.fwd === 0
-        ? "Reset: only the inputs are known. Step forward to compute node by node, or Run."
-        : "The forward pass is done: values are above the arrows. Step backward to pass gradients back, node by node.";
+      status.textContent = edited + (this.fwd === 0
+        ? "Only the inputs are known. Press → or Space (or Step forward) to compute the graph node by node; " +
+          "? lists the keys."
+        : "The forward pass is done: values are above the arrows. Step backward to pass gradients back, node by node.");
       return;
     }
     const n = this.nodes.get(cur.id);
     if (cur.phase === "forward") {
       const args = this.inEdges.get(cur.id).map(e => fmt(this.values.get(e.source)));
-      status.textContent = `Forward ${this.fwd}/${this.spec.forward.length}: ${this.name(cur.id)} = ` +
-        `${FORMULA[n.kind](args[0], args[1], n.p)} = ${fmt(this.values.get(cur.id))}`;
+      const then = this.fwd === this.spec.forward.length
+        ? " The forward pass is done: press → or Shift+→ (Step backward) to pass the gradients back." : "";
+      status.textContent = `${edited}Forward ${this.fwd}/${this.spec.forward.length}: ${this.name(cur.id)} = ` +
+        `${FORMULA[n.kind](args[0], args[1], n.p)} = ${fmt(this.values.get(cur.id))}.${then}`;
       return;
     }
     if (cur.id === "seed") {
-      status.textContent = `Backward 1/${this.steps.length}: start at the output with ` +
+      status.textContent = `${edited}Backward 1/${this.steps.length}: start at the output with ` +
         `∂${this.spec.output_label}/∂${this.spec.output_label} = 1 (the book's dout = 1).`;
       return;
     }
@@ -318,15 +364,30 @@ class GraphPage {
       ? `${this.parts.get(cur.id).map(e => fmt(this.edgeGrad.get(e.id))).join(" + ")} = ${fmt(g)} (the sum of ` +
         `what the nodes it feeds sent back)`
       : fmt(g);
-    const lines = [`Backward ${this.bwd}/${this.steps.length}: the ${n.label} node ${this.name(cur.id)} receives ` +
-                   `${this.d(cur.id)} = ${arriving}.`];
+    const lines = [`${edited}Backward ${this.bwd}/${this.steps.length}: the ${n.label} node ${this.name(cur.id)} ` +
+                   `receives ${this.d(cur.id)} = ${arriving}.`];
     for (const e of this.inEdges.get(cur.id)) {
       const src = this.name(e.source);
-      lines.push(`To ${src}: ${e.local} = ${fmt(this.edgeLocal.get(e.id))}, so it sends ` +
+      lines.push(`To ${src}: ${withValue(e.local, this.edgeLocal.get(e.id))}, so it sends ` +
                  `${fmt(g)} × ${fmt(this.edgeLocal.get(e.id))} = ${fmt(this.edgeGrad.get(e.id))} back.`);
     }
+    if (this.done()) lines.push(this.summary());
     status.replaceChildren(...lines.map(line => el("div", {text: line})));
   }
+
+  // The last step's sum-up: "All inputs: ∂price/∂apple 2.2, ∂apple_num 110, ∂tax 200."
+  summary() {
+    const inputs = this.spec.nodes.filter(n => n.kind === "leaf" && n.name);
+    const parts = inputs.map((n, i) => `${i === 0 ? this.d(n.id) : `∂${n.name}`} ${fmt(this.grad.get(n.id) || 0)}`);
+    return `All inputs: ${parts.join(", ")}. R starts the lesson again.`;
+  }
+}
+
+// A local derivative's formula with its value: "∂(apple_price·tax)/∂tax = apple_price = 200", but "∂(a + b)/∂a = 1"
+// where the formula already ends in that number (no "= 1 = 1").
+function withValue(formula, value) {
+  const last = formula.split(" = ").pop().replace("−", "-");
+  return Number(last) === value ? formula : `${formula} = ${fmt(value)}`;
 }
 
 // The served expression page: type a formula, the server (zerograd's parser) returns its graph.
@@ -354,5 +415,6 @@ function setUpExpressionForm(page) {
 window.addEventListener("DOMContentLoaded", () => {
   const page = new GraphPage(readData("page-data"), document.querySelector("main"));
   window.zerogradGraph = page;  // for scripts and tests: page.values, page.grad
+  lessonKeys(page, document.querySelector("main"));
   setUpExpressionForm(page);
 });

@@ -3,7 +3,7 @@
 // Views come from zerograd (serve/netdata.py): fetched from the server, or precomputed in an exported page.
 "use strict";
 
-const NET_COL_W = 255, NET_ROW_H = 130, NET_LEFT = 130, NET_TOP = 80, BOX_W = 150, NET_RUN_DELAY_MS = 450;
+const NET_COL_W = 300, NET_ROW_H = 130, NET_LEFT = 130, NET_TOP = 80, BOX_W = 200, NET_RUN_DELAY_MS = 450;
 
 class NetPage {
   constructor(data, root) {
@@ -103,6 +103,12 @@ class NetPage {
     this.q("step-backward").disabled = this.fwd < this.data.forward.length || this.bwd >= this.steps.length;
     this.q("step-counter").textContent =
       `forward ${this.fwd}/${this.data.forward.length} · backward ${this.bwd}/${this.steps.length}`;
+    // NOTE: a focused button that disables drops the focus to <body>; hand it on to the next useful control
+    const focused = document.activeElement;
+    if (focused && focused.disabled) {
+      const next = ["step-forward", "step-backward", "reset"].map(this.q).find(b => !b.disabled);
+      next.focus();
+    }
   }
 
   box(name) {
@@ -119,13 +125,12 @@ class NetPage {
     const svg = this.root.querySelector("#net");
     svg.replaceChildren();
     arrowMarker(svg, "arrow", "#333");
-    arrowMarker(svg, "arrow-hot", "#d97706");
+    arrowMarker(svg, "arrow-hot", HOT);
     const places = Object.values(this.data.places);
     const width = NET_LEFT + (Math.max(...places.map(p => p[0])) - 1) * NET_COL_W + 70;
     const height = NET_TOP + Math.max(...places.map(p => p[1])) * NET_ROW_H + 80;
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    svg.setAttribute("width", width);
-    svg.setAttribute("height", height);
+    fitToBox(svg, width, height);
     const cur = this.current;
     const rightOf = name => {
       const b = this.box(name);
@@ -160,13 +165,16 @@ class NetPage {
       const hot = cur && cur.id === name;
       const g = svgEl("g", {class: "layer" + (hot ? " hot" : ""), "data-layer": name});
       g.append(svgEl("rect", {x: b.x, y: b.y, width: BOX_W, height: b.h, rx: 8}));
-      g.append(svgEl("text", {x: b.x + 10, y: b.y + 21, class: "title"}, name));
+      g.append(svgEl("text", {x: b.x + 12, y: b.y + 21, class: "title"}, name));
+      // two lines a parameter, 12 units in from the border: its shape; its norm, and its gradient's after backward
       b.info.params.forEach((p, i) => {
         const y = b.y + 42 + 34 * i;
-        g.append(svgEl("text", {x: b.x + 10, y, class: "param"}, `${p.name} (${p.shape.join(", ")}${p.shape.length === 1 ? "," : ""})  ‖${p.name}‖ ${fmt(p.norm, 4)}`));
+        g.append(svgEl("text", {x: b.x + 12, y, class: "param"}, `${p.name} (${p.shape.join(", ")}${p.shape.length === 1 ? "," : ""})`));
+        const norms = svgEl("text", {x: b.x + 12, y: y + 15, class: "param"}, `‖${p.name}‖ ${fmt(p.norm, 4)}`);
         if (this.layerDone(name, "backward")) {
-          g.append(svgEl("text", {x: b.x + 10, y: y + 15, class: "pgrad"}, `‖d${p.name}‖ = ${fmt(p.grad_norm, 4)}`));
+          norms.append(svgEl("tspan", {class: "pgrad", dx: 8}, `‖d${p.name}‖ ${fmt(p.grad_norm, 4)}`));
         }
+        g.append(norms);
       });
       svg.append(g);
     }
