@@ -3,7 +3,10 @@
 Starts the app of ``zerograd serve`` in this process, drives each page in headless Chromium (Debian's `chromium`,
 through Playwright) into a state worth showing, and saves a picture of it.
 
-    python scripts/browser_screenshots.py [--out docs/images]
+    python scripts/browser_screenshots.py [--out docs/images] [--quick]
+
+--quick: the step-through graphs alone (a few seconds; tests/test_serve_pages.py runs it so), without the net's
+SGD steps, the digit pad and the training run.
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ def serve() -> tuple[str, uvicorn.Server]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="docs/images")
-    out = Path(parser.parse_args().out)
+    parser.add_argument("--out", default="docs/images", help="folder for the browser_*.png files")
+    parser.add_argument("--quick", action="store_true", help="the graph pages alone")
+    args = parser.parse_args()
+    out = Path(args.out)
     url, server = serve()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
@@ -53,15 +58,32 @@ def main() -> None:
         # the apple graph, apple at 150, halfway back: price's × has sent its gradients
         page.goto(f"{url}/graph/apple")
         tid("input-apple").fill("150")
+        for _ in range(2):
+            tid("step-forward").click()
         tid("step-backward").click()
         tid("step-backward").click()
         page.screenshot(path=out / "browser_graph_apple.png", full_page=True)
 
+        # the same lesson on a phone, by keyboard, at its last step: the sum-up of every input's gradient
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        phone.goto(f"{url}/graph/apple")
+        for key in ["ArrowRight"] * 5:
+            phone.keyboard.press(key)
+        phone.screenshot(path=out / "browser_graph_apple_phone.png", full_page=True)
+        phone.close()
+
         # a node used twice: x*y + x, the step where x's second contribution arrives
         page.goto(f"{url}/graph/expr")
+        for _ in range(2):
+            tid("step-forward").click()
         for _ in range(3):
             tid("step-backward").click()
         page.screenshot(path=out / "browser_graph_expr.png", full_page=True)
+        if args.quick:
+            browser.close()
+            server.should_exit = True
+            print(f"wrote {', '.join(sorted(str(p) for p in out.glob('browser_*.png')))}")
+            return
 
         # TwoLayerNet on a digit: three SGD steps, then the backward pass down to Affine2
         page.goto(f"{url}/graph/net")

@@ -90,11 +90,14 @@ def by_testid(page, name):
 
 def test_editing_apple_updates_the_price_and_run_gives_the_tax_gradient(page, server):
     page.goto(f"{server}/graph/apple")
-    expect(by_testid(page, "value-price")).to_have_text("220")
-    by_testid(page, "input-apple").fill("150")
-    expect(by_testid(page, "value-price")).to_have_text("330")
-    expect(by_testid(page, "grad-tax")).to_have_text("")  # no gradient before the backward pass
+    expect(by_testid(page, "value-price")).to_have_text("")  # the lesson opens before the forward pass
     by_testid(page, "run").click()
+    expect(by_testid(page, "value-price")).to_have_text("220")
+    expect(by_testid(page, "grad-tax")).to_have_text("200")
+    by_testid(page, "input-apple").fill("150")  # after the passes: every number recomputed in place
+    expect(by_testid(page, "value-price")).to_have_text("330")
+    expect(by_testid(page, "grad-tax")).to_have_text("300")
+    by_testid(page, "run").click()  # Run again: from the start, to the same numbers
     expect(by_testid(page, "grad-tax")).to_have_text("300")
     expect(by_testid(page, "grad-apple")).to_have_text("2.2")
     expect(by_testid(page, "grad-apple_num")).to_have_text("165")
@@ -103,6 +106,8 @@ def test_editing_apple_updates_the_price_and_run_gives_the_tax_gradient(page, se
 def test_stepping_backward_shows_gradients_in_topological_order(page, server):
     page.goto(f"{server}/graph/apple")
     names = ["price", "apple_price", "tax", "apple", "apple_num"]
+    for _ in range(2):
+        by_testid(page, "step-forward").click()
 
     def shown():
         return {n for n in names if by_testid(page, f"grad-{n}").inner_text().strip()}
@@ -124,6 +129,8 @@ def test_stepping_backward_shows_gradients_in_topological_order(page, server):
 
 def test_a_node_used_twice_shows_its_two_contributions_adding_up(page, server):
     page.goto(f"{server}/graph/expr")  # x*y + x at x = 2, y = 3
+    for _ in range(2):
+        by_testid(page, "step-forward").click()
     for _ in range(2):
         by_testid(page, "step-backward").click()
     expect(by_testid(page, "grad-x")).to_have_text("1")  # from + alone so far
@@ -179,8 +186,8 @@ def test_the_exported_page_works_from_a_file_with_the_network_blocked(page, tmp_
     page.context.route("**/*", block)
     page.goto(path.as_uri())
     by_testid(page, "input-apple").fill("150")
-    expect(by_testid(page, "value-price")).to_have_text("330")
     by_testid(page, "run").click()
+    expect(by_testid(page, "value-price")).to_have_text("330")
     expect(by_testid(page, "grad-tax")).to_have_text("300")
     assert outside == []
 

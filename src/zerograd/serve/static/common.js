@@ -12,8 +12,8 @@ const SMALLEST_LABEL = 13, MIN_LABEL_PX = 12;
 function fitToBox(svg, width, height) {
   const box = svg.parentElement.clientWidth || width;
   const scale = Math.min(1.5, Math.max(MIN_LABEL_PX / SMALLEST_LABEL, box / width));
-  svg.style.width = `${Math.floor(width * scale)}px`;
-  svg.style.height = `${Math.floor(height * scale)}px`;
+  svg.style.width = `${Math.ceil(width * scale)}px`;
+  svg.style.height = `${Math.ceil(height * scale)}px`;
   svg.dataset.scale = scale.toFixed(3);
   if (!svg.fitted) {  // redrawn at the new width when the window changes
     svg.fitted = true;

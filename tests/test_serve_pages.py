@@ -1,0 +1,196 @@
+"""The pages as a classroom uses them (issue 25): the apple lesson by keyboard alone, phone and projector layouts,
+contrast, text alternatives, and the screenshot script. Headless Chromium as in test_serve_browser.py.
+
+Contrast is computed here from the computed styles (WCAG 2 relative luminance), not taken from the stylesheet.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# the fixtures and helpers of the browser tests (they skip this module too when chromium or Playwright is missing)
+from test_serve_browser import browser, by_testid, model, page, server  # noqa: F401
+
+from playwright.sync_api import expect  # noqa: E402  (after the skip above)
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["/", "/graph/apple", "/graph/apple-orange", "/graph/expr", "/graph/net", "/digits", "/train"]
+
+# Every visible text: its colour, the background behind it (the nearest opaque ancestor background, SVG text on
+# the page's), its font size on screen in px (SVG text scaled by its drawing's transform), and where it is.
+TEXTS_JS = """() => {
+  const rgb = s => { const m = s.match(/[\\d.]+/g); return m ? m.slice(0, 4).map(Number) : null; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+                     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const background = node => {
+    for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c && (c.length < 4 || c[3] > 0.5)) return c;
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const node = t.parentElement;
+    if (!t.textContent.trim() || !node || node.closest("script, style, dialog:not([open]), .visually-hidden")) continue;
+    const style = getComputedStyle(node);
+    if (style.visibility === "hidden" || style.display === "none" || !node.getClientRects().length) continue;
+    const svg = node instanceof SVGElement;
+    const fg = rgb(svg ? style.fill : style.color);
+    if (!fg) continue;
+    const bg = background(svg ? node.ownerSVGElement : node);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const px = parseFloat(style.fontSize) * (svg ? node.getScreenCTM().a : 1);
+    out.push({text: t.textContent.trim().slice(0, 40), svg, contrast: (a + 0.05) / (b + 0.05), px,
+              disabled: !!node.closest("button:disabled")});
+  }
+  return out;
+}"""
+
+
+def texts(pg):
+    return pg.evaluate(TEXTS_JS)
+
+
+def focused(pg):
+    """The data-testid of the focused element, and whether it is visible and enabled."""
+    return pg.evaluate("""() => { const e = document.activeElement;
+        return [e.dataset ? e.dataset.testid || e.tagName : e.tagName, e.getClientRects().length > 0 && !e.disabled]; }""")
+
+
+def lesson_state(pg):
+    names = ["apple", "apple_num", "tax", "apple_price", "price"]
+    return {n: (by_testid(pg, f"value-{n}").inner_text(), by_testid(pg, f"grad-{n}").inner_text()) for n in names}
+
+
+def test_the_apple_lesson_by_keyboard_alone(page, server):  # noqa: F811
+    page.goto(f"{server}/graph/apple")
+    status = by_testid(page, "status")
+    height = status.bounding_box()["height"]
+    expect(status).to_contain_text("Press → or Space")  # the one-line prompt of a lesson about to start
+    inputs = {"apple": ("100", ""), "apple_num": ("2", ""), "tax": ("1.1", "")}
+    # each key, the numbers the table then shows (value, gradient), a phrase of the status line, the focused control
+    steps = [
+        ("ArrowRight", {**inputs, "apple_price": ("200", ""), "price": ("", "")}, "apple_price = 100 × 2 = 200",
+         "step-forward"),
+        ("Space", {**inputs, "apple_price": ("200", ""), "price": ("220", "")}, "price = 200 × 1.1 = 220",
+         "step-backward"),
+        ("ArrowRight", {**inputs, "apple_price": ("200", ""), "price": ("220", "1")}, "∂price/∂price = 1",
+         "step-backward"),
+        ("Shift+ArrowRight", {"apple": ("100", ""), "apple_num": ("2", ""), "tax": ("1.1", "200"),
+                              "apple_price": ("200", "1.1"), "price": ("220", "1")},
+         "∂(apple_price·tax)/∂tax = apple_price = 200, so it sends 1 × 200 = 200 back", "step-backward"),
+        ("ArrowLeft", {**inputs, "apple_price": ("200", ""), "price": ("220", "1")}, "∂price/∂price = 1",
+         "step-backward"),
+        ("Shift+ArrowRight", {"apple": ("100", ""), "apple_num": ("2", ""), "tax": ("1.1", "200"),
+                              "apple_price": ("200", "1.1"), "price": ("220", "1")}, "sends 1 × 1.1 = 1.1 back",
+         "step-backward"),
+        ("ArrowRight", {"apple": ("100", "2.2"), "apple_num": ("2", "110"), "tax": ("1.1", "200"),
+                        "apple_price": ("200", "1.1"), "price": ("220", "1")},
+         "All inputs: ∂price/∂apple 2.2, ∂apple_num 110, ∂tax 200", "reset"),
+        ("r", {**inputs, "apple_price": ("", ""), "price": ("", "")}, "Only the inputs are known", "step-forward"),
+    ]
+    for key, numbers, phrase, control in steps:
+        page.keyboard.press(key)
+        assert lesson_state(page) == numbers, key
+        assert phrase in status.inner_text(), (key, status.inner_text())
+        assert focused(page) == [control, True], key  # never on <body>, never on a disabled button
+        assert status.bounding_box()["height"] == height  # the graph below never jumps
+    # ? shows the keys; Esc closes them
+    page.keyboard.press("?")
+    expect(by_testid(page, "keys-dialog")).to_be_visible()
+    expect(by_testid(page, "keys-dialog")).to_contain_text("Shift + →")
+    page.keyboard.press("Escape")
+    expect(by_testid(page, "keys-dialog")).to_be_hidden()
+
+
+def test_an_edit_mid_pass_keeps_the_step_and_a_finished_lesson_runs_again(page, server):  # noqa: F811
+    page.goto(f"{server}/graph/apple")
+    by_testid(page, "step-forward").click()
+    by_testid(page, "input-apple").fill("150")
+    expect(by_testid(page, "step-counter")).to_have_text("forward 1/2 · backward 0/3")  # not "forward 2/2"
+    expect(by_testid(page, "status")).to_contain_text("apple_price = 150 × 2 = 300")  # the new numbers
+    expect(by_testid(page, "value-price")).to_have_text("")
+    by_testid(page, "run").click()
+    expect(by_testid(page, "step-counter")).to_have_text("forward 2/2 · backward 3/3")
+    expect(by_testid(page, "grad-apple_num")).to_have_text("165")
+    by_testid(page, "run").click()  # once both passes are done, Run starts the lesson again
+    expect(by_testid(page, "step-counter")).not_to_have_text("forward 2/2 · backward 3/3")
+    expect(by_testid(page, "step-counter")).to_have_text("forward 2/2 · backward 3/3")
+
+
+def test_a_plus_node_states_its_local_derivative_once(page, server):  # noqa: F811
+    page.goto(f"{server}/graph/expr")  # x*y + x
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    text = by_testid(page, "status").inner_text()
+    assert "/∂x = 1, so it sends" in text, text
+    assert "= 1 = 1" not in text
+    page.keyboard.press("ArrowRight")
+    expect(by_testid(page, "status")).to_contain_text("All inputs: ∂f/∂x 4, ∂y 2")
+
+
+def test_the_graph_is_described_in_text_for_screen_readers(page, server):  # noqa: F811
+    page.goto(f"{server}/graph/apple")
+    svg = page.locator("svg#graph")
+    description = page.locator(f"#{svg.get_attribute('aria-describedby')}")
+    expect(description.locator("li")).to_have_count(5)
+    expect(description).to_contain_text("price (× of apple_price and tax): value not computed yet")
+    by_testid(page, "run").click()
+    expect(description).to_contain_text("apple (input): value 100, ∂price/∂apple = 2.2")
+    expect(description).to_contain_text("price (× of apple_price and tax): value 220, ∂price/∂price = 1")
+
+
+def test_charts_name_their_axes_and_an_empty_chart_has_sane_ticks(page, server):  # noqa: F811
+    page.goto(f"{server}/train")
+    chart = by_testid(page, "loss-chart")
+    assert "loss against epoch" in chart.get_attribute("aria-label")
+    assert "accuracy against epoch" in by_testid(page, "acc-chart").get_attribute("aria-label")
+    ticks = [float(t) for t in chart.locator("text.tick").all_text_contents()]
+    assert max(ticks) >= 1 and min(ticks) == 0, ticks  # not 1e-9 … 2.5e-10
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1920, 1080)])
+def test_every_page_fits_reads_and_contrasts_on_a_phone_and_a_projector(browser, server, width, height):  # noqa: F811
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda err: errors.append(str(err)))
+    try:
+        for path in PAGES:
+            pg.goto(f"{server}{path}")
+            if path.startswith("/graph/") and path != "/graph/net":
+                by_testid(pg, "run").click()  # every label drawn: values, gradients, sums, local derivatives
+                pg.wait_for_timeout(50)
+                pg.keyboard.press("ArrowLeft")
+                pg.keyboard.press("ArrowRight")  # the last step highlighted, with its ×local labels
+            if path == "/graph/net":
+                by_testid(pg, "run").click()
+                expect(by_testid(pg, "step-backward")).to_be_disabled(timeout=10_000)
+            scroll = pg.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert scroll[0] <= scroll[1], (path, scroll)  # no sideways scrolling of the page
+            found = texts(pg)
+            assert found, path
+            small = [t for t in found if t["px"] < 12 - 1e-6 and t["svg"]]
+            assert not small, (path, small[:5])  # every label of a drawing or chart at 12 px or more
+            low = [t for t in found if t["contrast"] < 4.5 and not t["disabled"]]
+            assert not low, (path, low[:5])
+            # a disabled control is exempt in WCAG; ours still reads at 4 : 1 or more
+            assert all(t["contrast"] >= 4.0 for t in found), path
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def test_the_screenshot_script_regenerates_the_pictures(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "browser_screenshots.py"), "--out", str(tmp_path),
+                             "--quick"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert {"browser_graph_apple.png", "browser_graph_apple_phone.png", "browser_graph_expr.png"} <= set(names)
+    assert all((tmp_path / n).stat().st_size > 5_000 for n in names)
