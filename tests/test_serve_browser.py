@@ -4,6 +4,7 @@ Skipped on a machine without chromium or the playwright package; in CI (CI=true)
 Playwright is told where Debian's chromium is (executable_path): `playwright install` is never needed.
 """
 
+import contextlib
 import importlib
 import shutil
 import socket
@@ -47,12 +48,12 @@ def model():
     return quick_model()
 
 
-@pytest.fixture(scope="module")
-def server(model):
+@contextlib.contextmanager
+def serving(app):
+    """The app on a free loopback port, in a thread: yields its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost"])
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -60,9 +61,17 @@ def server(model):
     while not srv.started:
         assert time.time() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    with serving(create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost"])) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

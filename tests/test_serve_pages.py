@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # the fixtures and helpers of the browser tests (they skip this module too when chromium or Playwright is missing)
-from test_serve_browser import browser, by_testid, model, page, server  # noqa: F401
+from test_serve_browser import browser, by_testid, model, page, server, serving  # noqa: F401
 
 from playwright.sync_api import expect  # noqa: E402  (after the skip above)
 
@@ -194,3 +195,63 @@ def test_the_screenshot_script_regenerates_the_pictures(tmp_path):
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert {"browser_graph_apple.png", "browser_graph_apple_phone.png", "browser_graph_expr.png"} <= set(names)
     assert all((tmp_path / n).stat().st_size > 5_000 for n in names)
+
+
+def weights_picture(pg):
+    return pg.evaluate("() => document.querySelector('[data-testid=weights]').toDataURL()")
+
+
+def test_a_cli_run_is_watched_live_from_its_folder(browser, model, tmp_path):  # noqa: F811
+    from zerograd.serve.app import create_app
+
+    out = tmp_path / "run"
+    out.mkdir()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda err: errors.append(str(err)))
+    # small batches: 400 steps an epoch, about a second each here, so the page sees the epochs go by
+    command = [sys.executable, "-m", "zerograd", "train", "--dataset", "mnist-sample", "--hidden", "30", "--epochs",
+               "8", "--batch-size", "20", "--out", str(out), "--overwrite", "--no-plot"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    with serving(create_app(digit_model=model, watch=str(out))) as url:
+        pg.goto(f"{url}/watch")
+        expect(by_testid(pg, "watch-status")).to_contain_text("no epoch finished yet")
+        train = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            epoch = "(n) => parseInt(document.querySelector('[data-testid=epoch]').textContent) > n"
+            pg.wait_for_function(epoch, arg=0, timeout=120_000)
+            pg.wait_for_function("() => document.querySelector('[data-testid=weights]').dataset.epoch", timeout=30_000)
+            first, picture = int(by_testid(pg, "epoch").inner_text().split("/")[0]), weights_picture(pg)
+            assert first < 8, "the run ended before the page saw it train"
+            pg.wait_for_function(epoch, arg=first, timeout=120_000)
+            pg.wait_for_function("(e) => Number(document.querySelector('[data-testid=weights]').dataset.epoch) > e",
+                                 arg=first, timeout=30_000)
+            assert weights_picture(pg) != picture  # the weights changed as it trained
+            assert "hidden units' weights W1 (784×30)" in by_testid(pg, "weights").get_attribute("aria-label")
+            assert train.wait(timeout=300) == 0, train.stderr.read()[-2000:]
+            pg.wait_for_function("() => document.querySelector('[data-testid=epoch]').textContent.startsWith('8 / 8')",
+                                 timeout=30_000)
+            assert by_testid(pg, "loss-chart").locator("path").count() >= 1
+        finally:
+            if train.poll() is None:
+                train.kill()
+                train.wait()
+            context.close()
+    assert not errors, errors
+
+
+def test_first_layer_images_of_a_conv_net_are_its_filters():
+    from zerograd.convnets import SimpleConvNet
+    from zerograd.serve.watch import first_layer_images
+
+    net = SimpleConvNet(input_dim=(1, 28, 28), conv_param={"filter_num": 6, "filter_size": 5, "pad": 0, "stride": 1},
+                        hidden_size=10, output_size=10)
+    images = first_layer_images(net)
+    assert images["kind"] == "filters" and images["shape"] == [6, 1, 5, 5]
+    grey = np.array(images["images"])
+    assert grey.shape == (6, 5, 5) and grey.min() >= 0 and grey.max() <= 1
+    w = net.params[images["parameter"]][:, 0]
+    # the largest |w| of each filter is black or white; zero is mid-grey
+    np.testing.assert_allclose(np.abs(grey - 0.5).reshape(6, -1).max(axis=1), 0.5, atol=1e-3)
+    assert np.all((grey > 0.5) == (w > 0))  # one channel: the filter itself, sign for sign

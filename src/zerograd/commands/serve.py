@@ -27,6 +27,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--checkpoint", metavar="CKPT", default=None,
                    help="the net behind /digits (a checkpoint of zerograd train); by default a TwoLayerNet is "
                         "trained on the bundled MNIST sample at start-up (a second or two)")
+    p.add_argument("--watch", metavar="RUN_DIR", default=None,
+                   help="the --out folder of a zerograd train run (running or finished, started anywhere): /watch "
+                        "shows its metrics.csv and its first layer's weights, read again after each epoch")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +43,13 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"the server needs {err.name}, which is not installed. {INSTALL_HINT}") from None
     from ..checkpoint import CheckpointError
     from ..serve.digits import load_digit_model
+    from ..serve.watch import RunWatcher, WatchError
+
+    if args.watch is not None:
+        try:
+            RunWatcher(args.watch)
+        except WatchError as err:
+            raise CommandError(str(err)) from None
 
     if args.host not in LOOPBACK:
         print(f"zerograd serve: warning: listening on {args.host}: other machines can reach these pages and "
@@ -50,10 +60,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
     print(f"the net for /digits: {model.source}")
     app = create_app(checkpoint=args.checkpoint, digit_model=model,
-                     allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None)
+                     allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None, watch=args.watch)
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
-    print(f"zerograd serve: {url}/  (graphs: {url}/graph/apple, digits: {url}/digits, training: {url}/train); "
-          "Ctrl-C stops it", flush=True)
+    watching = f", watching {args.watch}: {url}/watch" if args.watch is not None else ""
+    print(f"zerograd serve: {url}/  (graphs: {url}/graph/apple, digits: {url}/digits, training: {url}/train"
+          f"{watching}); Ctrl-C stops it", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     except KeyboardInterrupt:

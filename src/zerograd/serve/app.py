@@ -1,7 +1,8 @@
 """The ``zerograd serve`` web application (FastAPI): ``create_app`` assembles the routers of ``serve.routers`` (each
 page with its JSON API) and the guards every request passes.
 
-Pages: ``/graph/apple``, ``/graph/apple-orange``, ``/graph/expr``, ``/graph/net``, ``/digits``, ``/train``.
+Pages: ``/graph/apple``, ``/graph/apple-orange``, ``/graph/expr``, ``/graph/net``, ``/digits``, ``/train``,
+``/watch`` (a ``zerograd train`` run followed from its folder, with ``serve --watch RUN_DIR``).
 
 API (every error is a 4xx with ``{"error": "<one line>"}``):
 
@@ -12,6 +13,7 @@ API (every error is a 4xx with ``{"error": "<one line>"}``):
 - ``POST /api/predict``: a PNG/JPEG body (``Content-Type: image/png``), or JSON ``{"pixels": 28×28 in [0, 1]}``.
 - ``POST /api/train`` (settings JSON, all optional), ``POST /api/train/stop``, ``GET /api/train`` (the current
   run's events), ``GET /api/train/events?since=N`` (the same as server-sent events, while it runs).
+- ``GET /api/watch``: the watched run's metrics.csv rows and first-layer weight images (``serve.watch``).
 
 Safety: request bodies are limited in size before they are read (``BodyLimit``), no request names a file (datasets
 by name from a fixed list, a checkpoint only from the command line), JSON with NaN is refused, pages allow no
@@ -36,6 +38,7 @@ from .netdata import NetInputError
 from .pages import CSP
 from .routers import ROUTERS
 from .training import TrainingBusyError, TrainingManager, TrainInputError
+from .watch import RunWatcher
 
 __all__ = ["MAX_BODY_BYTES", "RequestError", "create_app"]
 
@@ -44,13 +47,16 @@ INPUT_ERRORS = (GraphInputError, GraphDataError, NetInputError, PredictInputErro
 
 
 def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = None,
-               allowed_hosts: Iterable[str] | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+               allowed_hosts: Iterable[str] | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+               watch: str | None = None) -> FastAPI:
     """The application. checkpoint: the net for ``/digits`` (else one is trained on the bundled sample at the
     first prediction, or pass ``digit_model``). allowed_hosts: answer only requests whose ``Host`` is one of
-    these (``zerograd serve`` passes the loopback names when it binds a loopback address)."""
+    these (``zerograd serve`` passes the loopback names when it binds a loopback address). watch: the folder of a
+    ``zerograd train`` run for ``/watch`` (``serve.watch``; raises ``WatchError`` when it is not a folder)."""
     app = FastAPI(title="zerograd", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.digit_model = _digit_model(checkpoint, digit_model)
     app.state.training = TrainingManager()
+    app.state.watcher = RunWatcher(watch) if watch is not None else None
     for router in ROUTERS:
         app.include_router(router)
     # errors: one line, always JSON

@@ -23,6 +23,7 @@ NAV = (
     ("/graph/net", "TwoLayerNet"),
     ("/digits", "Draw a digit"),
     ("/train", "Live training"),
+    ("/watch", "Watch a run"),
 )
 
 # No other origin, ever: data: and blob: images for canvases, fetch and EventSource to this server alone.
