@@ -255,3 +255,92 @@ def test_first_layer_images_of_a_conv_net_are_its_filters():
     # the largest |w| of each filter is black or white; zero is mid-grey
     np.testing.assert_allclose(np.abs(grey - 0.5).reshape(6, -1).max(axis=1), 0.5, atol=1e-3)
     assert np.all((grey > 0.5) == (w > 0))  # one channel: the filter itself, sign for sign
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """A BatchNorm+Dropout MLP (trained 30 steps, so its running statistics mean something) and a SimpleConvNet."""
+    from zerograd.checkpoint import save
+    from zerograd.convnets import SimpleConvNet
+    from zerograd.datasets import load_mnist_sample
+    from zerograd.nets import MultiLayerNetExtend
+
+    folder = tmp_path_factory.mktemp("checkpoints")
+    ds = load_mnist_sample(dtype=np.float64)
+    mlp = MultiLayerNetExtend(784, [40, 30], 10, use_batchnorm=True, use_dropout=True, dropout_ration=0.2, rng=1)
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        batch = rng.choice(len(ds.x_train), 100)
+        grads = mlp.gradient(ds.x_train[batch], ds.t_train[batch])
+        for key, param in mlp.params.items():
+            param -= 0.1 * grads[key]
+    conv = SimpleConvNet(input_dim=(1, 28, 28), conv_param={"filter_num": 8, "filter_size": 5, "pad": 0, "stride": 1},
+                         hidden_size=20, output_size=10, rng=2)
+    return {"mlp": (save(folder / "mlp.npz", mlp), mlp), "conv": (save(folder / "conv.npz", conv), conv)}
+
+
+def shape_text(shape):
+    return f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
+
+
+@pytest.mark.parametrize("kind", ["mlp", "conv"])
+def test_the_net_view_of_a_checkpoint_steps_its_layers_and_sgd_lowers_its_loss(browser, model, checkpoints,  # noqa: F811
+                                                                                kind):
+    from zerograd.serve.app import create_app
+
+    path, net = checkpoints[kind]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda err: errors.append(str(err)))
+    with serving(create_app(digit_model=model, checkpoint=str(path))) as url:
+        pg.goto(f"{url}/graph/net")
+        expect(pg.locator("h1")).to_contain_text(f"{type(net).__name__} of {path}")
+        rows = pg.locator("#param-table tbody tr")
+        expect(rows).to_have_count(len(net.params))
+        shown = {rows.nth(i).locator("td").nth(0).inner_text(): rows.nth(i).locator("td").nth(1).inner_text()
+                 for i in range(len(net.params))}
+        assert shown == {key: shape_text(p.shape) for key, p in net.params.items()}  # the checkpoint's shapes
+        layers = list(net.layers)
+        assert pg.locator("svg#net g.layer").count() == len(layers) + 1  # one box a layer, and the loss
+        # layer by layer: forward to the loss, then backward to the first layer, its gradient norm appearing
+        by_testid(pg, "reset").click()
+        for k in range(1, len(layers) + 2):
+            by_testid(pg, "step-forward").click()
+            expect(by_testid(pg, "step-counter")).to_contain_text(f"forward {k}/")
+        first = next(iter(net.params))
+        expect(by_testid(pg, f"grad-norm-{first}")).to_have_text("")
+        while not by_testid(pg, "step-backward").is_disabled():
+            by_testid(pg, "step-backward").click()
+        assert float(by_testid(pg, f"grad-norm-{first}").inner_text()) > 0
+        losses = [float(by_testid(pg, "net-loss").inner_text())]
+        for k in (1, 2, 3):
+            by_testid(pg, "sgd-step").click()
+            expect(by_testid(pg, "sgd-steps")).to_have_text(str(k))
+            losses.append(float(by_testid(pg, "net-loss").inner_text()))
+        assert all(b < a for a, b in zip(losses, losses[1:])), losses
+    context.close()
+    assert not errors, errors
+
+
+def test_an_exported_checkpoint_net_page_holds_the_steps_asked_and_says_when_they_run_out(page, checkpoints,  # noqa: F811
+                                                                                            tmp_path):
+    path, _ = checkpoints["conv"]
+    html = tmp_path / "net.html"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "zerograd", "graph", "net", "--html", str(html), "--steps", "2",
+                             "--checkpoint", str(path)], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    page.context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+    page.goto(html.as_uri())
+    expect(by_testid(page, "sgd-limit")).to_have_text("")
+    for _ in range(2):
+        by_testid(page, "sgd-step").click()
+    expect(by_testid(page, "sgd-step")).to_be_disabled()
+    expect(by_testid(page, "sgd-limit")).to_contain_text("holds 2 SGD steps")
+    expect(by_testid(page, "sgd-limit")).to_contain_text("--steps N")
+    # a wrong value: one line, exit 2, nothing written
+    bad = subprocess.run([sys.executable, "-m", "zerograd", "graph", "net", "--html", str(tmp_path / "x.html"),
+                          "--steps", "51"], env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--steps must be from 0 to 50" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    assert not (tmp_path / "x.html").exists()

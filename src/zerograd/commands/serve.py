@@ -25,8 +25,9 @@ def add_parser(subparsers: Any) -> None:
                         "(default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
     p.add_argument("--checkpoint", metavar="CKPT", default=None,
-                   help="the net behind /digits (a checkpoint of zerograd train); by default a TwoLayerNet is "
-                        "trained on the bundled MNIST sample at start-up (a second or two)")
+                   help="the net behind /digits and /graph/net (a checkpoint of zerograd train: any MLP, BatchNorm, "
+                        "Dropout, conv net); by default a TwoLayerNet is trained on the bundled MNIST sample at "
+                        "start-up for /digits (a second or two) and /graph/net shows the chapter's fresh one")
     p.add_argument("--watch", metavar="RUN_DIR", default=None,
                    help="the --out folder of a zerograd train run (running or finished, started anywhere): /watch "
                         "shows its metrics.csv and its first layer's weights, read again after each epoch")
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"the server needs {err.name}, which is not installed. {INSTALL_HINT}") from None
     from ..checkpoint import CheckpointError
     from ..serve.digits import load_digit_model
+    from ..serve.netdata import NetInputError
     from ..serve.watch import RunWatcher, WatchError
 
     if args.watch is not None:
@@ -59,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except (CheckpointError, ValueError) as err:
         raise CommandError(str(err)) from None
     print(f"the net for /digits: {model.source}")
-    app = create_app(checkpoint=args.checkpoint, digit_model=model,
-                     allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None, watch=args.watch)
+    try:
+        app = create_app(checkpoint=args.checkpoint, digit_model=model,
+                         allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None, watch=args.watch)
+    except (CheckpointError, NetInputError, WatchError) as err:
+        raise CommandError(str(err)) from None
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
     watching = f", watching {args.watch}: {url}/watch" if args.watch is not None else ""
     print(f"zerograd serve: {url}/  (graphs: {url}/graph/apple, digits: {url}/digits, training: {url}/train"

@@ -9,7 +9,8 @@ API (every error is a 4xx with ``{"error": "<one line>"}``):
 - ``GET /api/graph/apple?apple=150`` or ``POST /api/graph/apple`` ``{"values": {"apple": 150}}`` (also
   ``apple-orange``): nodes, edges, values, gradients and the backward steps (``serve.graphdata``).
 - ``GET /api/graph/expr?expr=x*y%2Bx&x=2`` or ``POST`` ``{"expr": "x*y + x", "values": {"x": 2}}``.
-- ``GET /api/graph/net?digit=3&steps=1`` or ``POST`` ``{"digit": 3, "steps": 1}``: TwoLayerNet's layer view.
+- ``GET /api/graph/net?digit=3&steps=1`` or ``POST`` ``{"digit": 3, "steps": 1}``: the layer view of
+  TwoLayerNet, or of the net of ``serve --checkpoint``.
 - ``POST /api/predict``: a PNG/JPEG body (``Content-Type: image/png``), or JSON ``{"pixels": 28×28 in [0, 1]}``.
 - ``POST /api/train`` (settings JSON, all optional), ``POST /api/train/stop``, ``GET /api/train`` (the current
   run's events), ``GET /api/train/events?since=N`` (the same as server-sent events, while it runs).
@@ -34,7 +35,7 @@ from .graphdata import GraphDataError
 from .graphs import GraphInputError
 from .inputs import RequestError
 from .limits import BodyLimit
-from .netdata import NetInputError
+from .netdata import TWOLAYER, NetInputError, NetSource, checkpoint_source
 from .pages import CSP
 from .routers import ROUTERS
 from .training import TrainingBusyError, TrainingManager, TrainInputError
@@ -48,15 +49,23 @@ INPUT_ERRORS = (GraphInputError, GraphDataError, NetInputError, PredictInputErro
 
 def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = None,
                allowed_hosts: Iterable[str] | None = None, max_body_bytes: int = MAX_BODY_BYTES,
-               watch: str | None = None) -> FastAPI:
+               watch: str | None = None, net_source: NetSource | None = None) -> FastAPI:
     """The application. checkpoint: the net for ``/digits`` (else one is trained on the bundled sample at the
     first prediction, or pass ``digit_model``). allowed_hosts: answer only requests whose ``Host`` is one of
     these (``zerograd serve`` passes the loopback names when it binds a loopback address). watch: the folder of a
-    ``zerograd train`` run for ``/watch`` (``serve.watch``; raises ``WatchError`` when it is not a folder)."""
+    ``zerograd train`` run for ``/watch`` (``serve.watch``; raises ``WatchError`` when it is not a folder).
+    net_source: the net of ``/graph/net`` (``serve.netdata``); by default the checkpoint's net when one is given
+    (raises ``CheckpointError``, or ``NetInputError`` for a net that does not take 28×28 images), else the
+    chapter's TwoLayerNet."""
     app = FastAPI(title="zerograd", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.digit_model = _digit_model(checkpoint, digit_model)
     app.state.training = TrainingManager()
     app.state.watcher = RunWatcher(watch) if watch is not None else None
+    if net_source is None and checkpoint is not None:
+        from ..checkpoint import load
+
+        net_source = checkpoint_source(load(checkpoint).net, checkpoint)
+    app.state.net_source = net_source or TWOLAYER
     for router in ROUTERS:
         app.include_router(router)
     # errors: one line, always JSON

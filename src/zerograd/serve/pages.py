@@ -20,7 +20,7 @@ NAV = (
     ("/graph/apple", "Apple graph"),
     ("/graph/apple-orange", "Apple & orange"),
     ("/graph/expr", "Your formula"),
-    ("/graph/net", "TwoLayerNet"),
+    ("/graph/net", "A net's layers"),
     ("/digits", "Draw a digit"),
     ("/train", "Live training"),
     ("/watch", "Watch a run"),

@@ -22,7 +22,7 @@ def index() -> str:
 @router.get("/graph/{name}")
 def graph_page(name: str, request: Request) -> str:
     if name == "net":
-        return net_html(net_page_data(), served=True)
+        return net_html(net_page_data(source=request.app.state.net_source), served=True)
     if name == "expr":
         text, values = expression_query(request)
         return graph_html(expression_data(text, values), served=True)

@@ -190,6 +190,11 @@ class NetPage {
     this.q("sgd-steps").textContent = String(v.steps);
     this.q("loss-history").textContent = this.history.map(l => fmt(l, 4)).join(" → ");
     this.q("sgd-step").disabled = v.steps >= this.data.max_steps;
+    // out of steps: say so, and how to get more (never a button that silently stops working)
+    this.q("sgd-limit").textContent = v.steps < this.data.max_steps ? ""
+      : this.data.views ? `This saved page holds ${this.data.max_steps} SGD steps; export it with ` +
+        "zerograd graph net --html FILE --steps N for more (up to 50), or open it from zerograd serve."
+      : `That is the server's limit of ${this.data.max_steps} steps; "Back to the initial weights" starts again.`;
     barChart(this.q("net-probabilities"), [...Array(10).keys()].map(String), v.probabilities, v.predicted);
     const body = this.root.querySelector("#param-table tbody");
     body.replaceChildren();
@@ -207,8 +212,11 @@ class NetPage {
   renderStatus() {
     const status = this.q("status"), cur = this.current;
     if (!cur) {
-      status.textContent = this.fwd === 0 ? "Reset: step forward through the layers, or Run."
-        : "Forward pass done (array shapes above the arrows). Step backward to pass the gradient back, layer by layer.";
+      const mode = this.view.mode === "inference"
+        ? " The net runs in inference mode: BatchNorm with its running statistics, every Dropout unit kept." : "";
+      status.textContent = (this.fwd === 0 ? "Reset: step forward through the layers, or Run."
+        : "Forward pass done (array shapes above the arrows). Step backward to pass the gradient back, layer by " +
+          "layer.") + mode;
       return;
     }
     if (cur.id === "seed") {
