@@ -18,7 +18,7 @@ from test_serve_browser import browser, by_testid, model, page, server, serving 
 from playwright.sync_api import expect  # noqa: E402  (after the skip above)
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["/", "/graph/apple", "/graph/apple-orange", "/graph/expr", "/graph/net", "/digits", "/train"]
+PAGES = ["/", "/graph/apple", "/graph/apple-orange", "/graph/expr", "/graph/net", "/digits", "/train", "/watch"]
 
 # Every visible text: its colour, the background behind it (the nearest opaque ancestor background, SVG text on
 # the page's), its font size on screen in px (SVG text scaled by its drawing's transform), and where it is.
@@ -246,7 +246,7 @@ def test_first_layer_images_of_a_conv_net_are_its_filters():
     from zerograd.serve.watch import first_layer_images
 
     net = SimpleConvNet(input_dim=(1, 28, 28), conv_param={"filter_num": 6, "filter_size": 5, "pad": 0, "stride": 1},
-                        hidden_size=10, output_size=10)
+                        hidden_size=10, output_size=10, rng=0)
     images = first_layer_images(net)
     assert images["kind"] == "filters" and images["shape"] == [6, 1, 5, 5]
     grey = np.array(images["images"])
@@ -254,7 +254,8 @@ def test_first_layer_images_of_a_conv_net_are_its_filters():
     w = net.params[images["parameter"]][:, 0]
     # the largest |w| of each filter is black or white; zero is mid-grey
     np.testing.assert_allclose(np.abs(grey - 0.5).reshape(6, -1).max(axis=1), 0.5, atol=1e-3)
-    assert np.all((grey > 0.5) == (w > 0))  # one channel: the filter itself, sign for sign
+    clear = np.abs(grey - 0.5) > 0.002  # (greys are rounded to 3 decimals: a weight near 0 may round to 0.5)
+    assert clear.mean() > 0.9 and np.all((grey > 0.5)[clear] == (w > 0)[clear])  # one channel: the filter itself
 
 
 @pytest.fixture(scope="module")
