@@ -3,6 +3,7 @@ contrast, text alternatives, and the screenshot script. Headless Chromium as in 
 
 Contrast is computed here from the computed styles (WCAG 2 relative luminance), not taken from the stylesheet.
 """
+# ruff: noqa: F811  (the browser tests' fixtures, imported below, are parameters of the tests here)
 
 import os
 import subprocess
@@ -13,9 +14,7 @@ import numpy as np
 import pytest
 
 # the fixtures and helpers of the browser tests (they skip this module too when chromium or Playwright is missing)
-from test_serve_browser import browser, by_testid, model, page, server, serving  # noqa: F401
-
-from playwright.sync_api import expect  # noqa: E402  (after the skip above)
+from test_serve_browser import browser, by_testid, expect, model, page, server, serving  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["/", "/graph/apple", "/graph/apple-orange", "/graph/expr", "/graph/net", "/digits", "/train", "/watch"]
@@ -60,7 +59,8 @@ def texts(pg):
 def focused(pg):
     """The data-testid of the focused element, and whether it is visible and enabled."""
     return pg.evaluate("""() => { const e = document.activeElement;
-        return [e.dataset ? e.dataset.testid || e.tagName : e.tagName, e.getClientRects().length > 0 && !e.disabled]; }""")
+        const name = e.dataset ? e.dataset.testid || e.tagName : e.tagName;
+        return [name, e.getClientRects().length > 0 && !e.disabled]; }""")
 
 
 def lesson_state(pg):
@@ -68,7 +68,7 @@ def lesson_state(pg):
     return {n: (by_testid(pg, f"value-{n}").inner_text(), by_testid(pg, f"grad-{n}").inner_text()) for n in names}
 
 
-def test_the_apple_lesson_by_keyboard_alone(page, server):  # noqa: F811
+def test_the_apple_lesson_by_keyboard_alone(page, server):
     page.goto(f"{server}/graph/apple")
     status = by_testid(page, "status")
     height = status.bounding_box()["height"]
@@ -76,23 +76,66 @@ def test_the_apple_lesson_by_keyboard_alone(page, server):  # noqa: F811
     inputs = {"apple": ("100", ""), "apple_num": ("2", ""), "tax": ("1.1", "")}
     # each key, the numbers the table then shows (value, gradient), a phrase of the status line, the focused control
     steps = [
-        ("ArrowRight", {**inputs, "apple_price": ("200", ""), "price": ("", "")}, "apple_price = 100 × 2 = 200",
-         "step-forward"),
-        ("Space", {**inputs, "apple_price": ("200", ""), "price": ("220", "")}, "price = 200 × 1.1 = 220",
-         "step-backward"),
-        ("ArrowRight", {**inputs, "apple_price": ("200", ""), "price": ("220", "1")}, "∂price/∂price = 1",
-         "step-backward"),
-        ("Shift+ArrowRight", {"apple": ("100", ""), "apple_num": ("2", ""), "tax": ("1.1", "200"),
-                              "apple_price": ("200", "1.1"), "price": ("220", "1")},
-         "∂(apple_price·tax)/∂tax = apple_price = 200, so it sends 1 × 200 = 200 back", "step-backward"),
-        ("ArrowLeft", {**inputs, "apple_price": ("200", ""), "price": ("220", "1")}, "∂price/∂price = 1",
-         "step-backward"),
-        ("Shift+ArrowRight", {"apple": ("100", ""), "apple_num": ("2", ""), "tax": ("1.1", "200"),
-                              "apple_price": ("200", "1.1"), "price": ("220", "1")}, "sends 1 × 1.1 = 1.1 back",
-         "step-backward"),
-        ("ArrowRight", {"apple": ("100", "2.2"), "apple_num": ("2", "110"), "tax": ("1.1", "200"),
-                        "apple_price": ("200", "1.1"), "price": ("220", "1")},
-         "All inputs: ∂price/∂apple 2.2, ∂apple_num 110, ∂tax 200", "reset"),
+        (
+            "ArrowRight",
+            {**inputs, "apple_price": ("200", ""), "price": ("", "")},
+            "apple_price = 100 × 2 = 200",
+            "step-forward",
+        ),
+        (
+            "Space",
+            {**inputs, "apple_price": ("200", ""), "price": ("220", "")},
+            "price = 200 × 1.1 = 220",
+            "step-backward",
+        ),
+        (
+            "ArrowRight",
+            {**inputs, "apple_price": ("200", ""), "price": ("220", "1")},
+            "∂price/∂price = 1",
+            "step-backward",
+        ),
+        (
+            "Shift+ArrowRight",
+            {
+                "apple": ("100", ""),
+                "apple_num": ("2", ""),
+                "tax": ("1.1", "200"),
+                "apple_price": ("200", "1.1"),
+                "price": ("220", "1"),
+            },
+            "∂(apple_price·tax)/∂tax = apple_price = 200, so it sends 1 × 200 = 200 back",
+            "step-backward",
+        ),
+        (
+            "ArrowLeft",
+            {**inputs, "apple_price": ("200", ""), "price": ("220", "1")},
+            "∂price/∂price = 1",
+            "step-backward",
+        ),
+        (
+            "Shift+ArrowRight",
+            {
+                "apple": ("100", ""),
+                "apple_num": ("2", ""),
+                "tax": ("1.1", "200"),
+                "apple_price": ("200", "1.1"),
+                "price": ("220", "1"),
+            },
+            "sends 1 × 1.1 = 1.1 back",
+            "step-backward",
+        ),
+        (
+            "ArrowRight",
+            {
+                "apple": ("100", "2.2"),
+                "apple_num": ("2", "110"),
+                "tax": ("1.1", "200"),
+                "apple_price": ("200", "1.1"),
+                "price": ("220", "1"),
+            },
+            "All inputs: ∂price/∂apple 2.2, ∂apple_num 110, ∂tax 200",
+            "reset",
+        ),
         ("r", {**inputs, "apple_price": ("", ""), "price": ("", "")}, "Only the inputs are known", "step-forward"),
     ]
     for key, numbers, phrase, control in steps:
@@ -109,7 +152,7 @@ def test_the_apple_lesson_by_keyboard_alone(page, server):  # noqa: F811
     expect(by_testid(page, "keys-dialog")).to_be_hidden()
 
 
-def test_an_edit_mid_pass_keeps_the_step_and_a_finished_lesson_runs_again(page, server):  # noqa: F811
+def test_an_edit_mid_pass_keeps_the_step_and_a_finished_lesson_runs_again(page, server):
     page.goto(f"{server}/graph/apple")
     by_testid(page, "step-forward").click()
     by_testid(page, "input-apple").fill("150")
@@ -124,7 +167,7 @@ def test_an_edit_mid_pass_keeps_the_step_and_a_finished_lesson_runs_again(page, 
     expect(by_testid(page, "step-counter")).to_have_text("forward 2/2 · backward 3/3")
 
 
-def test_a_plus_node_states_its_local_derivative_once(page, server):  # noqa: F811
+def test_a_plus_node_states_its_local_derivative_once(page, server):
     page.goto(f"{server}/graph/expr")  # x*y + x
     for _ in range(4):
         page.keyboard.press("ArrowRight")
@@ -135,7 +178,7 @@ def test_a_plus_node_states_its_local_derivative_once(page, server):  # noqa: F8
     expect(by_testid(page, "status")).to_contain_text("All inputs: ∂f/∂x 4, ∂y 2")
 
 
-def test_the_graph_is_described_in_text_for_screen_readers(page, server):  # noqa: F811
+def test_the_graph_is_described_in_text_for_screen_readers(page, server):
     page.goto(f"{server}/graph/apple")
     svg = page.locator("svg#graph")
     description = page.locator(f"#{svg.get_attribute('aria-describedby')}")
@@ -146,7 +189,7 @@ def test_the_graph_is_described_in_text_for_screen_readers(page, server):  # noq
     expect(description).to_contain_text("price (× of apple_price and tax): value 220, ∂price/∂price = 1")
 
 
-def test_charts_name_their_axes_and_an_empty_chart_has_sane_ticks(page, server):  # noqa: F811
+def test_charts_name_their_axes_and_an_empty_chart_has_sane_ticks(page, server):
     page.goto(f"{server}/train")
     chart = by_testid(page, "loss-chart")
     assert "loss against epoch" in chart.get_attribute("aria-label")
@@ -156,7 +199,7 @@ def test_charts_name_their_axes_and_an_empty_chart_has_sane_ticks(page, server):
 
 
 @pytest.mark.parametrize("width,height", [(390, 844), (1920, 1080)])
-def test_every_page_fits_reads_and_contrasts_on_a_phone_and_a_projector(browser, server, width, height):  # noqa: F811
+def test_every_page_fits_reads_and_contrasts_on_a_phone_and_a_projector(browser, server, width, height):
     context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     errors = []
@@ -189,8 +232,13 @@ def test_every_page_fits_reads_and_contrasts_on_a_phone_and_a_projector(browser,
 
 def test_the_screenshot_script_regenerates_the_pictures(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "browser_screenshots.py"), "--out", str(tmp_path),
-                             "--quick"], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "browser_screenshots.py"), "--out", str(tmp_path), "--quick"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert {"browser_graph_apple.png", "browser_graph_apple_phone.png", "browser_graph_expr.png"} <= set(names)
@@ -201,7 +249,7 @@ def weights_picture(pg):
     return pg.evaluate("() => document.querySelector('[data-testid=weights]').toDataURL()")
 
 
-def test_a_cli_run_is_watched_live_from_its_folder(browser, model, tmp_path):  # noqa: F811
+def test_a_cli_run_is_watched_live_from_its_folder(browser, model, tmp_path):
     from zerograd.serve.app import create_app
 
     out = tmp_path / "run"
@@ -211,8 +259,24 @@ def test_a_cli_run_is_watched_live_from_its_folder(browser, model, tmp_path):  #
     errors = []
     pg.on("pageerror", lambda err: errors.append(str(err)))
     # small batches: 400 steps an epoch, about a second each here, so the page sees the epochs go by
-    command = [sys.executable, "-m", "zerograd", "train", "--dataset", "mnist-sample", "--hidden", "30", "--epochs",
-               "8", "--batch-size", "20", "--out", str(out), "--overwrite", "--no-plot"]
+    command = [
+        sys.executable,
+        "-m",
+        "zerograd",
+        "train",
+        "--dataset",
+        "mnist-sample",
+        "--hidden",
+        "30",
+        "--epochs",
+        "8",
+        "--batch-size",
+        "20",
+        "--out",
+        str(out),
+        "--overwrite",
+        "--no-plot",
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     with serving(create_app(digit_model=model, watch=str(out))) as url:
         pg.goto(f"{url}/watch")
@@ -225,13 +289,17 @@ def test_a_cli_run_is_watched_live_from_its_folder(browser, model, tmp_path):  #
             first, picture = int(by_testid(pg, "epoch").inner_text().split("/")[0]), weights_picture(pg)
             assert first < 8, "the run ended before the page saw it train"
             pg.wait_for_function(epoch, arg=first, timeout=120_000)
-            pg.wait_for_function("(e) => Number(document.querySelector('[data-testid=weights]').dataset.epoch) > e",
-                                 arg=first, timeout=30_000)
+            pg.wait_for_function(
+                "(e) => Number(document.querySelector('[data-testid=weights]').dataset.epoch) > e",
+                arg=first,
+                timeout=30_000,
+            )
             assert weights_picture(pg) != picture  # the weights changed as it trained
             assert "hidden units' weights W1 (784×30)" in by_testid(pg, "weights").get_attribute("aria-label")
             assert train.wait(timeout=300) == 0, train.stderr.read()[-2000:]
-            pg.wait_for_function("() => document.querySelector('[data-testid=epoch]').textContent.startsWith('8 / 8')",
-                                 timeout=30_000)
+            pg.wait_for_function(
+                "() => document.querySelector('[data-testid=epoch]').textContent.startsWith('8 / 8')", timeout=30_000
+            )
             assert by_testid(pg, "loss-chart").locator("path").count() >= 1
         finally:
             if train.poll() is None:
@@ -245,8 +313,13 @@ def test_first_layer_images_of_a_conv_net_are_its_filters():
     from zerograd.convnets import SimpleConvNet
     from zerograd.serve.watch import first_layer_images
 
-    net = SimpleConvNet(input_dim=(1, 28, 28), conv_param={"filter_num": 6, "filter_size": 5, "pad": 0, "stride": 1},
-                        hidden_size=10, output_size=10, rng=0)
+    net = SimpleConvNet(
+        input_dim=(1, 28, 28),
+        conv_param={"filter_num": 6, "filter_size": 5, "pad": 0, "stride": 1},
+        hidden_size=10,
+        output_size=10,
+        rng=0,
+    )
     images = first_layer_images(net)
     assert images["kind"] == "filters" and images["shape"] == [6, 1, 5, 5]
     grey = np.array(images["images"])
@@ -275,8 +348,13 @@ def checkpoints(tmp_path_factory):
         grads = mlp.gradient(ds.x_train[batch], ds.t_train[batch])
         for key, param in mlp.params.items():
             param -= 0.1 * grads[key]
-    conv = SimpleConvNet(input_dim=(1, 28, 28), conv_param={"filter_num": 8, "filter_size": 5, "pad": 0, "stride": 1},
-                         hidden_size=20, output_size=10, rng=2)
+    conv = SimpleConvNet(
+        input_dim=(1, 28, 28),
+        conv_param={"filter_num": 8, "filter_size": 5, "pad": 0, "stride": 1},
+        hidden_size=20,
+        output_size=10,
+        rng=2,
+    )
     return {"mlp": (save(folder / "mlp.npz", mlp), mlp), "conv": (save(folder / "conv.npz", conv), conv)}
 
 
@@ -285,8 +363,12 @@ def shape_text(shape):
 
 
 @pytest.mark.parametrize("kind", ["mlp", "conv"])
-def test_the_net_view_of_a_checkpoint_steps_its_layers_and_sgd_lowers_its_loss(browser, model, checkpoints,  # noqa: F811
-                                                                                kind):
+def test_the_net_view_of_a_checkpoint_steps_its_layers_and_sgd_lowers_its_loss(
+    browser,
+    model,
+    checkpoints,
+    kind,
+):
     from zerograd.serve.app import create_app
 
     path, net = checkpoints[kind]
@@ -299,8 +381,10 @@ def test_the_net_view_of_a_checkpoint_steps_its_layers_and_sgd_lowers_its_loss(b
         expect(pg.locator("h1")).to_contain_text(f"{type(net).__name__} of {path}")
         rows = pg.locator("#param-table tbody tr")
         expect(rows).to_have_count(len(net.params))
-        shown = {rows.nth(i).locator("td").nth(0).inner_text(): rows.nth(i).locator("td").nth(1).inner_text()
-                 for i in range(len(net.params))}
+        shown = {
+            rows.nth(i).locator("td").nth(0).inner_text(): rows.nth(i).locator("td").nth(1).inner_text()
+            for i in range(len(net.params))
+        }
         assert shown == {key: shape_text(p.shape) for key, p in net.params.items()}  # the checkpoint's shapes
         layers = list(net.layers)
         assert pg.locator("svg#net g.layer").count() == len(layers) + 1  # one box a layer, and the loss
@@ -319,18 +403,38 @@ def test_the_net_view_of_a_checkpoint_steps_its_layers_and_sgd_lowers_its_loss(b
             by_testid(pg, "sgd-step").click()
             expect(by_testid(pg, "sgd-steps")).to_have_text(str(k))
             losses.append(float(by_testid(pg, "net-loss").inner_text()))
-        assert all(b < a for a, b in zip(losses, losses[1:])), losses
+        assert all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses
     context.close()
     assert not errors, errors
 
 
-def test_an_exported_checkpoint_net_page_holds_the_steps_asked_and_says_when_they_run_out(page, checkpoints,  # noqa: F811
-                                                                                            tmp_path):
+def test_an_exported_checkpoint_net_page_holds_the_steps_asked_and_says_when_they_run_out(
+    page,
+    checkpoints,
+    tmp_path,
+):
     path, _ = checkpoints["conv"]
     html = tmp_path / "net.html"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "zerograd", "graph", "net", "--html", str(html), "--steps", "2",
-                             "--checkpoint", str(path)], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zerograd",
+            "graph",
+            "net",
+            "--html",
+            str(html),
+            "--steps",
+            "2",
+            "--checkpoint",
+            str(path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     page.context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
     page.goto(html.as_uri())
@@ -341,7 +445,12 @@ def test_an_exported_checkpoint_net_page_holds_the_steps_asked_and_says_when_the
     expect(by_testid(page, "sgd-limit")).to_contain_text("holds 2 SGD steps")
     expect(by_testid(page, "sgd-limit")).to_contain_text("--steps N")
     # a wrong value: one line, exit 2, nothing written
-    bad = subprocess.run([sys.executable, "-m", "zerograd", "graph", "net", "--html", str(tmp_path / "x.html"),
-                          "--steps", "51"], env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "zerograd", "graph", "net", "--html", str(tmp_path / "x.html"), "--steps", "51"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "--steps must be from 0 to 50" in bad.stderr and len(bad.stderr.splitlines()) == 1
     assert not (tmp_path / "x.html").exists()

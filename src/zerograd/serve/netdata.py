@@ -28,8 +28,8 @@ from ..graph.layout import layout_dag
 from ..graph.netview import trace_net
 from ..nets import TwoLayerNet
 
-__all__ = ["FORMULAS", "LR", "MAX_STEPS", "TWOLAYER", "NetInputError", "NetSource", "checkpoint_source", "digit_choices",
-           "net_html", "net_page_data", "net_structure", "net_view_data", "net_views"]
+__all__ = ["FORMULAS", "LR", "MAX_STEPS", "TWOLAYER", "NetInputError", "NetSource", "checkpoint_source",
+           "digit_choices", "net_html", "net_page_data", "net_structure", "net_view_data", "net_views"]
 
 LR = 0.1  # the chapter's learning rate
 MAX_STEPS = 50  # SGD steps a request may ask for; each is one 784-50-10 gradient on one digit

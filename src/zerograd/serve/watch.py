@@ -50,8 +50,14 @@ class RunWatcher:
         ``first_layer_images``) and ``error`` (why the checkpoint could not be read, or "")."""
         with self._lock:
             self._read_checkpoint()
-            return {"folder": str(self.folder), "epochs": self._read_metrics(), "total_epochs": self._total,
-                    "checkpoint_epoch": self._checkpoint_epoch, "weights": self._weights, "error": self._error}
+            return {
+                "folder": str(self.folder),
+                "epochs": self._read_metrics(),
+                "total_epochs": self._total,
+                "checkpoint_epoch": self._checkpoint_epoch,
+                "weights": self._weights,
+                "error": self._error,
+            }
 
     def _read_metrics(self) -> list[dict[str, float | None]]:
         path = self.folder / METRICS
@@ -67,7 +73,7 @@ class RunWatcher:
             cells = line.split(",")
             if len(cells) != len(header):
                 continue
-            row = {name: _number(cell) for name, cell in zip(header, cells)}
+            row = {name: _number(cell) for name, cell in zip(header, cells, strict=True)}
             if row.get("epoch") is not None and row.get("loss") is not None:
                 rows.append(row)
         return rows
