@@ -454,3 +454,19 @@ def test_an_exported_checkpoint_net_page_holds_the_steps_asked_and_says_when_the
     )
     assert bad.returncode == 2 and "--steps must be from 0 to 50" in bad.stderr and len(bad.stderr.splitlines()) == 1
     assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize("width,layout", [(390, "vertical"), (1920, "horizontal")])
+def test_the_apple_graph_stands_upright_on_a_phone_and_fits_without_scrolling(browser, server, width, layout):
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    pg = context.new_page()
+    try:
+        pg.goto(f"{server}/graph/apple")
+        svg = pg.locator("svg#graph")
+        assert svg.get_attribute("data-layout") == layout
+        fits = pg.evaluate(
+            "() => { const f = document.querySelector('figure.graph'); return f.scrollWidth <= f.clientWidth; }"
+        )
+        assert fits  # the whole drawing in view, its labels still >= 12 px (checked above for every page)
+    finally:
+        context.close()

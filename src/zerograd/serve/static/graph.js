@@ -28,6 +28,22 @@ const FORMULA = {
 };
 
 const COL_W = 200, ROW_H = 100, LEFT = 110, TOP_MARGIN = 50, R = 21, FANOUT_GAP = 46, WAY_HALF = 30, RUN_DELAY_MS = 350;
+// upright, the arrows leaving one node run side by side with a label on each side: they need more room
+const VERTICAL_FANOUT_GAP = 96, NARROW_PX = 700;  // upright only on a screen this narrow (a phone)
+// Where each kind of text sits from its point: [dx, dy, text-anchor] left to right, then upright. Left to right,
+// values above an arrow and gradients under it; upright, values left of it and gradients right of it.
+const ROLES = {
+  fwd: [[0, -7, "middle"], [-7, 5, "end"]],
+  bwd: [[0, 16, "middle"], [7, 5, "start"]],
+  local: [[0, 31, "middle"], [7, 20, "start"]],
+  leaf: [[0, 5, "end"], [0, -8, "middle"]],
+  "leaf-sum": [[0, 24, "end"], [0, -28, "middle"]],
+  op: [[0, 6, "middle"], [0, 6, "middle"]],
+  "op-name": [[0, -R - 5, "middle"], [R + 5, -6, "start"]],
+  "op-sum": [[0, R + 16, "middle"], [R + 5, 14, "start"]],
+  output: [[6, 5, "start"], [0, 18, "middle"]],
+};
+const ROLE_CLASS = {"leaf-sum": "sum", "op-sum": "sum", "op-name": "name", output: "leaf", op: ""};
 
 class GraphPage {
   constructor(spec, root) {
@@ -39,6 +55,7 @@ class GraphPage {
     on("step-back", () => { this.stop(); this.stepBack(); });
     on("run", () => this.run());
     on("reset", () => { this.stop(); this.reset(); });
+    window.addEventListener("resize", () => this.renderSvg());  // a phone turned: perhaps the other layout
   }
 
   // What the lesson's keys do (lesson.js): → / Space the next step of the lesson, forward then on into the backward
@@ -60,8 +77,8 @@ class GraphPage {
     for (const e of spec.edges) { this.inEdges.get(e.target).push(e); this.outEdges.get(e.source).push(e); }
     for (const list of this.inEdges.values()) list.sort((a, b) => a.arg - b.arg);
     // room above the first row for the arrows of a node used several times, which start spread out
-    const fanout = Math.max(1, ...[...this.outEdges.values()].map(list => list.length));
-    this.top = TOP_MARGIN + (fanout - 1) / 2 * FANOUT_GAP;
+    this.fanout = Math.max(1, ...[...this.outEdges.values()].map(list => list.length));
+    this.top = TOP_MARGIN + (this.fanout - 1) / 2 * FANOUT_GAP;
     this.steps = ["seed", ...spec.backward];  // backward step 0 starts at the output with ∂out/∂out = 1
     this.values = new Map(spec.nodes.map(n => [n.id, n.value]));
     this.fwd = 0;                    // forward steps shown: the lesson opens before the forward pass
@@ -234,17 +251,35 @@ class GraphPage {
     arrowMarker(svg, "arrow-hot", HOT);
     const cols = Math.max(...this.spec.nodes.map(n => n.column)) + 1;
     const rows = Math.max(...this.spec.nodes.map(n => n.row)) + 1;
-    const width = LEFT + (cols - 1) * COL_W + 200, height = this.top + (rows - 1) * ROW_H + 64 + (this.top - TOP_MARGIN);
+    // Left to right as the book draws it; top to bottom on a screen too narrow for that at readable labels
+    const box = svg.parentElement.clientWidth || Infinity;
+    const across = gap => TOP_MARGIN + (this.fanout - 1) * gap + (rows - 1) * ROW_H + 64;
+    const along = LEFT + (cols - 1) * COL_W + 200;
+    const vertical = box < NARROW_PX && along * MIN_LABEL_PX / SMALLEST_LABEL > box &&
+      across(VERTICAL_FANOUT_GAP) + 60 < along;
+    const gap = vertical ? VERTICAL_FANOUT_GAP : FANOUT_GAP;
+    this.top = TOP_MARGIN + (this.fanout - 1) / 2 * gap;
+    const [width, height] = vertical ? [across(gap) + 60, along] : [along, across(gap)];
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.dataset.layout = vertical ? "vertical" : "horizontal";
     fitToBox(svg, width, height);
     const cur = this.current;
     const hotEdges = new Set(cur ? this.inEdges.get(cur.id) ? this.inEdges.get(cur.id).map(e => e.id) : [] : []);
+    // Everything is placed in the left-to-right coordinates (x along the flow, y across it). Upright, the shapes are
+    // mirrored on the diagonal by one transform, and each text is put beside its point by its role (ROLES).
+    const shapes = vertical ? svgEl("g", {transform: "matrix(0 1 1 0 0 0)"}) : svg;
+    if (vertical) svg.append(shapes);
+    const text = (x, y, role, content, cls = ROLE_CLASS[role] || role) => {
+      const [dx, dy, anchor] = ROLES[role][vertical ? 1 : 0];
+      const [sx, sy] = vertical ? [y, x] : [x, y];
+      return svgEl("text", {x: sx + dx, y: sy + dy, "text-anchor": anchor, class: cls}, content);
+    };
 
     const label = (x, y, e, value, grad, local) => {
       const g = svgEl("g", {class: "edge-label"});
-      if (value !== null) g.append(svgEl("text", {x, y: y - 7, "text-anchor": "middle", class: "fwd"}, value));
-      if (grad !== null) g.append(svgEl("text", {x, y: y + 16, "text-anchor": "middle", class: "bwd"}, grad));
-      if (local !== null) g.append(svgEl("text", {x, y: y + 31, "text-anchor": "middle", class: "local"}, local));
+      if (value !== null) g.append(text(x, y, "fwd", value));
+      if (grad !== null) g.append(text(x, y, "bwd", grad));
+      if (local !== null) g.append(text(x, y, "local", local));
       if (e) g.setAttribute("data-edge", e);
       svg.append(g);
     };
@@ -255,7 +290,7 @@ class GraphPage {
       const siblings = this.outEdges.get(e.source).slice().sort((p, q) => this.pos(p.target).y - this.pos(q.target).y);
       const i = siblings.indexOf(e);
       const a0 = this.anchorOut(e.source);
-      const a = {x: a0.x, y: a0.y + (i - (siblings.length - 1) / 2) * FANOUT_GAP};
+      const a = {x: a0.x, y: a0.y + (i - (siblings.length - 1) / 2) * gap};
       const b = this.pos(e.target), bx = b.x - R - 2;
       // level stretches: the labelled one after the source, one through each waypoint, the arrival at the target
       const ways = (e.waypoints || []).map(([c, r]) => ({x: LEFT + c * COL_W, y: this.top + r * ROW_H}));
@@ -270,7 +305,7 @@ class GraphPage {
         if (x3 > x2) d += ` L${x3},${y2}`;
       }
       const hot = hotEdges.has(e.id);
-      svg.append(svgEl("path", {d, class: "edge" + (hot ? " hot" : ""), "marker-end": `url(#${hot ? "arrow-hot" : "arrow"})`}));
+      shapes.append(svgEl("path", {d, class: "edge" + (hot ? " hot" : ""), "marker-end": `url(#${hot ? "arrow-hot" : "arrow"})`}));
       const value = this.edgeValueShown(e) ? fmt(this.values.get(e.source)) : null;
       const grad = this.edgeGradShown(e) ? fmt(this.edgeGrad.get(e.id)) : null;
       const local = hot && cur.phase === "backward" ? `×${fmt(this.edgeLocal.get(e.id))}` : null;
@@ -278,8 +313,8 @@ class GraphPage {
     }
     // the output arrow, to the output's name
     const out = this.pos(this.spec.output), end = out.x + R + 110;
-    svg.append(svgEl("path", {d: `M${out.x + R},${out.y} L${end},${out.y}`, class: "edge", "marker-end": "url(#arrow)"}));
-    svg.append(svgEl("text", {x: end + 6, y: out.y + 5, class: "leaf"}, this.spec.output_label));
+    shapes.append(svgEl("path", {d: `M${out.x + R},${out.y} L${end},${out.y}`, class: "edge", "marker-end": "url(#arrow)"}));
+    svg.append(text(end, out.y, "output", this.spec.output_label));
     label((out.x + R + end) / 2, out.y, "output",
           this.nodeValueShown(this.spec.output) ? fmt(this.values.get(this.spec.output)) : null,
           this.bwd >= 1 ? "1" : null, null);
@@ -292,22 +327,17 @@ class GraphPage {
       if (sofar) {
         const sum = sofar.parts.map(e => fmt(this.edgeGrad.get(e.id))).join(" + ") +
           (sofar.complete ? ` = ${fmt(sofar.total)}` : " + …");
-        svg.append(n.kind === "leaf"
-          ? svgEl("text", {x: p.x, y: p.y + 24, "text-anchor": "end", class: "sum"}, sum)
-          : svgEl("text", {x: p.x, y: p.y + R + 16, "text-anchor": "middle", class: "sum"}, sum));
+        svg.append(text(p.x, p.y, n.kind === "leaf" ? "leaf-sum" : "op-sum", sum));
       }
       if (n.kind === "leaf") {
-        svg.append(svgEl("text", {x: p.x, y: p.y + 5, "text-anchor": "end", class: "leaf" + (hot ? " hot" : "")},
-                          n.label));
+        svg.append(text(p.x, p.y, "leaf", n.label, "leaf" + (hot ? " hot" : "")));
         continue;
       }
       const g = svgEl("g", {class: "op" + (hot ? " hot" : ""), "data-node": n.id});
-      g.append(svgEl("circle", {cx: p.x, cy: p.y, r: R}));
-      g.append(svgEl("text", {x: p.x, y: p.y + 6, "text-anchor": "middle", class: n.label.length > 2 ? "small" : ""},
-                     n.label));
-      if (n.name && n.id !== this.spec.output) {
-        g.append(svgEl("text", {x: p.x, y: p.y - R - 5, "text-anchor": "middle", class: "name"}, n.name));
-      }
+      const [cx, cy] = vertical ? [p.y, p.x] : [p.x, p.y];
+      g.append(svgEl("circle", {cx, cy, r: R}));
+      g.append(text(p.x, p.y, "op", n.label, n.label.length > 2 ? "small" : ""));
+      if (n.name && n.id !== this.spec.output) g.append(text(p.x, p.y, "op-name", n.name));
       svg.append(g);
     }
   }
