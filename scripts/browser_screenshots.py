@@ -90,8 +90,10 @@ def main() -> None:
         for k in (1, 2, 3):
             tid("sgd-step").click()
             tid("sgd-steps").filter(has_text=str(k)).wait_for()
-        for _ in range(3):
-            tid("step-backward").click()
+        tid("run").click()  # the forward pass and the backward pass, then back to Affine2's step
+        tid("step-counter").filter(has_text="backward 5/5").wait_for()
+        for _ in range(2):
+            page.keyboard.press("ArrowLeft")
         page.set_viewport_size({"width": 1240, "height": 760})
         page.screenshot(path=out / "browser_net.png", full_page=True)
         page.set_viewport_size({"width": 1100, "height": 760})

@@ -470,3 +470,25 @@ def test_the_apple_graph_stands_upright_on_a_phone_and_fits_without_scrolling(br
         assert fits  # the whole drawing in view, its labels still >= 12 px (checked above for every page)
     finally:
         context.close()
+
+
+def test_the_net_page_opens_before_the_forward_pass_and_steps_by_keyboard(page, server):
+    page.goto(f"{server}/graph/net")  # TwoLayerNet: Affine1, Relu1, Affine2, SoftmaxWithLoss
+    counter, description = by_testid(page, "step-counter"), by_testid(page, "net-description")
+    expect(counter).to_have_text("forward 0/4 · backward 0/5")
+    expect(description).to_contain_text("Affine1 (Affine): takes (1, 784); W1 (784, 50) of norm")
+    for k in range(1, 5):
+        page.keyboard.press("ArrowRight")
+        expect(counter).to_have_text(f"forward {k}/4 · backward 0/5")
+        assert focused(page)[1]
+    expect(description).to_contain_text("Affine1 (Affine): takes (1, 784); gives (1, 50)")
+    assert focused(page) == ["step-backward", True]
+    for k in range(1, 6):
+        page.keyboard.press("Shift+ArrowRight")
+        expect(counter).to_have_text(f"forward 4/4 · backward {k}/5")
+    assert focused(page) == ["reset", True]
+    expect(description).to_contain_text("gradient norm")
+    page.keyboard.press("ArrowLeft")
+    expect(counter).to_have_text("forward 4/4 · backward 4/5")
+    page.keyboard.press("r")
+    expect(counter).to_have_text("forward 0/4 · backward 0/5")

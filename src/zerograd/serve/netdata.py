@@ -209,4 +209,4 @@ def net_html(data: dict[str, Any], served: bool = False) -> str:
     """The net page of ``data`` (from ``net_page_data``)."""
     from .pages import page
 
-    return page(data["title"], "net.html", ("net.js",), data, served=served, here="/graph/net")
+    return page(data["title"], "net.html", ("lesson.js", "net.js"), data, served=served, here="/graph/net")

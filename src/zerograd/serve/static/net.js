@@ -11,7 +11,7 @@ class NetPage {
     this.root = root;
     this.view = data.view;
     this.history = [data.view.loss];
-    this.fwd = data.forward.length;
+    this.fwd = 0;  // the lesson opens before the forward pass, as the graph pages do
     this.bwd = 0;
     this.current = null;
     this.steps = ["seed", ...data.backward];
@@ -26,7 +26,8 @@ class NetPage {
     q("step-forward").addEventListener("click", () => { this.stop(); this.stepForward(); });
     q("step-backward").addEventListener("click", () => { this.stop(); this.stepBackward(); });
     q("run").addEventListener("click", () => this.run());
-    q("reset").addEventListener("click", () => { this.stop(); this.fwd = 0; this.bwd = 0; this.current = null; this.render(); });
+    q("reset").addEventListener("click", () => { this.stop(); this.reset(); });
+    q("step-back").addEventListener("click", () => { this.stop(); this.stepBack(); });
     q("sgd-step").addEventListener("click", () => this.show(this.view.index, this.view.steps + 1, false));
     q("sgd-reset").addEventListener("click", () => this.show(this.view.index, 0, true));
     this.render();
@@ -73,14 +74,28 @@ class NetPage {
     this.bwd += 1;
     this.render();
   }
+  // the lesson keys (lesson.js): the next step, forward then backward; one step back; back to the start
+  next() { if (this.fwd < this.data.forward.length) this.stepForward(); else this.stepBackward(); }
+  stepBack() {
+    if (this.bwd > 0) this.bwd -= 1; else if (this.fwd > 0) this.fwd -= 1; else return;
+    this.current = this.bwd > 0 ? {phase: "backward", id: this.steps[this.bwd - 1]}
+      : this.fwd > 0 ? {phase: "forward", id: this.data.forward[this.fwd - 1]} : null;
+    this.render();
+  }
+  reset() { this.fwd = 0; this.bwd = 0; this.current = null; this.render(); }
+  nextControl() {
+    return ["step-forward", "step-backward", "reset"].map(this.q).find(b => !b.disabled);
+  }
   done() { return this.fwd >= this.data.forward.length && this.bwd >= this.steps.length; }
+  // Run: the rest of the passes, a step every NET_RUN_DELAY_MS; from the start again once both are done.
   run() {
     this.stop();
+    if (this.done()) this.reset();
     const tick = () => {
-      if (this.fwd < this.data.forward.length) this.stepForward(); else this.stepBackward();
+      this.next();
       this.timer = this.done() ? null : setTimeout(tick, NET_RUN_DELAY_MS);
     };
-    if (!this.done()) tick();
+    tick();
   }
   stop() { if (this.timer) { clearTimeout(this.timer); this.timer = null; } }
 
@@ -99,16 +114,15 @@ class NetPage {
     this.renderSvg();
     this.renderPanel();
     this.renderStatus();
+    this.renderDescription();
     this.q("step-forward").disabled = this.fwd >= this.data.forward.length;
     this.q("step-backward").disabled = this.fwd < this.data.forward.length || this.bwd >= this.steps.length;
     this.q("step-counter").textContent =
       `forward ${this.fwd}/${this.data.forward.length} · backward ${this.bwd}/${this.steps.length}`;
+    this.q("step-back").disabled = this.fwd === 0 && this.bwd === 0;
     // NOTE: a focused button that disables drops the focus to <body>; hand it on to the next useful control
     const focused = document.activeElement;
-    if (focused && focused.disabled) {
-      const next = ["step-forward", "step-backward", "reset"].map(this.q).find(b => !b.disabled);
-      next.focus();
-    }
+    if (focused && focused.disabled) this.nextControl().focus();
   }
 
   box(name) {
@@ -180,6 +194,25 @@ class NetPage {
     }
   }
 
+  // The layers as text for screen readers (the svg's aria-describedby), as far as the passes have got.
+  renderDescription() {
+    const shape = a => `(${a.shape.join(", ")}${a.shape.length === 1 ? "," : ""})`;
+    this.root.querySelector("#net-description").replaceChildren(...this.view.layers.map(layer => {
+      const into = this.view.arrows.find(a => a.target === layer.name && a.source !== "t");
+      const out = this.view.arrows.find(a => a.source === layer.name);
+      const parts = [`${layer.name} (${layer.kind}): takes ${shape(into)}`];
+      if (this.layerDone(layer.name, "forward")) {
+        parts.push(out.value !== null ? `gives the loss ${fmt(out.value, 5)}` : `gives ${shape(out)}`);
+      }
+      for (const p of layer.params) {
+        parts.push(`${p.name} ${shape(p)} of norm ${fmt(p.norm, 4)}` +
+                   (this.layerDone(layer.name, "backward") ? `, gradient norm ${fmt(p.grad_norm, 4)}` : ""));
+      }
+      if (this.arrowGradShown(into)) parts.push(`sends back a gradient of norm ${fmt(into.grad_norm, 4)}`);
+      return el("li", {text: parts.join("; ")});
+    }));
+  }
+
   renderPanel() {
     const v = this.view;
     const digit = this.data.digits.find(d => d.index === v.index);
@@ -240,4 +273,5 @@ class NetPage {
 
 window.addEventListener("DOMContentLoaded", () => {
   window.zerogradNet = new NetPage(readData("page-data"), document.querySelector("main"));
+  lessonKeys(window.zerogradNet, document.querySelector("main"));
 });
