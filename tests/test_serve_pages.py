@@ -492,3 +492,12 @@ def test_the_net_page_opens_before_the_forward_pass_and_steps_by_keyboard(page, 
     expect(counter).to_have_text("forward 4/4 · backward 4/5")
     page.keyboard.press("r")
     expect(counter).to_have_text("forward 0/4 · backward 0/5")
+
+
+def test_the_digit_pad_has_a_keyboard_way_in(page, server):
+    page.goto(f"{server}/digits")
+    select = by_testid(page, "example")
+    select.focus()
+    for label in (3, 7):
+        select.select_option(label=f"a {label}")  # as the arrow keys of a focused list would
+        expect(by_testid(page, "prediction")).to_have_text(str(label), timeout=10_000)

@@ -29,7 +29,8 @@ from ..graph.netview import trace_net
 from ..nets import TwoLayerNet
 
 __all__ = ["FORMULAS", "LR", "MAX_STEPS", "TWOLAYER", "NetInputError", "NetSource", "checkpoint_source",
-           "digit_choices", "net_html", "net_page_data", "net_structure", "net_view_data", "net_views"]
+           "digit_choices", "net_html", "net_page_data", "net_page_digits", "net_structure", "net_view_data",
+           "net_views"]
 
 LR = 0.1  # the chapter's learning rate
 MAX_STEPS = 50  # SGD steps a request may ask for; each is one 784-50-10 gradient on one digit
@@ -176,7 +177,7 @@ def net_page_data(index: int | None = None, precompute_steps: int | None = None,
     data: dict[str, Any] = {
         "type": "net-view", "title": source.title, "view": first,
         **net_structure(first), "max_steps": MAX_STEPS,
-        "digits": [{**c, "pixels": _pixels(x_all[c["index"]])} for c in choices],
+        "digits": net_page_digits(),
     }
     if index is not None and index not in {c["index"] for c in choices}:
         data["digits"].append({"index": index, "label": first["label"], "pixels": _pixels(x_all[index])})
@@ -185,6 +186,12 @@ def net_page_data(index: int | None = None, precompute_steps: int | None = None,
         data["views"] = {f"{d['index']}:{view['steps']}": _compact(view)
                          for d in data["digits"] for view in net_views(d["index"], precompute_steps, source)}
     return data
+
+
+def net_page_digits() -> list[dict[str, Any]]:
+    """The first test digit of each class with its 28×28 pixels: ``[{"index": 3, "label": 0, "pixels": ...}]``."""
+    x_all, _ = _digits()
+    return [{**c, "pixels": _pixels(x_all[c["index"]])} for c in digit_choices()]
 
 
 def _pixels(x: np.ndarray) -> list[list[float]]:
