@@ -94,7 +94,7 @@ def main() -> None:
         tid("step-counter").filter(has_text="backward 5/5").wait_for()
         for _ in range(2):
             page.keyboard.press("ArrowLeft")
-        page.set_viewport_size({"width": 1240, "height": 760})
+        page.set_viewport_size({"width": 1320, "height": 760})
         page.screenshot(path=out / "browser_net.png", full_page=True)
         page.set_viewport_size({"width": 1100, "height": 760})
 

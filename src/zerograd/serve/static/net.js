@@ -3,7 +3,7 @@
 // Views come from zerograd (serve/netdata.py): fetched from the server, or precomputed in an exported page.
 "use strict";
 
-const NET_COL_W = 300, NET_ROW_H = 130, NET_LEFT = 130, NET_TOP = 80, BOX_W = 200, NET_RUN_DELAY_MS = 450;
+const NET_COL_W = 262, NET_ROW_H = 150, NET_LEFT = 130, NET_TOP = 90, BOX_W = 166, PARAM_H = 48, NET_RUN_DELAY_MS = 450;
 
 class NetPage {
   constructor(data, root) {
@@ -128,7 +128,7 @@ class NetPage {
   box(name) {
     const [c, r] = this.data.places[name];
     const info = this.view.layers.find(l => l.name === name);
-    const h = info ? 34 + 34 * info.params.length : 24;
+    const h = info ? 34 + PARAM_H * info.params.length : 24;
     // boxes are centred on their row's line, so arrows between boxes of different heights run level
     // column 0 holds the label x alone: a narrow column
     const x = c === 0 ? 30 : NET_LEFT + (c - 1) * NET_COL_W;
@@ -160,12 +160,13 @@ class NetPage {
       const k = p.x + 0.7 * (q.x - p.x), m = (k + q.x) / 2;
       const d = p.y === q.y ? `M${p.x},${p.y} L${q.x},${q.y}` : `M${p.x},${p.y} L${k},${p.y} C${m},${p.y} ${m},${q.y} ${q.x},${q.y}`;
       svg.append(svgEl("path", {d, class: "edge" + (hot ? " hot" : ""), "marker-end": `url(#${hot ? "arrow-hot" : "arrow"})`}));
-      const lx = (p.x + k) / 2, g = svgEl("g", {class: "edge-label"});
+      // labels start just after the box they leave, so a long one never runs back over it
+      const lx = p.x + 8, g = svgEl("g", {class: "edge-label"});
       const top = a.value !== null ? fmt(a.value, 5) : `(${a.shape.join(", ")}${a.shape.length === 1 ? "," : ""})`;
-      if (this.arrowValueShown(a)) g.append(svgEl("text", {x: lx, y: p.y - 7, "text-anchor": "middle", class: "fwd"}, top));
+      if (this.arrowValueShown(a)) g.append(svgEl("text", {x: lx, y: p.y - 7, "text-anchor": "start", class: "fwd"}, top));
       if (this.arrowGradShown(a)) {
         const text = a.target === "loss" ? "1" : `‖g‖ ${fmt(a.grad_norm, 4)}`;
-        g.append(svgEl("text", {x: lx, y: p.y + 16, "text-anchor": "middle", class: "bwd"}, text));
+        g.append(svgEl("text", {x: lx, y: p.y + 16, "text-anchor": "start", class: "bwd"}, text));
       }
       svg.append(g);
     }
@@ -180,15 +181,14 @@ class NetPage {
       const g = svgEl("g", {class: "layer" + (hot ? " hot" : ""), "data-layer": name});
       g.append(svgEl("rect", {x: b.x, y: b.y, width: BOX_W, height: b.h, rx: 8}));
       g.append(svgEl("text", {x: b.x + 12, y: b.y + 21, class: "title"}, name));
-      // two lines a parameter, 12 units in from the border: its shape; its norm, and its gradient's after backward
+      // three lines a parameter, 12 units in from the border: its shape, its norm, its gradient's after backward
       b.info.params.forEach((p, i) => {
-        const y = b.y + 42 + 34 * i;
+        const y = b.y + 42 + PARAM_H * i;
         g.append(svgEl("text", {x: b.x + 12, y, class: "param"}, `${p.name} (${p.shape.join(", ")}${p.shape.length === 1 ? "," : ""})`));
-        const norms = svgEl("text", {x: b.x + 12, y: y + 15, class: "param"}, `‖${p.name}‖ ${fmt(p.norm, 4)}`);
+        g.append(svgEl("text", {x: b.x + 12, y: y + 15, class: "param"}, `‖${p.name}‖ ${fmt(p.norm, 4)}`));
         if (this.layerDone(name, "backward")) {
-          norms.append(svgEl("tspan", {class: "pgrad", dx: 8}, `‖d${p.name}‖ ${fmt(p.grad_norm, 4)}`));
+          g.append(svgEl("text", {x: b.x + 12, y: y + 30, class: "pgrad"}, `‖d${p.name}‖ ${fmt(p.grad_norm, 4)}`));
         }
-        g.append(norms);
       });
       svg.append(g);
     }
