@@ -501,3 +501,33 @@ def test_the_digit_pad_has_a_keyboard_way_in(page, server):
     for label in (3, 7):
         select.select_option(label=f"a {label}")  # as the arrow keys of a focused list would
         expect(by_testid(page, "prediction")).to_have_text(str(label), timeout=10_000)
+
+
+def test_the_training_page_names_what_it_trains_on_and_a_reopened_page_shows_that_runs_form(page, server):
+    page.goto(f"{server}/train")
+    by_testid(page, "dataset").select_option("mnist")
+    by_testid(page, "hidden").fill("10")
+    by_testid(page, "epochs").fill("1")
+    by_testid(page, "start").click()
+    status = by_testid(page, "train-status")
+    expect(status).to_contain_text("Done in", timeout=60_000)
+    started = page.evaluate("() => fetch('/api/train').then(r => r.json())")["events"][0]
+    if started["dataset"] == "mnist":  # a machine with MNIST on disk trains on it, and says so
+        assert "on mnist (" in status.inner_text() and "instead" not in status.inner_text()
+    else:  # here, offline: the bundled sample, named as such, never silently
+        assert started["dataset"] == "mnist-sample"
+        expect(status).to_contain_text("No local copy of mnist here, so this run trains on mnist-sample instead")
+        expect(status).to_contain_text("8000 training")
+    page.reload()
+    expect(by_testid(page, "epoch")).to_have_text("1 / 1")
+    assert by_testid(page, "dataset").input_value() == "mnist"  # the form of the run shown, not the defaults
+    assert by_testid(page, "hidden").input_value() == "10"
+    assert by_testid(page, "epochs").input_value() == "1"
+    # the mean loss of an epoch sits at the epoch's middle (0.5), not at its end
+    assert page.evaluate("() => window.zerogradTrain.epochs.length") == 1
+    path = by_testid(page, "loss-chart").locator("path").nth(1).get_attribute("d")
+    x0, x1 = page.evaluate("""() => {
+        const axis = document.querySelector('[data-testid=loss-chart] line.axis');  // the x axis, drawn first
+        return [+axis.getAttribute('x1'), +axis.getAttribute('x2')]; }""")
+    x = float(path[1:].split(",")[0])
+    assert abs(x - (x0 + (x1 - x0) * 0.5)) < 1, (x, x0, x1)

@@ -84,8 +84,9 @@ function barChart(container, labels, values, highlight) {
 
 // A line chart of one or more series [{name, color, points: [[x, y], ...]}] into an <svg>.
 function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = null, xMax = null} = {}) {
-  // drawn at the width of its box, one unit a pixel: its 13 px labels stay 13 px on a phone
-  const W = Math.max(280, Math.min(520, document.documentElement.clientWidth - 60)), H = 250, L = 56, R = 12, T = 24, B = 38;
+  // drawn one unit a pixel, 480 wide (two side by side at 1100 px) or the screen's width less margins on a phone:
+  // its 13 px labels stay 13 px
+  const W = Math.max(280, Math.min(480, document.documentElement.clientWidth - 60)), H = 250, L = 56, R = 12, T = 24, B = 38;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.style.width = `${W}px`;
   svg.setAttribute("aria-label", `${svg.dataset.title || yLabel}: ${yLabel} against ${xLabel}` +

@@ -58,18 +58,21 @@ class TrainPage {
       // what it trains on, by name and origin: MNIST without a local copy is the bundled sample, and says so
       const instead = e.dataset !== e.settings.dataset
         ? `No local copy of ${e.settings.dataset} here, so this run trains on ${e.dataset} instead. ` : "";
-      status.textContent = `${instead}Training TwoLayerNet(784, ${e.settings.hidden}, 10) with ` +
+      this.described = `${instead}TwoLayerNet(784, ${e.settings.hidden}, 10) with ` +
         `${e.settings.optimizer} (lr ${e.settings.lr}, batch ${e.settings.batch_size}) on ${e.dataset} ` +
         `(${e.source || "?"}): ${e.train_size} training and ${e.test_size} test samples, ` +
         `${e.iterations_per_epoch} iterations per epoch.`;
+      status.textContent = `Training ${this.described}`;
       this.running(true);
     } else if (e.type === "progress") {
       this.points.push([e.epoch, e.loss]);
     } else if (e.type === "epoch") {
       this.epochs.push(e);
     } else {
-      status.textContent = e.type === "done" ? `Done in ${e.seconds.toFixed(1)} s: test accuracy ${e.test_acc.toFixed(4)}.`
+      // the end, after what was trained (which stays on screen)
+      const end = e.type === "done" ? `Done in ${e.seconds.toFixed(1)} s: test accuracy ${e.test_acc.toFixed(4)}.`
         : e.type === "stopped" ? "Stopped." : `Training failed: ${e.message}`;
+      status.textContent = this.described ? `${end} Trained ${this.described}` : end;
       this.running(false);
       if (this.source) { this.source.close(); this.source = null; }
     }
