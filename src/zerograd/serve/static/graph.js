@@ -184,10 +184,7 @@ class GraphPage {
   }
   // One step back: the last step taken is undone, the one before it highlighted again.
   stepBack() {
-    if (this.bwd > 0) this.bwd -= 1; else if (this.fwd > 0) this.fwd -= 1; else return;
-    this.current = this.bwd > 0 ? {phase: "backward", id: this.steps[this.bwd - 1]}
-      : this.fwd > 0 ? {phase: "forward", id: this.spec.forward[this.fwd - 1]} : null;
-    this.render();
+    if (lessonStepBack(this, this.spec.forward)) this.render();
   }
   reset() { this.fwd = 0; this.bwd = 0; this.current = null; this.render(); }
   done() { return this.fwd >= this.spec.forward.length && this.bwd >= this.steps.length; }

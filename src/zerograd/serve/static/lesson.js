@@ -11,10 +11,21 @@ const LESSON_KEYS = [
   ["?", "show or hide this list (Esc closes it)"],
 ];
 
+// One step back in a lesson at forward step page.fwd and backward step page.bwd (of page.steps): the last step taken
+// is undone and the one before it highlighted again. False when already at the start.
+function lessonStepBack(page, forward) {
+  if (page.bwd > 0) page.bwd -= 1; else if (page.fwd > 0) page.fwd -= 1; else return false;
+  page.current = page.bwd > 0 ? {phase: "backward", id: page.steps[page.bwd - 1]}
+    : page.fwd > 0 ? {phase: "forward", id: forward[page.fwd - 1]} : null;
+  return true;
+}
+
 function lessonKeys(page, root) {
-  const dialog = root.querySelector("#keys-dialog");
-  const list = dialog.querySelector("dl");
-  list.replaceChildren(...LESSON_KEYS.flatMap(([key, what]) => [el("dt", {text: key}), el("dd", {text: what})]));
+  const dialog = el("dialog", {id: "keys-dialog", testid: "keys-dialog", "aria-label": "keys"},
+                    el("h2", {text: "Keys"}),
+                    el("dl", {}, ...LESSON_KEYS.flatMap(([key, what]) => [el("dt", {text: key}), el("dd", {text: what})])),
+                    el("button", {type: "button", text: "Close"}));
+  root.append(dialog);
   const toggle = () => {
     if (dialog.open) dialog.close(); else dialog.showModal();
   };

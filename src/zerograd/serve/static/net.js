@@ -77,10 +77,7 @@ class NetPage {
   // the lesson keys (lesson.js): the next step, forward then backward; one step back; back to the start
   next() { if (this.fwd < this.data.forward.length) this.stepForward(); else this.stepBackward(); }
   stepBack() {
-    if (this.bwd > 0) this.bwd -= 1; else if (this.fwd > 0) this.fwd -= 1; else return;
-    this.current = this.bwd > 0 ? {phase: "backward", id: this.steps[this.bwd - 1]}
-      : this.fwd > 0 ? {phase: "forward", id: this.data.forward[this.fwd - 1]} : null;
-    this.render();
+    if (lessonStepBack(this, this.data.forward)) this.render();
   }
   reset() { this.fwd = 0; this.bwd = 0; this.current = null; this.render(); }
   nextControl() {
