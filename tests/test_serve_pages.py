@@ -255,28 +255,6 @@ def test_a_cli_run_is_watched_live_from_its_folder(browser, model, tmp_path):
     assert not errors, errors
 
 
-def test_first_layer_images_of_a_conv_net_are_its_filters():
-    from zerograd.convnets import SimpleConvNet
-    from zerograd.serve.watch import first_layer_images
-
-    net = SimpleConvNet(
-        input_dim=(1, 28, 28),
-        conv_param={"filter_num": 6, "filter_size": 5, "pad": 0, "stride": 1},
-        hidden_size=10,
-        output_size=10,
-        rng=0,
-    )
-    images = first_layer_images(net)
-    assert images["kind"] == "filters" and images["shape"] == [6, 1, 5, 5]
-    grey = np.array(images["images"])
-    assert grey.shape == (6, 5, 5) and grey.min() >= 0 and grey.max() <= 1
-    w = net.params[images["parameter"]][:, 0]
-    # the largest |w| of each filter is black or white; zero is mid-grey
-    np.testing.assert_allclose(np.abs(grey - 0.5).reshape(6, -1).max(axis=1), 0.5, atol=1e-3)
-    clear = np.abs(grey - 0.5) > 0.002  # (greys are rounded to 3 decimals: a weight near 0 may round to 0.5)
-    assert clear.mean() > 0.9 and np.all((grey > 0.5)[clear] == (w > 0)[clear])  # one channel: the filter itself
-
-
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
     """A BatchNorm+Dropout MLP (trained 30 steps, so its running statistics mean something) and a SimpleConvNet."""

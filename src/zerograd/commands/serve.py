@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"the server needs {err.name}, which is not installed. {INSTALL_HINT}") from None
     from ..checkpoint import CheckpointError
     from ..serve.digits import load_digit_model
-    from ..serve.netdata import NetInputError
+    from ..serve.netdata import NetInputError, checkpoint_source
     from ..serve.watch import RunWatcher, WatchError
 
     if args.watch is not None:
@@ -62,8 +62,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
     print(f"the net for /digits: {model.source}")
     try:
-        app = create_app(checkpoint=args.checkpoint, digit_model=model,
-                         allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None, watch=args.watch)
+        # the checkpoint's net, read once: behind /digits and, stepped through, on /graph/net
+        net_source = checkpoint_source(model.net, args.checkpoint) if args.checkpoint is not None else None
+        app = create_app(checkpoint=args.checkpoint, digit_model=model, watch=args.watch, net_source=net_source,
+                         allowed_hosts=list(LOOPBACK) if args.host in LOOPBACK else None)
     except (CheckpointError, NetInputError, WatchError) as err:
         raise CommandError(str(err)) from None
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"

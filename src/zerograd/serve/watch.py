@@ -37,7 +37,8 @@ class RunWatcher:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise WatchError(f"--watch {folder}: no such folder (give the --out folder of a zerograd train run)")
+            what = "not a folder" if self.folder.exists() else "no such folder"
+            raise WatchError(f"--watch {folder}: {what} (give the --out folder of a zerograd train run)")
         self._lock = threading.Lock()
         self._checkpoint_mtime: int | None = None
         self._weights: dict[str, Any] | None = None
@@ -75,7 +76,7 @@ class RunWatcher:
                 continue
             row = {name: _number(cell) for name, cell in zip(header, cells, strict=True)}
             if row.get("epoch") is not None and row.get("loss") is not None:
-                rows.append(row)
+                rows.append({**row, "epoch": int(row["epoch"] or 0)})
         return rows
 
     def _read_checkpoint(self) -> None:

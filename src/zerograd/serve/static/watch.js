@@ -14,7 +14,12 @@ class WatchPage {
     try {
       const response = await fetch("/api/watch");
       const body = await response.json();
-      if (!response.ok) this.q("watch-status").textContent = body.error; else this.render(body);
+      if (!response.ok) {
+        this.q("watch-status").textContent = body.error;
+        if (response.status === 400) return;  // no run to watch on this server: asking again will not change that
+      } else {
+        this.render(body);
+      }
     } catch (err) {
       this.q("watch-status").textContent = `The server is not answering (${err.message}); trying again.`;
     }
