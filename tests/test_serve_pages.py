@@ -455,3 +455,21 @@ def test_the_training_page_names_what_it_trains_on_and_a_reopened_page_shows_tha
         return [+axis.getAttribute('x1'), +axis.getAttribute('x2')]; }""")
     x = float(path[1:].split(",")[0])
     assert abs(x - (x0 + (x1 - x0) * 0.5)) < 1, (x, x0, x1)
+
+
+@pytest.mark.parametrize("width", [390, 1920])
+def test_the_status_holds_every_step_in_one_height(browser, server, width):
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    pg = context.new_page()
+    try:
+        pg.goto(f"{server}/graph/apple-orange")  # the longest steps: × of two compound nodes, 5 inputs summed up
+        status = by_testid(pg, "status")
+        height = status.bounding_box()["height"]
+        for _ in range(3 + 6):
+            pg.keyboard.press("ArrowRight")
+            assert status.bounding_box()["height"] == height
+            overflow = status.evaluate("s => s.scrollHeight - s.clientHeight")
+            assert overflow <= 0, (status.inner_text(), overflow)  # all of it in view, nothing to scroll to
+        expect(status).to_contain_text("All inputs: ∂price/∂apple 2.2, ∂apple_num 110, ∂orange 3.3")
+    finally:
+        context.close()

@@ -51,7 +51,6 @@ def test_an_mlps_first_weights_are_one_28x28_tile_per_hidden_unit():
 
 def test_first_layer_images_of_a_conv_net_are_its_filters():
     from zerograd.convnets import SimpleConvNet
-    from zerograd.serve.watch import first_layer_images
 
     net = SimpleConvNet(
         input_dim=(1, 28, 28),
