@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 import uvicorn
 from playwright.sync_api import sync_playwright
 
+from zerograd.run import RunSpec
 from zerograd.serve.app import create_app
 from zerograd.serve.digits import quick_model
 
@@ -29,12 +31,12 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
          "--disable-sync", "--disable-dev-shm-usage"]
 
 
-def serve() -> tuple[str, uvicorn.Server]:
+def serve(watch: str | None = None) -> tuple[str, uvicorn.Server]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(digit_model=quick_model()), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    app = create_app(digit_model=quick_model(), watch=watch)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -47,7 +49,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the graph pages alone")
     args = parser.parse_args()
     out = Path(args.out)
-    url, server = serve()
+    with tempfile.TemporaryDirectory() as run_dir:
+        if not args.quick:  # a finished run of 64 hidden units for /watch, as `zerograd train --out` leaves it
+            RunSpec(dataset="mnist-sample", hidden=(64,), epochs=4, out=run_dir, download=False).run()
+        shoot(out, args.quick, run_dir)
+    print(f"wrote {', '.join(sorted(str(p) for p in out.glob('browser_*.png')))}")
+
+
+def shoot(out: Path, quick: bool, run_dir: str) -> None:
+    url, server = serve(None if quick else run_dir)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
         page = browser.new_page(viewport={"width": 1100, "height": 760}, device_scale_factor=1)
@@ -79,10 +89,9 @@ def main() -> None:
         for _ in range(3):
             tid("step-backward").click()
         page.screenshot(path=out / "browser_graph_expr.png", full_page=True)
-        if args.quick:
+        if quick:
             browser.close()
             server.should_exit = True
-            print(f"wrote {', '.join(sorted(str(p) for p in out.glob('browser_*.png')))}")
             return
 
         # TwoLayerNet on a digit: three SGD steps, then the backward pass down to Affine2
@@ -121,9 +130,14 @@ def main() -> None:
         tid("stop").click()
         tid("train-status").filter(has_text="Stopped").wait_for()
         page.screenshot(path=out / "browser_train.png", full_page=True)
+
+        # a zerograd train run followed from its folder: curves and the first layer's 64 weight tiles
+        page.goto(f"{url}/watch")
+        tid("epoch").filter(has_text="4 / 4").wait_for()
+        page.wait_for_function("() => document.querySelector('[data-testid=weights]').dataset.epoch === '4'")
+        page.screenshot(path=out / "browser_watch.png", full_page=True)
         browser.close()
     server.should_exit = True
-    print(f"wrote {', '.join(sorted(str(p) for p in out.glob('browser_*.png')))}")
 
 
 if __name__ == "__main__":

@@ -83,7 +83,8 @@ function barChart(container, labels, values, highlight) {
 }
 
 // A line chart of one or more series [{name, color, points: [[x, y], ...]}] into an <svg>.
-function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = null, xMax = null} = {}) {
+// legend: "top" right, or "bottom" right (for curves that rise to the top, as accuracy does).
+function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = null, xMax = null, legend = "top"} = {}) {
   // drawn one unit a pixel, 480 wide (two side by side at 1100 px) or the screen's width less margins on a phone:
   // its 13 px labels stay 13 px
   const W = Math.max(280, Math.min(480, document.documentElement.clientWidth - 60)), H = 250, L = 56, R = 12, T = 24, B = 38;
@@ -117,7 +118,8 @@ function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = n
       const d = s.points.map((p, k) => `${k ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" ");
       svg.append(svgEl("path", {d, fill: "none", stroke: s.color, "stroke-width": s.width || 2}));
     }
-    svg.append(svgEl("text", {x: W - R - 4, y: T + 14 + 14 * i, style: `fill: ${s.color}`, class: "legend",
+    const y = legend === "bottom" ? H - B - 8 - 15 * (series.length - 1 - i) : T + 14 + 15 * i;
+    svg.append(svgEl("text", {x: W - R - 4, y, style: `fill: ${s.color}`, class: "legend",
                               "text-anchor": "end"}, s.name));
   });
 }

@@ -107,7 +107,7 @@ class TrainPage {
     lineChart(this.q("acc-chart"), [
       {name: "train", color: "#0969da", points: this.epochs.map(e => [e.epoch, e.train_acc])},
       {name: "test", color: "#cf222e", points: this.epochs.filter(e => e.test_acc !== null).map(e => [e.epoch, e.test_acc])},
-    ], {xLabel: "epoch", yLabel: "accuracy", xMax, yMin: 0, yMax: 1});
+    ], {xLabel: "epoch", yLabel: "accuracy", xMax, yMin: 0, yMax: 1, legend: "bottom"});
   }
 }
 

@@ -45,7 +45,7 @@ class WatchPage {
     lineChart(this.q("acc-chart"), [
       {name: "train", color: "#0969da", points: s.epochs.filter(e => e.train_acc !== null).map(e => [e.epoch, e.train_acc])},
       {name: "test", color: "#cf222e", points: s.epochs.filter(e => e.test_acc !== null).map(e => [e.epoch, e.test_acc])},
-    ], {xLabel: "epoch", yLabel: "accuracy", xMax, yMin: 0, yMax: 1});
+    ], {xLabel: "epoch", yLabel: "accuracy", xMax, yMin: 0, yMax: 1, legend: "bottom"});
     if (s.weights) this.drawWeights(s.weights, s.checkpoint_epoch);
   }
 
@@ -56,7 +56,7 @@ class WatchPage {
     const cols = Math.ceil(Math.sqrt(images.length)), rows = Math.ceil(images.length / cols);
     canvas.width = cols * (wd + TILE_GAP) - TILE_GAP;
     canvas.height = rows * (h + TILE_GAP) - TILE_GAP;
-    const zoom = Math.max(1, Math.floor(Math.min(320, document.documentElement.clientWidth - 80) / canvas.width));
+    const zoom = Math.max(1, Math.floor(Math.min(500, document.documentElement.clientWidth - 80) / canvas.width));
     canvas.style.width = `${canvas.width * zoom}px`;
     canvas.style.height = `${canvas.height * zoom}px`;
     const ctx = canvas.getContext("2d");
