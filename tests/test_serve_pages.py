@@ -473,3 +473,19 @@ def test_the_status_holds_every_step_in_one_height(browser, server, width):
         expect(status).to_contain_text("All inputs: ∂price/∂apple 2.2, ∂apple_num 110, ∂orange 3.3")
     finally:
         context.close()
+
+
+def test_a_long_net_scrolls_its_drawing_to_the_layer_being_stepped(page, checkpoints, tmp_path):
+    from zerograd.serve.netdata import checkpoint_source, net_html, net_page_data
+
+    path, net = checkpoints["mlp"]  # 9 layers and the loss in one row: wider than the page
+    html = tmp_path / "net.html"
+    html.write_text(net_html(net_page_data(precompute_steps=0, source=checkpoint_source(net, str(path)))), "utf-8")
+    page.goto(html.as_uri())
+    for _ in range(len(net.layers) + 1):
+        page.keyboard.press("ArrowRight")
+        visible = page.evaluate("""() => { const f = document.querySelector('figure.graph').getBoundingClientRect();
+            const r = document.querySelector('#net .layer.hot').getBoundingClientRect();
+            return r.left >= f.left && r.right <= f.right; }""")
+        assert visible
+    assert page.evaluate("document.querySelector('figure.graph').scrollLeft") > 0

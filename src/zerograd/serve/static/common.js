@@ -68,6 +68,14 @@ function arrowMarker(svg, id, color) {
   svg.append(defs);
 }
 
+// A drawing wider than its box scrolls inside it: bring the step being shown (node) into view, sideways only.
+function keepInView(node) {
+  const box = node && node.closest("figure");
+  if (!box || box.scrollWidth <= box.clientWidth) return;
+  const b = box.getBoundingClientRect(), r = node.getBoundingClientRect();
+  if (r.left < b.left || r.right > b.right) box.scrollLeft += (r.left + r.right) / 2 - (b.left + b.right) / 2;
+}
+
 // Horizontal bars: one per label, the largest highlighted. container gets one row per label.
 function barChart(container, labels, values, highlight) {
   container.replaceChildren();

@@ -213,6 +213,7 @@ class GraphPage {
 
   render() {
     this.renderSvg();
+    keepInView(this.root.querySelector("#graph .hot"));
     this.renderTable();
     this.renderStatus();
     this.renderDescription();

@@ -109,6 +109,7 @@ class NetPage {
 
   render() {
     this.renderSvg();
+    keepInView(this.root.querySelector("#net .layer.hot"));
     this.renderPanel();
     this.renderStatus();
     this.renderDescription();
