@@ -58,6 +58,11 @@ def add_parser(subparsers: Any) -> None:
                         "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=0,
                    help="net only: seed of the weights and the random batch (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=HTML_NET_STEPS,
+                   help="net --html only: SGD steps the page holds for each digit, 0 to 50 (default: %(default)s)")
+    p.add_argument("--checkpoint", metavar="CKPT", default=None,
+                   help="net --html only: the page shows this checkpoint's net (any MLP, BatchNorm, Dropout, conv "
+                        "net taking 28×28 images) instead of a fresh TwoLayerNet")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
                                    classes=args.classes, batch_size=args.batch_size),
                               dict(input_size="--input-size", hidden="--hidden", classes="--classes",
                                    batch_size="--batch-size"), "float64")
+    if args.graph != "net" or args.html is None:
+        for flag, given in (("--steps", args.steps != HTML_NET_STEPS), ("--checkpoint", args.checkpoint is not None)):
+            if given:
+                raise CommandError(f"{flag} is for the net's page: zerograd graph net --html FILE {flag} ...")
     if args.html is not None:
         if args.out is not None:
             raise CommandError("give --out (a drawing) or --html (a page), not both")
@@ -133,20 +142,37 @@ def _values(items: list[str]) -> dict[str, float]:
     return values
 
 
+def _net_source(checkpoint: str | None) -> Any:
+    """The net page's net: the checkpoint's (one line and exit 2 for a bad file), else the chapter's TwoLayerNet."""
+    from ..serve.netdata import TWOLAYER, checkpoint_source
+
+    if checkpoint is None:
+        return TWOLAYER
+    from ..checkpoint import CheckpointError, load
+
+    try:
+        return checkpoint_source(load(checkpoint).net, checkpoint)
+    except CheckpointError as err:
+        raise CommandError(str(err)) from None
+
+
 def _html(args: argparse.Namespace, values: dict[str, float]) -> int:
     from ..fileio import write_bytes
 
     try:
         from ..serve.graphs import GraphInputError, expression_data, graph_data, graph_html
-        from ..serve.netdata import net_html, net_page_data
+        from ..serve.netdata import MAX_STEPS, NetInputError, net_html, net_page_data
+
+        if not 0 <= args.steps <= MAX_STEPS:
+            raise CommandError(f"--steps must be from 0 to {MAX_STEPS}, got {args.steps}")
 
         if args.graph == "net":
-            text = net_html(net_page_data(precompute_steps=HTML_NET_STEPS))
+            text = net_html(net_page_data(precompute_steps=args.steps, source=_net_source(args.checkpoint)))
         elif args.graph == "expr":
             text = graph_html(expression_data(args.expr or "x*y + x", values))
         else:
             text = graph_html(graph_data(args.graph, values))
-    except GraphInputError as err:
+    except (GraphInputError, NetInputError) as err:
         raise CommandError(str(err)) from None
     try:
         write_bytes(Path(args.html), text.encode("utf-8"))

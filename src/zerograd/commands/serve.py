@@ -25,9 +25,13 @@ def add_parser(subparsers: Any) -> None:
                         "other machines connect (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
     p.add_argument("--checkpoint", metavar="RUN", nargs="?", const=LATEST, default=None,
-                   help="the net behind /digits: a run folder or checkpoint of zerograd train, or the latest run "
-                        "when given alone (default: a TwoLayerNet trained on the bundled MNIST sample at start-up, "
-                        "a second or two)")
+                   help="the net behind /digits and /graph/net: a run folder or checkpoint of zerograd train (any "
+                        "MLP, BatchNorm, Dropout, conv net), or the latest run when given alone (default: a "
+                        "TwoLayerNet trained on the bundled MNIST sample at start-up for /digits, a second or two, "
+                        "and the chapter's fresh one on /graph/net)")
+    p.add_argument("--watch", metavar="RUN_DIR", default=None,
+                   help="the folder of a zerograd train run (running or finished, started anywhere): /watch shows "
+                        "its metrics.csv and its first layer's weights, read again after each epoch (default: none)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +48,14 @@ def run(args: argparse.Namespace) -> int:
     from ..checkpoint import CheckpointError
     from ..serve.digits import load_digit_model
     from ..serve.guards import is_loopback, loopback_hosts
+    from ..serve.netdata import NetInputError, checkpoint_source
+    from ..serve.watch import RunWatcher, WatchError
+
+    if args.watch is not None:
+        try:
+            RunWatcher(args.watch)
+        except WatchError as err:
+            raise CommandError(str(err)) from None
 
     loopback = is_loopback(args.host)
     if not loopback:
@@ -54,11 +66,17 @@ def run(args: argparse.Namespace) -> int:
     except (CheckpointError, ValueError) as err:
         raise CommandError(str(err)) from None
     print(f"the net for /digits: {model.source}")
-    app = create_app(checkpoint=args.checkpoint, digit_model=model,
-                     allowed_hosts=loopback_hosts(args.host) if loopback else None)
+    try:
+        # the checkpoint's net, read once: behind /digits and, stepped through, on /graph/net
+        net_source = checkpoint_source(model.net, args.checkpoint) if args.checkpoint is not None else None
+        app = create_app(checkpoint=args.checkpoint, digit_model=model, watch=args.watch, net_source=net_source,
+                         allowed_hosts=loopback_hosts(args.host) if loopback else None)
+    except (CheckpointError, NetInputError, WatchError) as err:
+        raise CommandError(str(err)) from None
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
-    print(f"zerograd serve: {url}/  (graphs: {url}/graph/apple, digits: {url}/digits, training: {url}/train); "
-          "Ctrl-C stops it", flush=True)
+    watching = f", watching {args.watch}: {url}/watch" if args.watch is not None else ""
+    print(f"zerograd serve: {url}/  (graphs: {url}/graph/apple, digits: {url}/digits, training: {url}/train"
+          f"{watching}); Ctrl-C stops it", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     except KeyboardInterrupt:

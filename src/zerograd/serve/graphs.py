@@ -72,8 +72,8 @@ def expression_data(text: str = DEFAULT_EXPRESSION, values: Mapping[str, Any] | 
 
 def graph_html(data: Mapping[str, Any], served: bool = False) -> str:
     """The step-through page of ``data`` (from ``graph_data``, ``expression_data`` or ``value_graph_data``)."""
-    return page(data.get("title") or "Computational graph", "graph.html", ("graph.js",), dict(data), served=served,
-                here=f"/graph/{data.get('graph', '')}")
+    return page(data.get("title") or "Computational graph", "graph.html", ("lesson.js", "graph.js"), dict(data),
+                served=served, here=f"/graph/{data.get('graph', '')}")
 
 
 def export_graph_html(out: Value, path: str | os.PathLike[str], title: str = "") -> Path:

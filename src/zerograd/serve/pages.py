@@ -20,9 +20,10 @@ NAV = (
     ("/graph/apple", "Apple graph"),
     ("/graph/apple-orange", "Apple & orange"),
     ("/graph/expr", "Your formula"),
-    ("/graph/net", "TwoLayerNet"),
+    ("/graph/net", "A net's layers"),
     ("/digits", "Draw a digit"),
     ("/train", "Live training"),
+    ("/watch", "Watch a run"),
 )
 
 # No other origin, ever: data: and blob: images for canvases, fetch and EventSource to this server alone.

@@ -134,6 +134,7 @@ class _Events(RunCallback):
         iterations = built.trainer.history.iterations_per_epoch
         self.every = max(1, iterations // 25)
         self.run._emit("start", settings=asdict(self.run.settings), dataset=getattr(built.data, "name", "?"),
+                       source=getattr(built.data, "source", ""),
                        train_size=len(built.data.x_train), test_size=len(built.data.x_test),
                        iterations_per_epoch=iterations)
 

@@ -19,7 +19,7 @@ def graph_get(name: str, request: Request) -> dict[str, Any]:
     if name == "net":
         query = number_query(request)
         only(query, ("digit", "steps"))
-        return net_view_data(*net_args(query))
+        return net_view_data(*net_args(query), source=request.app.state.net_source)
     if name == "expr":
         return expression_data(*expression_query(request))
     if name not in SHOPPING:
@@ -32,7 +32,7 @@ async def graph_post(name: str, request: Request) -> dict[str, Any]:
     body = await json_object(request)
     if name == "net":
         only(body, ("digit", "steps"))
-        return net_view_data(*net_args(body))
+        return net_view_data(*net_args(body), source=request.app.state.net_source)
     if name == "expr":
         only(body, ("expr", "values"))
         text = body.get("expr", "")

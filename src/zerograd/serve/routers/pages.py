@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 
 from ..graphs import SHOPPING, expression_data, graph_data, graph_html
 from ..inputs import expression_query, number_query
-from ..netdata import net_html, net_page_data
+from ..netdata import net_html, net_page_data, net_page_digits
 from ..pages import page
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -22,7 +22,7 @@ def index() -> str:
 @router.get("/graph/{name}")
 def graph_page(name: str, request: Request) -> str:
     if name == "net":
-        return net_html(net_page_data(), served=True)
+        return net_html(net_page_data(source=request.app.state.net_source), served=True)
     if name == "expr":
         text, values = expression_query(request)
         return graph_html(expression_data(text, values), served=True)
@@ -33,7 +33,9 @@ def graph_page(name: str, request: Request) -> str:
 
 @router.get("/digits")
 def digits_page() -> str:
-    return page("Draw a digit", "digits.html", ("digits.js",), served=True, here="/digits")
+    # a test digit of each class, for drawing by keyboard (or for a first try): placed on the pad, then predicted
+    examples = [{"label": d["label"], "pixels": d["pixels"]} for d in net_page_digits()]
+    return page("Draw a digit", "digits.html", ("digits.js",), {"examples": examples}, served=True, here="/digits")
 
 
 @router.get("/train")

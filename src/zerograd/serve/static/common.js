@@ -3,6 +3,23 @@
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+const HOT = "#b45309";  // the highlight colour: 5.0:1 on white, as WCAG AA asks of small text (4.5:1)
+// The smallest text in a drawing, in its own units (style.css), and the smallest it may be drawn on screen, in px.
+const SMALLEST_LABEL = 13, MIN_LABEL_PX = 12;
+
+// Scale a drawing by its viewBox to the width of its box, from MIN_LABEL_PX / SMALLEST_LABEL (its box scrolls
+// sideways when even that is too wide, as on a phone) up to 1.5 (a projector).
+function fitToBox(svg, width, height) {
+  const box = svg.parentElement.clientWidth || width;
+  const scale = Math.min(1.5, Math.max(MIN_LABEL_PX / SMALLEST_LABEL, box / width));
+  svg.style.width = `${Math.ceil(width * scale)}px`;
+  svg.style.height = `${Math.ceil(height * scale)}px`;
+  svg.dataset.scale = scale.toFixed(3);
+  if (!svg.fitted) {  // redrawn at the new width when the window changes
+    svg.fitted = true;
+    window.addEventListener("resize", () => fitToBox(svg, ...svg.getAttribute("viewBox").split(" ").slice(2).map(Number)));
+  }
+}
 
 // A number as zerograd.graph.format_number writes it: 6 significant digits as Python's "%.6g", no trailing
 // zeros, exponent without padding ("1e-8", "1.23457e+8"), "0" for -0.
@@ -51,6 +68,14 @@ function arrowMarker(svg, id, color) {
   svg.append(defs);
 }
 
+// A drawing wider than its box scrolls inside it: bring the step being shown (node) into view, sideways only.
+function keepInView(node) {
+  const box = node && node.closest("figure");
+  if (!box || box.scrollWidth <= box.clientWidth) return;
+  const b = box.getBoundingClientRect(), r = node.getBoundingClientRect();
+  if (r.left < b.left || r.right > b.right) box.scrollLeft += (r.left + r.right) / 2 - (b.left + b.right) / 2;
+}
+
 // Horizontal bars: one per label, the largest highlighted. container gets one row per label.
 function barChart(container, labels, values, highlight) {
   container.replaceChildren();
@@ -66,14 +91,21 @@ function barChart(container, labels, values, highlight) {
 }
 
 // A line chart of one or more series [{name, color, points: [[x, y], ...]}] into an <svg>.
-function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = null, xMax = null} = {}) {
-  const W = 520, H = 250, L = 48, R = 12, T = 24, B = 34;
+// legend: "top" right, or "bottom" right (for curves that rise to the top, as accuracy does).
+function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = null, xMax = null, legend = "top"} = {}) {
+  // drawn one unit a pixel, 480 wide (two side by side at 1100 px) or the screen's width less margins on a phone:
+  // its 13 px labels stay 13 px
+  const W = Math.max(280, Math.min(480, document.documentElement.clientWidth - 60)), H = 250, L = 56, R = 12, T = 24, B = 38;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.style.width = `${W}px`;
+  svg.setAttribute("aria-label", `${svg.dataset.title || yLabel}: ${yLabel} against ${xLabel}` +
+                   (series.length ? ` (${series.map(s => s.name).join("; ")})` : ""));
   svg.replaceChildren();
   const all = series.flatMap(s => s.points);
   const xs = all.map(p => p[0]), ys = all.map(p => p[1]);
   const x1 = xMax !== null ? xMax : Math.max(1, ...xs);
-  let y0 = yMin !== null ? yMin : Math.min(0, ...ys), y1 = yMax !== null ? yMax : Math.max(1e-9, ...ys);
+  // an empty chart has the ticks 0 … 1, not 0 … 1e-9
+  let y0 = yMin !== null ? yMin : Math.min(0, ...ys), y1 = yMax !== null ? yMax : ys.length ? Math.max(...ys) : 1;
   if (y1 <= y0) y1 = y0 + 1;
   const sx = x => L + (W - L - R) * (x / x1), sy = y => T + (H - T - B) * (1 - (y - y0) / (y1 - y0));
   svg.append(svgEl("line", {x1: L, y1: H - B, x2: W - R, y2: H - B, class: "axis"}));
@@ -94,7 +126,8 @@ function lineChart(svg, series, {xLabel = "", yLabel = "", yMin = null, yMax = n
       const d = s.points.map((p, k) => `${k ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" ");
       svg.append(svgEl("path", {d, fill: "none", stroke: s.color, "stroke-width": s.width || 2}));
     }
-    svg.append(svgEl("text", {x: W - R - 4, y: T + 14 + 14 * i, style: `fill: ${s.color}`, class: "legend",
+    const y = legend === "bottom" ? H - B - 8 - 15 * (series.length - 1 - i) : T + 14 + 15 * i;
+    svg.append(svgEl("text", {x: W - R - 4, y, style: `fill: ${s.color}`, class: "legend",
                               "text-anchor": "end"}, s.name));
   });
 }

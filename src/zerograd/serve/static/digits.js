@@ -18,8 +18,22 @@ class DigitPad {
       this.canvas.addEventListener(kind, () => { if (this.last) { this.last = null; this.changed(); } });
     }
     this.q("clear").addEventListener("click", () => this.clear());
+    // the keyboard's way to the pad: a real test digit of the chosen class, drawn as ink, then predicted
+    const examples = (readData("page-data") || {}).examples || [];
+    const select = this.q("example");
+    examples.forEach((d, i) => select.append(el("option", {value: String(i), text: `a ${d.label}`})));
+    select.addEventListener("change", () => { if (select.value !== "") this.place(examples[+select.value].pixels); });
     fetch("/api/model").then(r => r.json()).then(m => { this.q("model-source").textContent = `The net: ${m.source}.`; })
       .catch(() => {});
+  }
+
+  place(pixels) {
+    const small = document.createElement("canvas");
+    small.width = small.height = 28;
+    drawImage28(small, pixels);
+    this.ctx.imageSmoothingEnabled = true;
+    this.ctx.drawImage(small, 0, 0, this.canvas.width, this.canvas.height);
+    this.changed();
   }
 
   clear() {

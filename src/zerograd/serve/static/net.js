@@ -3,7 +3,7 @@
 // Views come from zerograd (serve/netdata.py): fetched from the server, or precomputed in an exported page.
 "use strict";
 
-const NET_COL_W = 255, NET_ROW_H = 130, NET_LEFT = 130, NET_TOP = 80, BOX_W = 150, NET_RUN_DELAY_MS = 450;
+const NET_COL_W = 262, NET_ROW_H = 150, NET_LEFT = 130, NET_TOP = 90, BOX_W = 166, PARAM_H = 48, NET_RUN_DELAY_MS = 450;
 
 class NetPage {
   constructor(data, root) {
@@ -11,7 +11,7 @@ class NetPage {
     this.root = root;
     this.view = data.view;
     this.history = [data.view.loss];
-    this.fwd = data.forward.length;
+    this.fwd = 0;  // the lesson opens before the forward pass, as the graph pages do
     this.bwd = 0;
     this.current = null;
     this.steps = ["seed", ...data.backward];
@@ -26,7 +26,8 @@ class NetPage {
     q("step-forward").addEventListener("click", () => { this.stop(); this.stepForward(); });
     q("step-backward").addEventListener("click", () => { this.stop(); this.stepBackward(); });
     q("run").addEventListener("click", () => this.run());
-    q("reset").addEventListener("click", () => { this.stop(); this.fwd = 0; this.bwd = 0; this.current = null; this.render(); });
+    q("reset").addEventListener("click", () => { this.stop(); this.reset(); });
+    q("step-back").addEventListener("click", () => { this.stop(); this.stepBack(); });
     q("sgd-step").addEventListener("click", () => this.show(this.view.index, this.view.steps + 1, false));
     q("sgd-reset").addEventListener("click", () => this.show(this.view.index, 0, true));
     this.render();
@@ -73,14 +74,25 @@ class NetPage {
     this.bwd += 1;
     this.render();
   }
+  // the lesson keys (lesson.js): the next step, forward then backward; one step back; back to the start
+  next() { if (this.fwd < this.data.forward.length) this.stepForward(); else this.stepBackward(); }
+  stepBack() {
+    if (lessonStepBack(this, this.data.forward)) this.render();
+  }
+  reset() { this.fwd = 0; this.bwd = 0; this.current = null; this.render(); }
+  nextControl() {
+    return ["step-forward", "step-backward", "reset"].map(this.q).find(b => !b.disabled);
+  }
   done() { return this.fwd >= this.data.forward.length && this.bwd >= this.steps.length; }
+  // Run: the rest of the passes, a step every NET_RUN_DELAY_MS; from the start again once both are done.
   run() {
     this.stop();
+    if (this.done()) this.reset();
     const tick = () => {
-      if (this.fwd < this.data.forward.length) this.stepForward(); else this.stepBackward();
+      this.next();
       this.timer = this.done() ? null : setTimeout(tick, NET_RUN_DELAY_MS);
     };
-    if (!this.done()) tick();
+    tick();
   }
   stop() { if (this.timer) { clearTimeout(this.timer); this.timer = null; } }
 
@@ -97,18 +109,24 @@ class NetPage {
 
   render() {
     this.renderSvg();
+    keepInView(this.root.querySelector("#net .layer.hot"));
     this.renderPanel();
     this.renderStatus();
+    this.renderDescription();
     this.q("step-forward").disabled = this.fwd >= this.data.forward.length;
     this.q("step-backward").disabled = this.fwd < this.data.forward.length || this.bwd >= this.steps.length;
     this.q("step-counter").textContent =
       `forward ${this.fwd}/${this.data.forward.length} · backward ${this.bwd}/${this.steps.length}`;
+    this.q("step-back").disabled = this.fwd === 0 && this.bwd === 0;
+    // NOTE: a focused button that disables drops the focus to <body>; hand it on to the next useful control
+    const focused = document.activeElement;
+    if (focused && focused.disabled) this.nextControl().focus();
   }
 
   box(name) {
     const [c, r] = this.data.places[name];
     const info = this.view.layers.find(l => l.name === name);
-    const h = info ? 34 + 34 * info.params.length : 24;
+    const h = info ? 34 + PARAM_H * info.params.length : 24;
     // boxes are centred on their row's line, so arrows between boxes of different heights run level
     // column 0 holds the label x alone: a narrow column
     const x = c === 0 ? 30 : NET_LEFT + (c - 1) * NET_COL_W;
@@ -119,13 +137,12 @@ class NetPage {
     const svg = this.root.querySelector("#net");
     svg.replaceChildren();
     arrowMarker(svg, "arrow", "#333");
-    arrowMarker(svg, "arrow-hot", "#d97706");
+    arrowMarker(svg, "arrow-hot", HOT);
     const places = Object.values(this.data.places);
     const width = NET_LEFT + (Math.max(...places.map(p => p[0])) - 1) * NET_COL_W + 70;
     const height = NET_TOP + Math.max(...places.map(p => p[1])) * NET_ROW_H + 80;
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    svg.setAttribute("width", width);
-    svg.setAttribute("height", height);
+    fitToBox(svg, width, height);
     const cur = this.current;
     const rightOf = name => {
       const b = this.box(name);
@@ -141,12 +158,13 @@ class NetPage {
       const k = p.x + 0.7 * (q.x - p.x), m = (k + q.x) / 2;
       const d = p.y === q.y ? `M${p.x},${p.y} L${q.x},${q.y}` : `M${p.x},${p.y} L${k},${p.y} C${m},${p.y} ${m},${q.y} ${q.x},${q.y}`;
       svg.append(svgEl("path", {d, class: "edge" + (hot ? " hot" : ""), "marker-end": `url(#${hot ? "arrow-hot" : "arrow"})`}));
-      const lx = (p.x + k) / 2, g = svgEl("g", {class: "edge-label"});
+      // labels start just after the box they leave, so a long one never runs back over it
+      const lx = p.x + 8, g = svgEl("g", {class: "edge-label"});
       const top = a.value !== null ? fmt(a.value, 5) : `(${a.shape.join(", ")}${a.shape.length === 1 ? "," : ""})`;
-      if (this.arrowValueShown(a)) g.append(svgEl("text", {x: lx, y: p.y - 7, "text-anchor": "middle", class: "fwd"}, top));
+      if (this.arrowValueShown(a)) g.append(svgEl("text", {x: lx, y: p.y - 7, "text-anchor": "start", class: "fwd"}, top));
       if (this.arrowGradShown(a)) {
         const text = a.target === "loss" ? "1" : `‖g‖ ${fmt(a.grad_norm, 4)}`;
-        g.append(svgEl("text", {x: lx, y: p.y + 16, "text-anchor": "middle", class: "bwd"}, text));
+        g.append(svgEl("text", {x: lx, y: p.y + 16, "text-anchor": "start", class: "bwd"}, text));
       }
       svg.append(g);
     }
@@ -160,16 +178,37 @@ class NetPage {
       const hot = cur && cur.id === name;
       const g = svgEl("g", {class: "layer" + (hot ? " hot" : ""), "data-layer": name});
       g.append(svgEl("rect", {x: b.x, y: b.y, width: BOX_W, height: b.h, rx: 8}));
-      g.append(svgEl("text", {x: b.x + 10, y: b.y + 21, class: "title"}, name));
+      g.append(svgEl("text", {x: b.x + 12, y: b.y + 21, class: "title"}, name));
+      // three lines a parameter, 12 units in from the border: its shape, its norm, its gradient's after backward
       b.info.params.forEach((p, i) => {
-        const y = b.y + 42 + 34 * i;
-        g.append(svgEl("text", {x: b.x + 10, y, class: "param"}, `${p.name} (${p.shape.join(", ")}${p.shape.length === 1 ? "," : ""})  ‖${p.name}‖ ${fmt(p.norm, 4)}`));
+        const y = b.y + 42 + PARAM_H * i;
+        g.append(svgEl("text", {x: b.x + 12, y, class: "param"}, `${p.name} (${p.shape.join(", ")}${p.shape.length === 1 ? "," : ""})`));
+        g.append(svgEl("text", {x: b.x + 12, y: y + 15, class: "param"}, `‖${p.name}‖ ${fmt(p.norm, 4)}`));
         if (this.layerDone(name, "backward")) {
-          g.append(svgEl("text", {x: b.x + 10, y: y + 15, class: "pgrad"}, `‖d${p.name}‖ = ${fmt(p.grad_norm, 4)}`));
+          g.append(svgEl("text", {x: b.x + 12, y: y + 30, class: "pgrad"}, `‖d${p.name}‖ ${fmt(p.grad_norm, 4)}`));
         }
       });
       svg.append(g);
     }
+  }
+
+  // The layers as text for screen readers (the svg's aria-describedby), as far as the passes have got.
+  renderDescription() {
+    const shape = a => `(${a.shape.join(", ")}${a.shape.length === 1 ? "," : ""})`;
+    this.root.querySelector("#net-description").replaceChildren(...this.view.layers.map(layer => {
+      const into = this.view.arrows.find(a => a.target === layer.name && a.source !== "t");
+      const out = this.view.arrows.find(a => a.source === layer.name);
+      const parts = [`${layer.name} (${layer.kind}): takes ${shape(into)}`];
+      if (this.layerDone(layer.name, "forward")) {
+        parts.push(out.value !== null ? `gives the loss ${fmt(out.value, 5)}` : `gives ${shape(out)}`);
+      }
+      for (const p of layer.params) {
+        parts.push(`${p.name} ${shape(p)} of norm ${fmt(p.norm, 4)}` +
+                   (this.layerDone(layer.name, "backward") ? `, gradient norm ${fmt(p.grad_norm, 4)}` : ""));
+      }
+      if (this.arrowGradShown(into)) parts.push(`sends back a gradient of norm ${fmt(into.grad_norm, 4)}`);
+      return el("li", {text: parts.join("; ")});
+    }));
   }
 
   renderPanel() {
@@ -182,6 +221,11 @@ class NetPage {
     this.q("sgd-steps").textContent = String(v.steps);
     this.q("loss-history").textContent = this.history.map(l => fmt(l, 4)).join(" → ");
     this.q("sgd-step").disabled = v.steps >= this.data.max_steps;
+    // out of steps: say so, and how to get more (never a button that silently stops working)
+    this.q("sgd-limit").textContent = v.steps < this.data.max_steps ? ""
+      : this.data.views ? `This saved page holds ${this.data.max_steps} SGD steps; export it with ` +
+        "zerograd graph net --html FILE --steps N for more (up to 50), or open it from zerograd serve."
+      : `That is the server's limit of ${this.data.max_steps} steps; "Back to the initial weights" starts again.`;
     barChart(this.q("net-probabilities"), [...Array(10).keys()].map(String), v.probabilities, v.predicted);
     const body = this.root.querySelector("#param-table tbody");
     body.replaceChildren();
@@ -199,8 +243,11 @@ class NetPage {
   renderStatus() {
     const status = this.q("status"), cur = this.current;
     if (!cur) {
-      status.textContent = this.fwd === 0 ? "Reset: step forward through the layers, or Run."
-        : "Forward pass done (array shapes above the arrows). Step backward to pass the gradient back, layer by layer.";
+      const mode = this.view.mode === "inference"
+        ? " The net runs in inference mode: BatchNorm with its running statistics, every Dropout unit kept." : "";
+      status.textContent = (this.fwd === 0 ? "Reset: step forward through the layers, or Run."
+        : "Forward pass done (array shapes above the arrows). Step backward to pass the gradient back, layer by " +
+          "layer.") + mode;
       return;
     }
     if (cur.id === "seed") {
@@ -224,4 +271,5 @@ class NetPage {
 
 window.addEventListener("DOMContentLoaded", () => {
   window.zerogradNet = new NetPage(readData("page-data"), document.querySelector("main"));
+  lessonKeys(window.zerogradNet, document.querySelector("main"));
 });

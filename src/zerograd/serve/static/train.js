@@ -7,8 +7,8 @@ class TrainPage {
     this.q = s => root.querySelector(`[data-testid=${s}]`);
     this.form = root.querySelector("#train-form");
     this.form.addEventListener("submit", e => { e.preventDefault(); this.start(); });
-    this.q("stop").addEventListener("click", () => fetch("/api/train/stop", {method: "POST", headers: {"Content-Type": "application/json"},
-                                                                            body: "{}"}));
+    this.q("stop").addEventListener("click", () => fetch("/api/train/stop", {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}));
     this.reset();
     this.render();
     // a run already going (started from another tab, or before a reload): follow it
@@ -54,21 +54,37 @@ class TrainPage {
     if (e.type === "start") {
       this.reset();
       this.total = e.settings.epochs;
-      status.textContent = `Training TwoLayerNet(784, ${e.settings.hidden}, 10) with ${e.settings.optimizer} ` +
-        `(lr ${e.settings.lr}, batch ${e.settings.batch_size}) on ${e.dataset}: ${e.train_size} training and ` +
-        `${e.test_size} test samples, ${e.iterations_per_epoch} iterations per epoch.`;
+      this.showSettings(e.settings);
+      // what it trains on, by name and origin: MNIST without a local copy is the bundled sample, and says so
+      const instead = e.dataset !== e.settings.dataset
+        ? `No local copy of ${e.settings.dataset} here, so this run trains on ${e.dataset} instead. ` : "";
+      this.described = `${instead}TwoLayerNet(784, ${e.settings.hidden}, 10) with ` +
+        `${e.settings.optimizer} (lr ${e.settings.lr}, batch ${e.settings.batch_size}) on ${e.dataset} ` +
+        `(${e.source || "?"}): ${e.train_size} training and ${e.test_size} test samples, ` +
+        `${e.iterations_per_epoch} iterations per epoch.`;
+      status.textContent = `Training ${this.described}`;
       this.running(true);
     } else if (e.type === "progress") {
       this.points.push([e.epoch, e.loss]);
     } else if (e.type === "epoch") {
       this.epochs.push(e);
     } else {
-      status.textContent = e.type === "done" ? `Done in ${e.seconds.toFixed(1)} s: test accuracy ${e.test_acc.toFixed(4)}.`
+      // the end, after what was trained (which stays on screen)
+      const end = e.type === "done" ? `Done in ${e.seconds.toFixed(1)} s: test accuracy ${e.test_acc.toFixed(4)}.`
         : e.type === "stopped" ? "Stopped." : `Training failed: ${e.message}`;
+      status.textContent = this.described ? `${end} Trained ${this.described}` : end;
       this.running(false);
       if (this.source) { this.source.close(); this.source = null; }
     }
     this.render();
+  }
+
+  // The form shows the settings of the run on screen (a reopened page follows the last run, not the defaults).
+  showSettings(settings) {
+    for (const [name, value] of Object.entries(settings)) {
+      const field = this.form.elements.namedItem(name);
+      if (field) field.value = String(value);
+    }
   }
 
   running(on) {
@@ -83,13 +99,15 @@ class TrainPage {
     this.q("test-acc").textContent = last && last.test_acc !== null ? last.test_acc.toFixed(4) : "–";
     const xMax = this.total || 1;
     lineChart(this.q("loss-chart"), [
-      {name: "loss (every few iterations)", color: "#8c959f", width: 1.2, points: this.points},
-      {name: "mean loss per epoch", color: "#0969da", points: this.epochs.map(e => [e.epoch, e.loss])},
+      {name: "loss (every few iterations)", color: "#6e7781", width: 1.2, points: this.points},
+      // NOTE: an epoch's mean loss is the average over the whole epoch: drawn at its middle, not at its end
+      {name: "mean loss of each epoch (at its middle)", color: "#0969da",
+       points: this.epochs.map(e => [e.epoch - 0.5, e.loss])},
     ], {xLabel: "epoch", yLabel: "loss", xMax, yMin: 0});
     lineChart(this.q("acc-chart"), [
       {name: "train", color: "#0969da", points: this.epochs.map(e => [e.epoch, e.train_acc])},
       {name: "test", color: "#cf222e", points: this.epochs.filter(e => e.test_acc !== null).map(e => [e.epoch, e.test_acc])},
-    ], {xLabel: "epoch", yLabel: "accuracy", xMax, yMin: 0, yMax: 1});
+    ], {xLabel: "epoch", yLabel: "accuracy", xMax, yMin: 0, yMax: 1, legend: "bottom"});
   }
 }
 
