@@ -62,7 +62,8 @@ def add_parser(subparsers: Any) -> None:
                    help="net --html only: SGD steps the page holds for each digit, 0 to 50 (default: %(default)s)")
     p.add_argument("--checkpoint", metavar="CKPT", default=None,
                    help="net --html only: the page shows this checkpoint's net (any MLP, BatchNorm, Dropout, conv "
-                        "net taking 28×28 images) instead of a fresh TwoLayerNet")
+                        "net taking 28×28 images) instead of a fresh TwoLayerNet (default: none, the chapter's "
+                        "TwoLayerNet)")
 
 
 def run(args: argparse.Namespace) -> int:
