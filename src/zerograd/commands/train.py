@@ -72,6 +72,11 @@ def add_parser(subparsers: Any) -> None:
                    help=f"seed of the initial weights and the batch order, 0..2**32-1 (default: {defaults.seed})")
     p.add_argument("--max-classes", type=int, default=None,
                    help="refuse a PATH.npz whose labels imply more classes than this (default: 1000)")
+    p.add_argument("--eval-samples", default=None, metavar="N|all",
+                   help="train accuracy from a pass over the first N training samples (all: every one) after each "
+                        "epoch (default: the running accuracy of the epoch's own batches, which costs nothing)")
+    p.add_argument("--eval-every", type=int, default=None, metavar="N",
+                   help="evaluate after every N-th epoch and the last; the others show no accuracy (default: 1)")
     p.add_argument("--out", default=None,
                    help=f"directory for checkpoint.npz, metrics.csv, curves.png (default: {DEFAULT_OUT}, or the "
                         "checkpoint's own folder with --resume)")
@@ -152,6 +157,7 @@ def _train(spec: RunSpec, out: Path, plot: bool) -> int:
     print(f"net: {trainer.net!r}; optimizer: {trainer.optimizer!r}; batch {trainer.config.batch_size}, "
           f"{trainer.config.sampling} sampling, seed {trainer.config.seed}")
     print(f"training epochs {epochs_done + 1}..{trainer.config.epochs}; writing to {out}/")
+    print(f"train acc: {_train_acc_meaning(trainer.train_acc_on)}")
 
     from tqdm import tqdm
 
@@ -192,6 +198,12 @@ def _interrupted(spec: RunSpec, trainer: Any, end: _EpochEnd, epochs_done: int, 
               f"resume with: zerograd train --resume {shlex.quote(str(saved))} --out {shlex.quote(str(out))}",
               file=sys.stderr)
     return 130
+
+
+def _train_acc_meaning(source: str) -> str:
+    if source == "running":
+        return "running accuracy of each epoch's batches as they were trained (--eval-samples N|all for a pass)"
+    return f"evaluated after each epoch on {'every training sample' if source.startswith('all') else source}"
 
 
 def _epochs(n: int) -> str:
