@@ -20,8 +20,9 @@ PACKAGE = "zerograd"
 # The book's floors (functions → layers → nets → gradcheck → train/checkpoint → run → tune/interop/serve →
 # commands → cli), with the engineering beneath placed where what it serves sits.
 FLOORS: list[tuple[str, ...]] = [
-    ("zerograd.threads", "zerograd.parallel", "zerograd.memory", "zerograd.fileio", "zerograd.safenpz",
-     "zerograd.validators", "zerograd.datasets", "zerograd.images", "zerograd._version", "zerograd.__init__"),
+    ("zerograd.threads", "zerograd.thread_choice", "zerograd.parallel", "zerograd.memory", "zerograd.fileio",
+     "zerograd.safenpz", "zerograd.validators", "zerograd.datasets", "zerograd.images", "zerograd._version",
+     "zerograd.__init__"),
     ("zerograd.functions",),
     ("zerograd.layers", "zerograd.convolution"),
     ("zerograd.nets", "zerograd.convnets", "zerograd.optim", "zerograd.numgrad", "zerograd.batched_numgrad"),

@@ -27,6 +27,7 @@ import numpy as np
 
 from .nets import ACTIVATIONS
 from .optim import DEFAULT_LR, OPTIMIZERS
+from .thread_choice import THREAD_CHOICES
 from .train import SAMPLINGS, TRAIN_ACCURACIES, History, TrainConfig, Trainer
 from .validators import (
     OptionError,
@@ -92,6 +93,8 @@ class RunSpec:
     train_accuracy: str | None = None
     eval_every: int = _TRAIN.eval_every  # evaluate after every N-th epoch and the last (NaN between)
     blas_threads: int | None = _TRAIN.blas_threads
+    zerograd_threads: int | None = _TRAIN.zerograd_threads  # None = one per core (ZEROGRAD_THREADS overrides)
+    thread_choice: str = _TRAIN.thread_choice  # identical, fastest or off (zerograd.thread_choice)
     # -- output
     out: str | None = None  # folder for checkpoint.npz and metrics.csv after each epoch; None = write nothing
     resume: str | None = None  # a checkpoint to continue: the net, optimizer and their state come from it
@@ -179,7 +182,8 @@ class RunSpec:
                            lr=float(self.lr or 0), optimizer_params=dict(self.optimizer_params), seed=self.seed,
                            sampling=self.sampling, eval_batch_size=self.eval_batch_size,
                            eval_train_samples=self.eval_train_samples, train_accuracy=self.train_accuracy,
-                           eval_every=self.eval_every, blas_threads=self.blas_threads)
+                           eval_every=self.eval_every, blas_threads=self.blas_threads,
+                           zerograd_threads=self.zerograd_threads, thread_choice=self.thread_choice)
 
     def load_data(self) -> Any:
         """The dataset, as ``zerograd.datasets.load_dataset`` gives it (raises its ``DatasetError``)."""
@@ -522,9 +526,10 @@ def _check_training(spec: RunSpec) -> None:
         positive_int(getattr(spec, name), name)
     if spec.train_accuracy is not None:
         choice(spec.train_accuracy, TRAIN_ACCURACIES, "train_accuracy")
-    for name in ("eval_train_samples", "blas_threads"):
+    for name in ("eval_train_samples", "blas_threads", "zerograd_threads"):
         if getattr(spec, name) is not None:
             positive_int(getattr(spec, name), name)
+    choice(spec.thread_choice, THREAD_CHOICES, "thread_choice")
     choice(spec.sampling, SAMPLINGS, "sampling")
     seed(spec.seed, "seed")
     _set(spec, "out", _optional_text(spec.out, "out"))
@@ -533,10 +538,11 @@ def _check_training(spec: RunSpec) -> None:
 
 # zerograd train's options that are RunSpec fields; the others (--overwrite, --no-plot) are the command's own
 _ARG_FIELDS = ("dataset", "root", "net", "hidden", "activation", "init", "batchnorm", "dropout", "optimizer", "lr",
-               "batch_size", "sampling", "weight_decay", "dtype", "seed", "max_classes", "epochs", "eval_every")
+               "batch_size", "sampling", "weight_decay", "dtype", "seed", "max_classes", "epochs", "eval_every",
+               "thread_choice")
 _RESUME_FIELDS = ("dataset", "root", "epochs")  # what --resume may change: where the data is, how far to train
 _TRAIN_FIELDS = ("batch_size", "optimizer", "lr", "seed", "sampling", "eval_batch_size", "eval_train_samples",
-                 "train_accuracy", "eval_every", "blas_threads")
+                 "train_accuracy", "eval_every", "blas_threads", "zerograd_threads", "thread_choice")
 _FLAGS = {name: "--" + name.replace("_", "-") for name in (*_ARG_FIELDS, "out", "resume")}
 _FLAGS.update(eval_train_samples="--eval-samples", train_accuracy="--eval-samples")
 

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .optim import Optimizer
+from .thread_choice import ThreadChoice
 from .threads import blas_threads, blas_threads_for
 from .train_config import SAMPLINGS, TRAIN_ACCURACIES, TrainConfig
 
@@ -114,6 +115,7 @@ class Trainer:
         # what history.train_acc measures, in a few words (metrics.csv's train_acc_on column)
         self.train_acc_on = train_accuracy_source(config, n, running=self._read_predictions is not None)
         self.eval_seconds: list[float] = []  # per epoch of this process: the time spent evaluating (not saved)
+        self.thread_choice: ThreadChoice | None = None  # how fit() chose its threads (its .log, .excluded)
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
@@ -124,20 +126,29 @@ class Trainer:
         A ``DivergedError`` stops training at the first NaN/inf loss; ``StopIteration`` from a callback stops it
         cleanly after that epoch. ``KeyboardInterrupt`` leaves the history as it was after the last finished epoch.
         """
-        threads = self.config.blas_threads or blas_threads_for(self.net.params.values(), self.config.batch_size)
-        with blas_threads(threads):
-            while self.epoch < self.config.epochs:
-                recorded = len(self.history.loss)
-                try:
+        cfg = self.config
+        choice = ThreadChoice.for_trainer(self.net, self.x_train, self.t_train, cfg.batch_size, cfg,
+                                          resumed=self.epoch > 0)
+        self.thread_choice = choice
+        setting = None if choice is None else choice.choose(self.epoch)
+        if setting is not None and cfg.thread_choice == "fastest" and self.epoch == 0:
+            cfg.blas_threads, cfg.zerograd_threads = setting.blas, setting.zerograd  # recorded: --resume keeps it
+        rule = cfg.blas_threads or blas_threads_for(self.net.params.values(), cfg.batch_size)
+        while self.epoch < cfg.epochs:
+            recorded = len(self.history.loss)
+            try:
+                with blas_threads(rule) if setting is None else setting.applied():
                     self.train_epoch(progress)
-                except BaseException:
-                    del self.history.loss[recorded:]  # the unfinished epoch is not part of the record
-                    raise
-                try:
-                    for callback in self.callbacks:
-                        callback(self)
-                except StopIteration:
-                    break
+            except BaseException:
+                del self.history.loss[recorded:]  # the unfinished epoch is not part of the record
+                raise
+            if choice is not None:
+                setting = choice.after_epoch(self.epoch, self.history.seconds[-1] / self.history.iterations_per_epoch)
+            try:
+                for callback in self.callbacks:
+                    callback(self)
+            except StopIteration:
+                break
         return self.history
 
     def train_epoch(self, progress: Any = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .optim import OPTIMIZERS, Optimizer, make_optimizer
+from .thread_choice import THREAD_CHOICES
 
 __all__ = ["SAMPLINGS", "TRAIN_ACCURACIES", "TrainConfig"]
 
@@ -51,6 +52,12 @@ class TrainConfig:
     # BLAS threads while training; None = one for small nets, where a second thread costs more than it gives
     # (zerograd.threads: the 784-50-10 net at batch 100 ran 1.6x faster on one), else the library's own setting
     blas_threads: int | None = None
+    # zerograd.parallel's threads while training; None = one per core (ZEROGRAD_THREADS overrides either)
+    zerograd_threads: int | None = None
+    # how the threads are chosen (zerograd.thread_choice): "identical" times a few steps under each candidate
+    # that gives the rule's bits and keeps the fastest; "fastest" any candidate, decided before the first step and
+    # recorded in blas_threads/zerograd_threads; "off" the rule alone
+    thread_choice: str = "identical"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size", "eval_every"):
@@ -67,6 +74,12 @@ class TrainConfig:
         if self.blas_threads is not None and (isinstance(self.blas_threads, bool) or not isinstance(
                 self.blas_threads, (int, np.integer)) or self.blas_threads < 1):
             raise ValueError(f"TrainConfig: blas_threads must be a positive integer or None, got {self.blas_threads!r}")
+        if self.zerograd_threads is not None and (isinstance(self.zerograd_threads, bool) or not isinstance(
+                self.zerograd_threads, (int, np.integer)) or self.zerograd_threads < 1):
+            raise ValueError(f"TrainConfig: zerograd_threads must be a positive integer or None, got "
+                             f"{self.zerograd_threads!r}")
+        if self.thread_choice not in THREAD_CHOICES:
+            raise ValueError(f"TrainConfig: thread_choice must be one of {THREAD_CHOICES}, got {self.thread_choice!r}")
         if self.eval_train_samples is not None and self.eval_train_samples < 1:
             raise ValueError(f"TrainConfig: eval_train_samples must be positive or None, got "
                              f"{self.eval_train_samples!r}")

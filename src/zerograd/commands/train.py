@@ -77,6 +77,11 @@ def add_parser(subparsers: Any) -> None:
                         "epoch (default: the running accuracy of the epoch's own batches, which costs nothing)")
     p.add_argument("--eval-every", type=int, default=None, metavar="N",
                    help="evaluate after every N-th epoch and the last; the others show no accuracy (default: 1)")
+    p.add_argument("--thread-choice", default=None, choices=("identical", "fastest", "off"),
+                   help="identical: time a few steps under each thread setting that gives the same results and keep "
+                        "the fastest; fastest: any setting, decided before the first step and kept by --resume (the "
+                        "last bits may then depend on the machine's load); off: the size rule alone (default: "
+                        "identical)")
     p.add_argument("--out", default=None,
                    help=f"directory for checkpoint.npz, metrics.csv, curves.png (default: {DEFAULT_OUT}, or the "
                         "checkpoint's own folder with --resume)")
