@@ -183,7 +183,8 @@ class Trainer:
                     # NOTE: the running accuracy: the predictions of the forward pass this step made anyway, before
                     # its update, in training mode (dropout on) — a few microseconds, where a pass over the
                     # training set after the epoch costs a third of the epoch's own work
-                    correct += int(np.count_nonzero(predictions_of() == labels[idx]))
+                    batch_labels = t_batch if labels is t else labels[idx]  # one-hot t: its argmax, taken once
+                    correct += int(np.count_nonzero(predictions_of() == batch_labels))
                 optimizer.update(net.params, grads)
                 if progress is not None and (i + 1) % report_every == 0:
                     progress.update(report_every)
