@@ -20,9 +20,19 @@ PACKAGE = "zerograd"
 # The book's floors (functions → layers → nets → gradcheck → train/checkpoint → run → tune/interop/serve →
 # commands → cli), with the engineering beneath placed where what it serves sits.
 FLOORS: list[tuple[str, ...]] = [
-    ("zerograd.threads", "zerograd.thread_choice", "zerograd.parallel", "zerograd.memory", "zerograd.fileio",
-     "zerograd.safenpz", "zerograd.validators", "zerograd.datasets", "zerograd.images", "zerograd._version",
-     "zerograd.__init__"),
+    (
+        "zerograd.threads",
+        "zerograd.thread_choice",
+        "zerograd.parallel",
+        "zerograd.memory",
+        "zerograd.fileio",
+        "zerograd.safenpz",
+        "zerograd.validators",
+        "zerograd.datasets",
+        "zerograd.images",
+        "zerograd._version",
+        "zerograd.__init__",
+    ),
     ("zerograd.functions",),
     ("zerograd.layers", "zerograd.convolution"),
     ("zerograd.nets", "zerograd.convnets", "zerograd.optim", "zerograd.numgrad", "zerograd.batched_numgrad"),
@@ -127,15 +137,21 @@ def main(argv: list[str]) -> int:
     found = cycles(graph)
     for component in found:
         print("cycle:", " <-> ".join(component))
-    upward = [(m, d) for m, deps in graph.items() for d in deps
-              if floor(m) >= 0 and floor(d) > floor(m) and not d.startswith(m + ".") and not m.startswith(d + ".")]
+    upward = [
+        (m, d)
+        for m, deps in graph.items()
+        for d in deps
+        if floor(m) >= 0 and floor(d) > floor(m) and not d.startswith(m + ".") and not m.startswith(d + ".")
+    ]
     for m, d in sorted(upward):
         print(f"upward: {m} (floor {floor(m)}) imports {d} (floor {floor(d)})")
     unplaced = sorted(m for m in graph if floor(m) < 0 and m != PACKAGE)
     for m in unplaced:
         print(f"no floor: {m}")
-    print(f"{len(graph)} modules, {sum(map(len, graph.values()))} imports, {len(found)} cycles, "
-          f"{len(upward)} upward imports")
+    print(
+        f"{len(graph)} modules, {sum(map(len, graph.values()))} imports, {len(found)} cycles, "
+        f"{len(upward)} upward imports"
+    )
     return 1 if found or upward or unplaced else 0
 
 

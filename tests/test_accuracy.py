@@ -1,11 +1,10 @@
 """Real data, full scale, offline: the accuracies the README reports.
 
 Fashion-MNIST comes from the Debian package (dataset-fashion-mnist, which CI installs); the MNIST sample is bundled.
-Without the data these tests skip with the reason — except in CI (env CI set), where they fail.
+Without the data these tests skip with the reason (in CI, with ZEROGRAD_TEST_REQUIRE_ALL set, a skip fails).
 Each run stops as soon as it reaches its target, within its epoch budget.
 """
 
-import os
 import time
 
 import numpy as np
@@ -21,8 +20,6 @@ def load_or_skip(name):
     try:
         return load_dataset(name, download=False, dtype=np.float32)
     except DatasetError as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing in CI: {err}")
         pytest.skip(f"{name} is not installed here: {err}")
 
 

@@ -32,10 +32,9 @@ from zerograd.graph import (
 )
 from zerograd.nets import MultiLayerNet, TwoLayerNet
 
-# Rendering needs graphviz's `dot`. Without it the rendering tests skip on a developer's machine, but in CI (which
-# installs graphviz) a missing `dot` must fail them, so they run there regardless.
+# Rendering needs graphviz's `dot`: without it the rendering tests skip (and fail in CI, see conftest.py).
 needs_dot = pytest.mark.skipif(
-    shutil.which("dot") is None and not os.environ.get("CI"),
+    shutil.which("dot") is None,
     reason="graphviz's `dot` is not installed (apt-get install graphviz / brew install graphviz)",
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -20,21 +20,40 @@ def _data(n=120, features=16, classes=3, seed=0):
 
 def test_defaults_are_the_chapters_run():
     spec = RunSpec()
-    assert (spec.net, spec.optimizer, spec.lr, spec.batch_size, spec.epochs, spec.seed) == ("mlp", "sgd", 0.1, 100,
-                                                                                              17, 0)
+    assert (spec.net, spec.optimizer, spec.lr, spec.batch_size, spec.epochs, spec.seed) == (
+        "mlp",
+        "sgd",
+        0.1,
+        100,
+        17,
+        0,
+    )
     assert RunSpec(net="convnet").optimizer == "adam"  # the book trains its CNNs with Adam
     assert type(spec.build_net(784, 10)).__name__ == "TwoLayerNet"
     assert type(RunSpec(hidden="100,100").build_net(784, 10)).__name__ == "MultiLayerNet"
     assert type(RunSpec(dropout=0.2).build_net(784, 10)).__name__ == "MultiLayerNetExtend"
 
 
-@pytest.mark.parametrize("values,field", [
-    ({"epochs": 0}, "epochs"), ({"lr": -1}, "lr"), ({"hidden": "10,x"}, "hidden"), ({"dropout": 1.0}, "dropout"),
-    ({"seed": 2**32}, "seed"), ({"optimizer": "lion"}, "optimizer"), ({"net": "resnet"}, "net"),
-    ({"init": "lecun"}, "init"), ({"batchnorm": "yes"}, "batchnorm"), ({"sampling": "random"}, "sampling"),
-    ({"net": "convnet", "hidden": "10,10"}, "hidden"), ({"net": "deepconvnet", "init": 0.1}, "init"),
-    ({"net": "convnet", "dropout": 0.5}, "batchnorm"), ({"epoch": 3}, "epoch"), ({"init": 0}, "init"),
-])
+@pytest.mark.parametrize(
+    "values,field",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1}, "lr"),
+        ({"hidden": "10,x"}, "hidden"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"seed": 2**32}, "seed"),
+        ({"optimizer": "lion"}, "optimizer"),
+        ({"net": "resnet"}, "net"),
+        ({"init": "lecun"}, "init"),
+        ({"batchnorm": "yes"}, "batchnorm"),
+        ({"sampling": "random"}, "sampling"),
+        ({"net": "convnet", "hidden": "10,10"}, "hidden"),
+        ({"net": "deepconvnet", "init": 0.1}, "init"),
+        ({"net": "convnet", "dropout": 0.5}, "batchnorm"),
+        ({"epoch": 3}, "epoch"),
+        ({"init": 0}, "init"),
+    ],
+)
 def test_from_dict_names_the_bad_field(values, field):
     with pytest.raises(OptionError) as err:
         RunSpec.from_dict(values)
@@ -43,8 +62,15 @@ def test_from_dict_names_the_bad_field(values, field):
 
 
 def test_from_dict_round_trip_and_frozen():
-    spec = RunSpec.from_dict({"hidden": [30, 20], "init": "HE", "optimizer_params": {"momentum": 0.8},
-                              "optimizer": "momentum", "init_seed": [4, 5]})
+    spec = RunSpec.from_dict(
+        {
+            "hidden": [30, 20],
+            "init": "HE",
+            "optimizer_params": {"momentum": 0.8},
+            "optimizer": "momentum",
+            "init_seed": [4, 5],
+        }
+    )
     assert spec.hidden == (30, 20) and spec.init == "he" and spec.lr == 0.01  # Momentum's default rate
     assert RunSpec.from_dict(spec.to_dict()) == spec
     with pytest.raises(AttributeError):
@@ -54,9 +80,26 @@ def test_from_dict_round_trip_and_frozen():
 
 
 def test_from_args_names_flags_and_refuses_changes_on_resume():
-    args = argparse.Namespace(dataset=None, root=None, net="convnet", hidden="100,100", activation=None, init=None,
-                              batchnorm=None, dropout=None, optimizer=None, lr=None, batch_size=None, sampling=None,
-                              weight_decay=None, dtype=None, seed=None, max_classes=None, epochs=None, resume=None)
+    args = argparse.Namespace(
+        dataset=None,
+        root=None,
+        net="convnet",
+        hidden="100,100",
+        activation=None,
+        init=None,
+        batchnorm=None,
+        dropout=None,
+        optimizer=None,
+        lr=None,
+        batch_size=None,
+        sampling=None,
+        weight_decay=None,
+        dtype=None,
+        seed=None,
+        max_classes=None,
+        epochs=None,
+        resume=None,
+    )
     with pytest.raises(OptionError, match="^--hidden for --net convnet is one width"):
         RunSpec.from_args(args)
     args.hidden, args.batch_size = None, 0
@@ -121,3 +164,23 @@ def test_resume_refuses_data_that_does_not_fit(tmp_path):
         spec.build(data=_data(features=25))
     with pytest.raises(RunError, match="missing.npz: no such checkpoint file"):
         RunSpec.from_checkpoint(tmp_path / "missing.npz")
+
+
+def test_zerograd_train_without_flags_is_runspec_defaults(tmp_path):
+    from zerograd.cli import build_parser
+
+    args = build_parser().parse_args(["train"])
+    assert RunSpec.from_args(args) == RunSpec()
+    args = build_parser().parse_args(["train", "--hidden", "30,20", "--optimizer", "adam", "--batchnorm"])
+    assert RunSpec.from_args(args, out=tmp_path) == RunSpec(
+        hidden=(30, 20), optimizer="adam", batchnorm=True, out=str(tmp_path)
+    )
+
+
+def test_cli_prints_a_bad_option_as_one_line_before_loading_data(tmp_path, capsys):
+    from zerograd.cli import main
+
+    assert main(["train", "--init", "0", "--dataset", "nowhere.npz", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "zerograd train: error: --init must be above 0: weights that all start at zero never learn apart"
+    assert not (tmp_path / "r").exists()

@@ -105,7 +105,8 @@ def save(
         raise TypeError(f"save: the checkpoint header must be JSON-serialisable: {err}") from None
 
     with atomic_open(path, "wb", make_dirs=True) as f:
-        np.savez(f, header=np.frombuffer(blob, dtype=np.uint8), **arrays)
+        members: dict[str, Any] = {"header": np.frombuffer(blob, dtype=np.uint8), **arrays}
+        np.savez(f, **members)
     return path
 
 

@@ -146,7 +146,7 @@ def _check_net_config(net: dict[str, Any], stored: int, arrays: dict[str, np.nda
     """The config must build a net of exactly as many parameters as the file stores (before it is built)."""
     from .nets import NET_CLASSES
 
-    name = _str(net.get("class"), "net.class", (*NET_CLASSES, "Sequential"))
+    name = str(_str(net.get("class"), "net.class", (*NET_CLASSES, "Sequential")))
     _str(net.get("dtype", "float64"), "net.dtype", FLOAT_DTYPES)
     # NOTE: bounds far beyond any real setting, low enough that building the net cannot overflow
     _number(net.get("weight_decay_lambda", 0.0), "net.weight_decay_lambda", 0, 1e6)
@@ -192,8 +192,9 @@ def _own_shapes_elements(name: str, net: dict[str, Any], arrays: dict[str, np.nd
     shape."""
     from .nets import NET_CLASSES
 
+    cls: Any = NET_CLASSES[name]
     try:
-        shapes = {f"param/{key}": shape for key, shape in NET_CLASSES[name].param_shapes(net).items()}
+        shapes = {f"param/{key}": shape for key, shape in cls.param_shapes(net).items()}
     except (ValueError, TypeError, KeyError) as err:
         raise HeaderError(f"net config does not describe a {name}: {str(err)[:200]}") from None
     for key, shape in shapes.items():
@@ -305,7 +306,7 @@ def _check_optimizer(spec: Any, arrays: dict[str, np.ndarray], params: dict[str,
 
     spec = _dict(spec, "optimizer")
     by_class = {cls.__name__: cls for cls in OPTIMIZERS.values()}
-    cls = by_class[_str(spec.get("type"), "optimizer.type", tuple(by_class))]
+    cls = by_class[str(_str(spec.get("type"), "optimizer.type", tuple(by_class)))]
     hyper = _dict(spec.get("hyperparameters"), "optimizer.hyperparameters")
     if set(hyper) != set(cls.hyperparameter_names):
         raise HeaderError(f"optimizer.hyperparameters must be {list(cls.hyperparameter_names)}, got {sorted(hyper)}")

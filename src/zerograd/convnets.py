@@ -234,26 +234,26 @@ class DeepConvNet(_ConvNet):
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"{name}: dtype must be a floating type such as float32 or float64, got {dtype}")
-        rng = _generator(rng)
+        gen = _generator(rng)
 
         layers: list[Layer] = []
         channels = self.input_dim[0]
         for i, p in enumerate(self.conv_params):
             fn, f = p["filter_num"], p["filter_size"]
             fan_in = channels * f * f
-            W = (math.sqrt(2.0 / fan_in) * rng.standard_normal((fn, channels, f, f))).astype(dtype)  # noqa: N806
+            W = (math.sqrt(2.0 / fan_in) * gen.standard_normal((fn, channels, f, f))).astype(dtype)  # noqa: N806
             layers += [Convolution(W, np.zeros(fn, dtype=dtype), stride=p["stride"], pad=p["pad"]), Relu()]
             if i % 2 == 1:
                 layers.append(Pooling(2, 2, stride=2))
             channels = fn
         _, c, h, w = self._trace_shapes(layers, name)
         sizes = (c * h * w, self.hidden_size, self.output_size)
-        W7, W8 = ((math.sqrt(2.0 / n_in) * rng.standard_normal((n_in, n_out))).astype(dtype)  # noqa: N806
+        W7, W8 = ((math.sqrt(2.0 / n_in) * gen.standard_normal((n_in, n_out))).astype(dtype)  # noqa: N806
                   for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
         layers += [Affine(W7, np.zeros(self.hidden_size, dtype=dtype)), Relu(),
-                   Dropout(self.dropout_ratio, rng=_child_generator(rng)),
+                   Dropout(self.dropout_ratio, rng=_child_generator(gen)),
                    Affine(W8, np.zeros(self.output_size, dtype=dtype)),
-                   Dropout(self.dropout_ratio, rng=_child_generator(rng))]
+                   Dropout(self.dropout_ratio, rng=_child_generator(gen))]
         super().__init__(*layers, weight_decay_lambda=weight_decay_lambda)
 
     @staticmethod

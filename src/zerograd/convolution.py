@@ -144,8 +144,8 @@ class Convolution(Layer):
         fn = _check_int(out_channels, "out_channels", "Convolution", 1)
         fh, fw = _pair(kernel_size, "kernel_size", "Convolution")
         std = init_scale(init, c * fh * fw, "Convolution.new")  # fan-in: the C*FH*FW inputs of each output
-        rng = rng if hasattr(rng, "standard_normal") else np.random.default_rng(rng)
-        W = (std * rng.standard_normal((fn, c, fh, fw))).astype(dtype)  # noqa: N806
+        gen: Any = rng if hasattr(rng, "standard_normal") else np.random.default_rng(rng)
+        W = (std * gen.standard_normal((fn, c, fh, fw))).astype(dtype)  # noqa: N806
         return cls(W, np.zeros(fn, dtype=dtype), stride=stride, pad=pad)
 
     @property
@@ -209,12 +209,13 @@ class Convolution(Layer):
         """``forward(x)``, then the im2col matrix let go: an evaluation batch's columns (N*OH*OW of them) are not
         kept alive until the next batch."""
         out = self.forward(x)
-        self.col = self._col_and_ones = None
+        self.col = None  # backward now refuses, as before any forward
+        self._col_and_ones = np.empty((0, 0), dtype=out.dtype)
         return out
 
     def backward(self, dout: NDArray, need_dx: bool = True) -> NDArray | None:
         """dout ``(N, FN, OH, OW)`` → dx ``(N, C, H, W)`` (``None`` with ``need_dx=False``, for a net's first layer)."""
-        if self.col is None:
+        if self.col is None or self.x_shape is None:
             raise self._not_forwarded()
         n, c, h, w = self.x_shape
         fn, _, fh, fw = self.W.shape
@@ -314,17 +315,17 @@ class Pooling(Layer):
         self._x_c_major = x.strides[0] < x.strides[1]  # (C, N, H, W) in memory, as a convolution hands it on
         # the row maxima keep x's layout (as a ufunc over x would), the output is (N, C, OH, OW)
         rows = _empty_like_layout((n, c, hp, ow), x.dtype, self._x_c_major)
-        self.arg_w = _empty_like_layout((n, c, hp, ow), _arg_dtype(self.pool_w), self._x_c_major)
+        self.arg_w = arg_w = _empty_like_layout((n, c, hp, ow), _arg_dtype(self.pool_w), self._x_c_major)
         out = np.empty((n, c, oh, ow), dtype=x.dtype)
-        self.arg_h = np.empty((n, c, oh, ow), dtype=_arg_dtype(self.pool_h))
+        self.arg_h = arg_h = np.empty((n, c, oh, ow), dtype=_arg_dtype(self.pool_h))
 
         # NOTE: the max of a window is the max over its rows of each row's max, so pooling runs as two 1-D passes:
         # along W (windows of pool_w columns), then along H over those row maxima. A 2x2 pool then costs two
         # compare-and-max passes (the first on half the pixels) instead of three over every offset.
         # NOTE: samples are independent, so blocks of them run on separate cores (zerograd.parallel).
         def pool(samples: slice) -> None:
-            _running_max(xp[samples], 3, self.pool_w, self.stride, rows[samples], self.arg_w[samples])
-            _running_max(rows[samples], 2, self.pool_h, self.stride, out[samples], self.arg_h[samples])
+            _running_max(xp[samples], 3, self.pool_w, self.stride, rows[samples], arg_w[samples])
+            _running_max(rows[samples], 2, self.pool_h, self.stride, out[samples], arg_h[samples])
 
         run_blocks(pool, n, xp[0].size)
         self.x_shape = x.shape
@@ -338,7 +339,8 @@ class Pooling(Layer):
 
     def backward(self, dout: NDArray) -> NDArray:
         """dout ``(N, C, OH, OW)`` → dx ``(N, C, H, W)``."""
-        if self.arg_h is None:
+        arg_w, arg_h = self.arg_w, self.arg_h
+        if arg_w is None or arg_h is None or self.x_shape is None:
             raise self._not_forwarded()
         n, c, h, w = self.x_shape
         p, s = self.pad, self.stride
@@ -355,8 +357,8 @@ class Pooling(Layer):
                                  zero=not (rows_tiled and cols_tiled))
 
         def unpool(samples: slice) -> None:
-            _scatter_max(drows[samples], dout[samples], self.arg_h[samples], 2, self.pool_h, s, oh)
-            _scatter_max(dxp[samples], drows[samples], self.arg_w[samples], 3, self.pool_w, s, ow)
+            _scatter_max(drows[samples], dout[samples], arg_h[samples], 2, self.pool_h, s, oh)
+            _scatter_max(dxp[samples], drows[samples], arg_w[samples], 3, self.pool_w, s, ow)
 
         run_blocks(unpool, n, dxp[0].size)
         return dxp[:, :, p : p + h, p : p + w] if p else dxp

@@ -128,8 +128,9 @@ def compare_overfit(x: NDArray, t: NDArray, x_test: NDArray, t_test: NDArray, ep
                         "epochs", "accuracy")
     x, t = x[:train_size], t[:train_size]
     x_test, t_test = x_test[:test_size], t_test[:test_size]
-    runs = (("no regularisation", {}), (f"weight decay λ={weight_decay:g}", {"weight_decay": weight_decay}),
-            (f"dropout {dropout:g}", {"dropout": dropout}))
+    runs: tuple[tuple[str, dict[str, float]], ...] = (
+        ("no regularisation", {}), (f"weight decay λ={weight_decay:g}", {"weight_decay": weight_decay}),
+        (f"dropout {dropout:g}", {"dropout": dropout}))
     for label, options in runs:
         net = _net(x, t, 6, seed, init="he", **options)  # He: MultiLayerNetExtend's default, as the book's
         optimizer, draw = make_optimizer("sgd", lr=0.01), _batches(len(x), 100, np.random.default_rng(seed))

@@ -37,7 +37,7 @@ def plot_filters(before: ArrayLike, after: ArrayLike | None = None, titles: tupl
     from matplotlib.figure import Figure
 
     panels = [_tiles(before)] + ([] if after is None else [_tiles(after)])
-    if len(panels) == 2 and panels[0].shape != panels[1].shape:
+    if after is not None and panels[0].shape != panels[1].shape:
         raise ValueError(f"plot_filters: the two sets of filters differ in shape, {np.shape(before)!r} and "
                          f"{np.shape(after)!r}")
     count = len(panels[0])

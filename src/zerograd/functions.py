@@ -140,7 +140,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
         raise ValueError(
             f"cross_entropy_error: labels of shape {t.shape!r} do not fit predictions of shape {y.shape!r}"
         )
-    labels = _as_label_indices(t, y.shape[1], "cross_entropy_error")
+    labels = _as_label_indices(np.asarray(t), y.shape[1], "cross_entropy_error")
     batch_size = y.shape[0]
     return float(-np.sum(np.log(y[np.arange(batch_size), labels] + 1e-7)) / batch_size)
 

@@ -77,7 +77,8 @@ class Layer:
         """The inference-mode output for ``x`` (running statistics, no dropout), keeping nothing for
         ``backward``: what a net's evaluation walks through. This default runs ``forward`` in inference mode;
         layers whose ``forward`` stores arrays for backward override it with the same arithmetic, unstored."""
-        return self.forward(x, False) if self.mode_dependent else self.forward(x)
+        layer: Any = self  # every concrete layer has a forward; Layer itself declares no signature for it
+        return layer.forward(x, False) if self.mode_dependent else layer.forward(x)
 
     def hold_mask(self, hold: bool) -> None:
         """Reuse the last random draw on the following forward passes (Dropout); nothing for other layers.
@@ -175,7 +176,7 @@ class AddLayer(Layer):
         return x + y
 
     def backward(self, dout: Any) -> tuple[Any, Any]:
-        if self.x_shape is None:
+        if self.x_shape is None or self.y_shape is None:
             raise self._not_forwarded()
         # d(x+y)/dx = d(x+y)/dy = 1: the gradient passes through unchanged to both inputs.
         return _sum_to_shape(dout, self.x_shape), _sum_to_shape(dout, self.y_shape)
@@ -302,8 +303,8 @@ class Affine(Layer):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"Affine.new: {name} must be a positive integer, got {n!r}")
         scale = init_scale(init, in_features, "Affine.new")
-        rng = rng if hasattr(rng, "standard_normal") else np.random.default_rng(rng)
-        W = (scale * rng.standard_normal((in_features, out_features))).astype(dtype)  # noqa: N806
+        gen: Any = rng if hasattr(rng, "standard_normal") else np.random.default_rng(rng)
+        W = (scale * gen.standard_normal((in_features, out_features))).astype(dtype)  # noqa: N806
         return cls(W, np.zeros(out_features, dtype=W.dtype))
 
     def spec(self) -> dict[str, Any]:
@@ -416,11 +417,11 @@ class SoftmaxWithLoss(Layer):
                 f"got shape {t.shape!r}"
             )
         self.t = t
-        self._labels = None if one_hot else _as_label_indices(t, c, "SoftmaxWithLoss")
-        if not one_hot:
+        self._labels = labels = None if one_hot else _as_label_indices(t, c, "SoftmaxWithLoss")
+        if labels is not None:
             if len(self._columns) != n:
                 self._columns = np.arange(n)
-            self._label_at = self._labels.astype(np.intp) * n + self._columns
+            self._label_at = labels.astype(np.intp) * n + self._columns
 
         # NOTE: the arithmetic runs on the transposed logits zt: (C, N). NumPy reduces and broadcasts along a
         # long contiguous batch axis several times faster than along 10 classes per row (measured: the row max
@@ -448,6 +449,7 @@ class SoftmaxWithLoss(Layer):
         # dL/dx = (y - t) / N: softmax and cross-entropy together have this simple local derivative.
         # NOTE: the division by the batch size is here because the loss is a batch *mean*.
         if self._labels is None:
+            assert self.t is not None  # set by forward, with y
             dx = np.subtract(self.y, self.t, dtype=self.y.dtype)
             dx *= dout / n
             return dx.reshape(self._x_shape)
@@ -594,12 +596,12 @@ class Dropout(Layer):
     mode_dependent = True
     samplewise = False  # masks are drawn per sample: a stack of copies would draw different ones
 
-    def __init__(self, dropout_ratio: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+    def __init__(self, dropout_ratio: float = 0.5, rng: Any = None) -> None:
         if isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, (int, float)) or \
                 not 0 <= dropout_ratio < 1:
             raise ValueError(f"Dropout: dropout_ratio must be in [0, 1), got {dropout_ratio!r}")
         self.dropout_ratio = float(dropout_ratio)
-        self.rng = rng if hasattr(rng, "random") else np.random.default_rng(rng)
+        self.rng: Any = rng if hasattr(rng, "random") else np.random.default_rng(rng)
         self.mask: NDArray[np.bool_] | None = None  # True where a unit is kept
         self.train_flg: bool | None = None
         self._hold = False

@@ -243,15 +243,15 @@ class Sequential:
         """Logits ``(N, C)`` for x ``(N, ...)`` in inference mode, keeping nothing for ``backward``: the walk an
         evaluation takes. Each layer's ``infer`` (``forward(x, False)`` for a layer without one) computes what
         ``predict`` would, to the bit, without storing masks, inputs or im2col columns."""
-        x = self._check_input(x)
+        out = self._check_input(x)
         for slot in self._current_slots():
             layer = slot.layer
             infer = getattr(layer, "infer", None)
             if infer is not None:
-                x = infer(x)
+                out = infer(out)
             else:  # a book-style layer of your own
-                x = layer.forward(x, False) if slot.mode_dependent else layer.forward(x)
-        return x
+                out = layer.forward(out, False) if slot.mode_dependent else layer.forward(out)
+        return out
 
     def backward(self, dout: Any = 1.0, trace: list[Any] | None = None) -> NDArray | None:
         """Backpropagate from the loss layer down to the input, after ``loss``; leaves each layer's ``dW``...
@@ -336,19 +336,19 @@ class Sequential:
 
     def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int | None = None) -> float:
         """Fraction of samples whose largest logit is the label. ``batch_size`` bounds memory on large sets."""
-        t = np.asarray(t)
-        if t.ndim != 1:
-            t = np.argmax(t, axis=1)
+        labels = np.asarray(t)
+        if labels.ndim != 1:
+            labels = np.argmax(labels, axis=1)
         x = np.asarray(x)
-        if len(x) != len(t):
-            raise ValueError(f"{type(self).__name__}.accuracy: {len(x)} samples but {len(t)} labels")
+        if len(x) != len(labels):
+            raise ValueError(f"{type(self).__name__}.accuracy: {len(x)} samples but {len(labels)} labels")
         if len(x) == 0:
             raise ValueError(f"{type(self).__name__}.accuracy: no samples")
         step = batch_size or len(x)
         correct = 0
         for start in range(0, len(x), step):
             y = self.infer(x[start : start + step])
-            correct += int(np.sum(np.argmax(y, axis=1) == t[start : start + step]))
+            correct += int(np.sum(np.argmax(y, axis=1) == labels[start : start + step]))
         return correct / len(x)
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike, h: float = 1e-4) -> dict[str, NDArray]:
@@ -658,7 +658,8 @@ def net_from_config(config: dict[str, Any], rng: np.random.Generator | int | Non
         raise ValueError(f"unknown net class {name!r} in config; expected one of "
                          f"{sorted([*NET_CLASSES, 'Sequential'])}")
     try:
-        return NET_CLASSES[name](**config, rng=rng)
+        cls: Any = NET_CLASSES[name]  # each class has its own constructor (sizes, rng)
+        return cls(**config, rng=rng)
     except TypeError as err:
         raise ValueError(f"config does not describe a {name}: {err}") from None
 

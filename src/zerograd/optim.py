@@ -12,6 +12,7 @@ them, and ``optimizer_from_state`` builds the right optimizer from such a dict (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -68,10 +69,10 @@ class Optimizer:
 
         run_blocks(step, param.shape[0], param[0].size, _SPLIT_UPDATE // 2)
 
-    def _step(self, param: NDArray, grad: NDArray, *slots: NDArray) -> None:
-        """Update ``param`` in place from ``grad``, and the state arrays ``slots`` (in ``slot_names`` order):
-        all of the same shape, views of some rows of the whole arrays."""
-        raise NotImplementedError
+    # _step(param, grad, *slots): update ``param`` in place from ``grad``, and the state arrays ``slots`` (in
+    # ``slot_names`` order), all of the same shape: views of some rows of the whole arrays. Each optimizer
+    # defines it with its own slots, e.g. Momentum's _step(param, grad, v).
+    _step: Callable[..., None]
 
     def _slot(self, slot: str, key: str, param: NDArray) -> NDArray:
         """The state array ``slot`` of parameter ``key``, zeros of the parameter's shape and dtype at first."""
@@ -265,7 +266,7 @@ def make_optimizer(name: str, **hyperparameters: float) -> Optimizer:
 def optimizer_from_state(state: dict[str, Any]) -> Optimizer:
     """Rebuild the optimizer whose ``state_dict()`` is ``state``."""
     by_class = {cls.__name__: cls for cls in OPTIMIZERS.values()}
-    cls = by_class.get(state.get("type"))
+    cls = by_class.get(str(state.get("type")))
     if cls is None:
         raise ValueError(f"unknown optimizer type {state.get('type')!r}; expected one of {sorted(by_class)}")
     optimizer = cls(**state.get("hyperparameters", {}))

@@ -26,6 +26,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -159,7 +160,7 @@ def run_blocks(work: Callable[[slice], object], n: int, elements_per_row: int = 
     return [future.result() for future in futures] + [last]
 
 
-def elementwise(ufunc: np.ufunc, *operands: object) -> NDArray:
+def elementwise(ufunc: np.ufunc, *operands: Any) -> NDArray:
     """``ufunc(*operands)`` with its work split over row blocks: ``elementwise(np.maximum, x, 0)``.
 
     Split when the array operands all have the first one's shape (scalars are fine); otherwise (broadcasting

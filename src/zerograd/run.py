@@ -42,8 +42,21 @@ from .validators import (
     seed,
 )
 
-__all__ = ["CHECKPOINT", "METRICS", "NET_KINDS", "Built", "Checkpointing", "OptionError", "RunCallback", "RunData",
-           "RunError", "RunSpec", "net_sizes", "number_of_classes", "write_metrics"]
+__all__ = [
+    "CHECKPOINT",
+    "METRICS",
+    "NET_KINDS",
+    "Built",
+    "Checkpointing",
+    "OptionError",
+    "RunCallback",
+    "RunData",
+    "RunError",
+    "RunSpec",
+    "net_sizes",
+    "number_of_classes",
+    "write_metrics",
+]
 
 # mlp: the chapter's TwoLayerNet for one ReLU layer without weight decay, else a MultiLayerNet (chosen for you);
 # twolayer / multilayer: that class (MultiLayerNetExtend when batchnorm or dropout is asked);
@@ -123,32 +136,44 @@ class RunSpec:
         """The spec of ``zerograd train``'s parsed arguments (an ``argparse.Namespace`` whose unset options are
         None); errors name the flags (``--epochs``). ``out``: the run's folder, as the command resolved it."""
         given = {name: getattr(args, name) for name in _ARG_FIELDS if getattr(args, name, None) is not None}
+        resume = getattr(args, "resume", None)
         if getattr(args, "eval_samples", None) is not None:  # --eval-samples N|all: an evaluated train accuracy
             samples = str(args.eval_samples).strip().lower()
             given["train_accuracy"] = "evaluated"
             if samples != "all":
                 if not samples.isdigit():
-                    raise OptionError("--eval-samples", f" must be a number of samples or 'all', got "
-                                      f"{args.eval_samples!r}")
+                    raise OptionError(
+                        "--eval-samples", f" must be a number of samples or 'all', got {args.eval_samples!r}"
+                    )
                 given["eval_train_samples"] = int(samples)
         try:
-            if args.resume:
+            if resume:
                 refused = [_flag(name) for name in given if name not in _RESUME_FIELDS]
                 if refused:
-                    raise OptionError("--resume", f" continues the saved run with its own settings; "
-                                      f"{', '.join(refused)} cannot change it (with --resume give only --epochs, "
-                                      "--dataset, --root, --out, --no-plot)")
+                    raise OptionError(
+                        "--resume",
+                        f" continues the saved run with its own settings; "
+                        f"{', '.join(refused)} cannot change it (with --resume give only --epochs, "
+                        "--dataset, --root, --out, --no-plot)",
+                    )
                 if "epochs" in given:
                     positive_int(given["epochs"], "epochs")
-                return cls.from_checkpoint(args.resume, epochs=given.get("epochs"), dataset=given.get("dataset"),
-                                           root=given.get("root"), out=out)
+                return cls.from_checkpoint(
+                    resume, epochs=given.get("epochs"), dataset=given.get("dataset"), root=given.get("root"), out=out
+                )
             return cls(**given, out=None if out is None else str(out))
         except OptionError as err:
             raise err.renamed(_FLAGS) from None
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, epochs: int | None = None, dataset: str | None = None,
-                        root: str | None = None, out: str | Path | None = None) -> RunSpec:
+    def from_checkpoint(
+        cls,
+        path: str | Path,
+        epochs: int | None = None,
+        dataset: str | None = None,
+        root: str | None = None,
+        out: str | Path | None = None,
+    ) -> RunSpec:
         """The spec that continues the run saved at ``path``: its training settings, dtype and dataset (unless
         given); ``epochs`` may raise the total. The net and optimizer are read from the file by ``build()``."""
         ckpt = _load_checkpoint(path)
@@ -161,11 +186,17 @@ class RunSpec:
         _, n_classes = net_sizes(ckpt.net)
         train = {name: value for name, value in asdict(saved).items() if name in _TRAIN_FIELDS}
         try:
-            return cls(dataset=dataset or ckpt.metadata.get("dataset_spec") or "mnist",
-                       root=root or ckpt.metadata.get("root"), dtype=ckpt.net.dtype.name, max_classes=n_classes,
-                       **train, optimizer_params=tuple(saved.optimizer_params.items()),
-                       epochs=saved.epochs if epochs is None else epochs, out=None if out is None else str(out),
-                       resume=str(path))
+            return cls(
+                dataset=dataset or ckpt.metadata.get("dataset_spec") or "mnist",
+                root=root or ckpt.metadata.get("root"),
+                dtype=ckpt.net.dtype.name,
+                max_classes=n_classes,
+                **train,
+                optimizer_params=tuple(saved.optimizer_params.items()),
+                epochs=saved.epochs if epochs is None else epochs,
+                out=None if out is None else str(out),
+                resume=str(path),
+            )
         except OptionError as err:
             if err.option in ("epochs", "dataset", "root", "out"):
                 raise  # the caller's own value
@@ -178,29 +209,49 @@ class RunSpec:
     # -- what it describes -----------------------------------------------------------------------------------
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, optimizer=str(self.optimizer),
-                           lr=float(self.lr or 0), optimizer_params=dict(self.optimizer_params), seed=self.seed,
-                           sampling=self.sampling, eval_batch_size=self.eval_batch_size,
-                           eval_train_samples=self.eval_train_samples, train_accuracy=self.train_accuracy,
-                           eval_every=self.eval_every, blas_threads=self.blas_threads,
-                           zerograd_threads=self.zerograd_threads, thread_choice=self.thread_choice)
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            optimizer=str(self.optimizer),
+            lr=float(self.lr or 0),
+            optimizer_params=dict(self.optimizer_params),
+            seed=self.seed,
+            sampling=self.sampling,
+            eval_batch_size=self.eval_batch_size,
+            eval_train_samples=self.eval_train_samples,
+            train_accuracy=self.train_accuracy,
+            eval_every=self.eval_every,
+            blas_threads=self.blas_threads,
+            zerograd_threads=self.zerograd_threads,
+            thread_choice=self.thread_choice,
+        )
 
     def load_data(self) -> Any:
         """The dataset, as ``zerograd.datasets.load_dataset`` gives it (raises its ``DatasetError``)."""
         from .datasets import MAX_CLASSES, load_dataset
 
-        return load_dataset(self.dataset, root=self.root, dtype=np.dtype(self.dtype), download=self.download,
-                            progress=self.download, max_classes=self.max_classes or MAX_CLASSES)
+        return load_dataset(
+            self.dataset,
+            root=self.root,
+            dtype=np.dtype(self.dtype),
+            download=self.download,
+            progress=self.download,
+            max_classes=self.max_classes or MAX_CLASSES,
+        )
 
     def metadata(self, data: Any) -> dict[str, Any]:
         """What a checkpoint records about the data; paths resolved, so evaluate and --resume work from any
         folder."""
-        return {"dataset": getattr(data, "name", self.dataset), "dataset_spec": resolved_spec(self.dataset),
-                "root": str(Path(self.root).expanduser().resolve()) if self.root else None,
-                "classes": [str(c) for c in getattr(data, "classes", ()) or ()]}
+        return {
+            "dataset": getattr(data, "name", self.dataset),
+            "dataset_spec": resolved_spec(self.dataset),
+            "root": str(Path(self.root).expanduser().resolve()) if self.root else None,
+            "classes": [str(c) for c in getattr(data, "classes", ()) or ()],
+        }
 
-    def build_net(self, sample_shape: int | Sequence[int], num_classes: int,
-                  rng: np.random.Generator | None = None) -> Any:
+    def build_net(
+        self, sample_shape: int | Sequence[int], num_classes: int, rng: np.random.Generator | None = None
+    ) -> Any:
         """The net this spec describes, for samples of ``sample_shape`` (``784`` or ``(1, 28, 28)``) and
         ``num_classes`` outputs. rng: the generator of the initial weights (default: from ``init_seed``)."""
         if rng is None:
@@ -230,12 +281,14 @@ class RunSpec:
             if self.resume is not None:
                 ckpt = _load_checkpoint(self.resume)
                 _check_fits(self, ckpt.net, data)  # before the trainer: a wrong dataset is named as such
-                trainer = Trainer.from_checkpoint(ckpt, data.x_train, data.t_train, x_test, t_test,
-                                                  callbacks=epoch_end, epochs=self.epochs)
+                trainer = Trainer.from_checkpoint(
+                    ckpt, data.x_train, data.t_train, x_test, t_test, callbacks=epoch_end, epochs=self.epochs
+                )
             else:
                 net = self.build_net(data.x_train.shape[1:], number_of_classes(data))
-                trainer = Trainer(net, self.train_config(), data.x_train, data.t_train, x_test, t_test,
-                                  callbacks=epoch_end)
+                trainer = Trainer(
+                    net, self.train_config(), data.x_train, data.t_train, x_test, t_test, callbacks=epoch_end
+                )
         except RunError:
             raise
         except ValueError as err:
@@ -344,8 +397,10 @@ def write_metrics(path: Path, history: History, train_acc_on: str = "") -> None:
 
     rows = ["epoch,loss,train_acc,test_acc,seconds,train_acc_on"]
     for i, loss in enumerate(history.epoch_loss):
-        rows.append(f"{i + 1},{loss:.6f},{cell(history.train_acc, i, 6)},{cell(history.test_acc, i, 6)},"
-                    f"{cell(history.seconds, i, 4)},{train_acc_on}")
+        rows.append(
+            f"{i + 1},{loss:.6f},{cell(history.train_acc, i, 6)},{cell(history.test_acc, i, 6)},"
+            f"{cell(history.seconds, i, 4)},{train_acc_on}"
+        )
     write_text(path, "\n".join(rows) + "\n", make_dirs=True)
 
 
@@ -369,8 +424,10 @@ def net_sizes(net: Any) -> tuple[int, int]:
         ins = [layer.in_features for layer in layers if hasattr(layer, "in_features")]
         outs = [layer.out_features for layer in layers if hasattr(layer, "out_features")]
         if not ins or not outs:
-            raise RunError(f"cannot tell how many features {type(net).__name__} takes and how many classes it "
-                           "predicts: it has no Affine layer")
+            raise RunError(
+                f"cannot tell how many features {type(net).__name__} takes and how many classes it "
+                "predicts: it has no Affine layer"
+            )
         inp, out = ins[0], outs[-1]
     return int(inp), int(out)
 
@@ -397,9 +454,11 @@ def _check_fits(spec: RunSpec, net: Any, data: Any) -> None:
     input_size, n_classes = net_sizes(net)
     features = math.prod(data.x_train.shape[1:])
     if features != input_size or number_of_classes(data) > n_classes:
-        raise RunError(f"{spec.resume}: the saved net takes {input_size} features and predicts {n_classes} "
-                       f"classes; {getattr(data, 'name', spec.dataset)} has {features} features and "
-                       f"{number_of_classes(data)} classes")
+        raise RunError(
+            f"{spec.resume}: the saved net takes {input_size} features and predicts {n_classes} "
+            f"classes; {getattr(data, 'name', spec.dataset)} has {features} features and "
+            f"{number_of_classes(data)} classes"
+        )
 
 
 def _image_dim(shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -409,8 +468,10 @@ def _image_dim(shape: tuple[int, ...]) -> tuple[int, int, int]:
     features = math.prod(shape)
     side = math.isqrt(features)
     if side * side != features:
-        raise RunError(f"a convolutional net needs images; this dataset's samples have {features} features, "
-                       "not a square number (give it as (N, C, H, W) in the .npz)")
+        raise RunError(
+            f"a convolutional net needs images; this dataset's samples have {features} features, "
+            "not a square number (give it as (N, C, H, W) in the .npz)"
+        )
     return 1, side, side
 
 
@@ -424,14 +485,32 @@ def _mlp(spec: RunSpec, input_size: int, num_classes: int, rng: np.random.Genera
 
     sizes = list(spec.hidden or (50,))
     if _is_twolayer(spec):
-        return TwoLayerNet(input_size, sizes[0], num_classes, weight_init_std=0.01 if spec.init is None else spec.init,
-                           dtype=spec.dtype, rng=rng)
+        return TwoLayerNet(
+            input_size,
+            sizes[0],
+            num_classes,
+            weight_init_std=0.01 if spec.init is None else spec.init,
+            dtype=spec.dtype,
+            rng=rng,
+        )
     default = "he" if spec.activation == "relu" else "xavier"  # the scale that suits the activation (chapter 6)
-    options: dict[str, Any] = dict(activation=spec.activation, weight_init_std=default if spec.init is None
-                                   else spec.init, weight_decay_lambda=spec.weight_decay, dtype=spec.dtype, rng=rng)
+    options: dict[str, Any] = dict(
+        activation=spec.activation,
+        weight_init_std=default if spec.init is None else spec.init,
+        weight_decay_lambda=spec.weight_decay,
+        dtype=spec.dtype,
+        rng=rng,
+    )
     if spec.batchnorm or spec.dropout:
-        return MultiLayerNetExtend(input_size, sizes, num_classes, use_dropout=spec.dropout > 0,
-                                   dropout_ration=spec.dropout, use_batchnorm=spec.batchnorm, **options)
+        return MultiLayerNetExtend(
+            input_size,
+            sizes,
+            num_classes,
+            use_dropout=spec.dropout > 0,
+            dropout_ration=spec.dropout,
+            use_batchnorm=spec.batchnorm,
+            **options,
+        )
     return MultiLayerNet(input_size, sizes, num_classes, **options)
 
 
@@ -439,8 +518,14 @@ def _is_twolayer(spec: RunSpec) -> bool:
     if spec.net == "twolayer":
         return True
     hidden = spec.hidden or (50,)
-    return (spec.net == "mlp" and len(hidden) == 1 and spec.activation == "relu" and spec.weight_decay == 0
-            and not spec.batchnorm and not spec.dropout)
+    return (
+        spec.net == "mlp"
+        and len(hidden) == 1
+        and spec.activation == "relu"
+        and spec.weight_decay == 0
+        and not spec.batchnorm
+        and not spec.dropout
+    )
 
 
 def _convnet(spec: RunSpec, dim: tuple[int, int, int], num_classes: int, rng: np.random.Generator) -> Any:
@@ -449,11 +534,23 @@ def _convnet(spec: RunSpec, dim: tuple[int, int, int], num_classes: int, rng: np
 
     hidden = spec.hidden[0] if spec.hidden else DEFAULT_HIDDEN[spec.net]
     if spec.net == "convnet":
-        return SimpleConvNet(dim, hidden_size=hidden, output_size=num_classes,
-                             weight_init_std=0.01 if spec.init is None else spec.init,
-                             weight_decay_lambda=spec.weight_decay, dtype=spec.dtype, rng=rng)
-    return DeepConvNet(dim, hidden_size=hidden, output_size=num_classes, weight_decay_lambda=spec.weight_decay,
-                       dtype=spec.dtype, rng=rng)
+        return SimpleConvNet(
+            dim,
+            hidden_size=hidden,
+            output_size=num_classes,
+            weight_init_std=0.01 if spec.init is None else spec.init,
+            weight_decay_lambda=spec.weight_decay,
+            dtype=spec.dtype,
+            rng=rng,
+        )
+    return DeepConvNet(
+        dim,
+        hidden_size=hidden,
+        output_size=num_classes,
+        weight_decay_lambda=spec.weight_decay,
+        dtype=spec.dtype,
+        rng=rng,
+    )
 
 
 # -- checks, one group of fields each --------------------------------------------------------------------------
@@ -486,8 +583,11 @@ def _check_net(spec: RunSpec) -> None:
     if spec.hidden is not None:
         _set(spec, "hidden", tuple(parse_hidden(spec.hidden, "hidden")))
         if spec.net in CONVNETS and len(spec.hidden) != 1:
-            raise OptionError("hidden", f" for {{net}} {spec.net} is one width (the Affine layer's), got "
-                              f"{','.join(map(str, spec.hidden))!r}", mentions=("net",))
+            raise OptionError(
+                "hidden",
+                f" for {{net}} {spec.net} is one width (the Affine layer's), got {','.join(map(str, spec.hidden))!r}",
+                mentions=("net",),
+            )
     choice(spec.activation, tuple(ACTIVATIONS), "activation")
     _set(spec, "init", init_scale(spec.init, "init"))
     if spec.init == 0:
@@ -498,14 +598,23 @@ def _check_net(spec: RunSpec) -> None:
     _set(spec, "dropout", fraction(spec.dropout, "dropout"))
     _set(spec, "weight_decay", non_negative_float(spec.weight_decay, "weight_decay"))
     if spec.net in CONVNETS and (spec.batchnorm or spec.dropout):
-        raise OptionError("batchnorm", f" and {{dropout}} build an mlp; {{net}} {spec.net} has its own layers",
-                          mentions=("dropout", "net"))
+        raise OptionError(
+            "batchnorm",
+            f" and {{dropout}} build an mlp; {{net}} {spec.net} has its own layers",
+            mentions=("dropout", "net"),
+        )
     if spec.net == "deepconvnet" and spec.init is not None:
         raise OptionError("init", ": DeepConvNet uses He initialisation, as the book's")
-    if spec.net == "twolayer" and (len(spec.hidden or (50,)) != 1 or spec.activation != "relu" or spec.weight_decay
-                                   or spec.batchnorm or spec.dropout):
-        raise OptionError("net", " twolayer is the chapter's net: one ReLU hidden layer, no weight decay, no "
-                          "batchnorm or dropout")
+    if spec.net == "twolayer" and (
+        len(spec.hidden or (50,)) != 1
+        or spec.activation != "relu"
+        or spec.weight_decay
+        or spec.batchnorm
+        or spec.dropout
+    ):
+        raise OptionError(
+            "net", " twolayer is the chapter's net: one ReLU hidden layer, no weight decay, no batchnorm or dropout"
+        )
     if spec.init_seed is not None:
         words = spec.init_seed if isinstance(spec.init_seed, (list, tuple)) else (spec.init_seed,)
         _set(spec, "init_seed", tuple(seed(w, "init_seed") for w in words))
@@ -537,12 +646,42 @@ def _check_training(spec: RunSpec) -> None:
 
 
 # zerograd train's options that are RunSpec fields; the others (--overwrite, --no-plot) are the command's own
-_ARG_FIELDS = ("dataset", "root", "net", "hidden", "activation", "init", "batchnorm", "dropout", "optimizer", "lr",
-               "batch_size", "sampling", "weight_decay", "dtype", "seed", "max_classes", "epochs", "eval_every",
-               "thread_choice")
+_ARG_FIELDS = (
+    "dataset",
+    "root",
+    "net",
+    "hidden",
+    "activation",
+    "init",
+    "batchnorm",
+    "dropout",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "sampling",
+    "weight_decay",
+    "dtype",
+    "seed",
+    "max_classes",
+    "epochs",
+    "eval_every",
+    "thread_choice",
+)
 _RESUME_FIELDS = ("dataset", "root", "epochs")  # what --resume may change: where the data is, how far to train
-_TRAIN_FIELDS = ("batch_size", "optimizer", "lr", "seed", "sampling", "eval_batch_size", "eval_train_samples",
-                 "train_accuracy", "eval_every", "blas_threads", "zerograd_threads", "thread_choice")
+_TRAIN_FIELDS = (
+    "batch_size",
+    "optimizer",
+    "lr",
+    "seed",
+    "sampling",
+    "eval_batch_size",
+    "eval_train_samples",
+    "train_accuracy",
+    "eval_every",
+    "blas_threads",
+    "zerograd_threads",
+    "thread_choice",
+)
 _FLAGS = {name: "--" + name.replace("_", "-") for name in (*_ARG_FIELDS, "out", "resume")}
 _FLAGS.update(eval_train_samples="--eval-samples", train_accuracy="--eval-samples")
 

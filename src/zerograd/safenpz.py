@@ -25,6 +25,7 @@ import warnings
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
         buffer = bytearray(nbytes)
         view, filled = memoryview(buffer), 0
         while filled < nbytes:
-            n = f.readinto(view[filled:])
+            n = f.readinto(view[filled:])  # type: ignore[attr-defined]  # a ZipExtFile has it; IO[bytes] does not say
             if not n:
                 raise NpzFormatError(f"member {name!r} is truncated: {filled} of {nbytes} bytes")
             filled += n
@@ -130,7 +131,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
 
 
-def _read_header(f: object, version: tuple[int, int]) -> tuple[object, bool, np.dtype]:
+def _read_header(f: Any, version: tuple[int, int]) -> tuple[object, bool, np.dtype]:
     with warnings.catch_warnings():
         # the header is a Python literal parsed by ast: a damaged one can make the parser warn (invalid escape
         # sequences); the damage is reported as an error below or after, the warning would only be noise
@@ -138,7 +139,7 @@ def _read_header(f: object, version: tuple[int, int]) -> tuple[object, bool, np.
         return _parse_header(f, version)
 
 
-def _parse_header(f: object, version: tuple[int, int]) -> tuple[object, bool, np.dtype]:
+def _parse_header(f: Any, version: tuple[int, int]) -> tuple[object, bool, np.dtype]:
     if version == (1, 0):
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
     elif version == (2, 0):
@@ -146,7 +147,7 @@ def _parse_header(f: object, version: tuple[int, int]) -> tuple[object, bool, np
     elif version == (3, 0):
         # NOTE: the public readers stop at 2.0; 3.0 differs only in a UTF-8 header (np.save writes it for
         # non-ASCII field names, which plain arrays do not have)
-        shape, fortran, dtype = np.lib.format._read_array_header(f, version=(3, 0))
+        shape, fortran, dtype = np.lib.format._read_array_header(f, version=(3, 0))  # type: ignore[attr-defined]
     else:
         raise NpzFormatError(f".npy format version {version} is unknown")
     if not isinstance(fortran, bool) or not isinstance(dtype, np.dtype):

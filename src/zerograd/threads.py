@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +95,7 @@ class BlasLimit:
 
     def __init__(self, limit: int) -> None:
         self.limit = int(limit)
-        self._restore: list[tuple[object, int]] = []
+        self._restore: list[tuple[Any, int]] = []
         self._held = False  # told zerograd.parallel that BLAS is on one thread
 
     @classmethod

@@ -53,8 +53,9 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
-        return cls(**{f.name: (list(map(float, data[f.name])) if f.name != "iterations_per_epoch"
-                               else int(data[f.name])) for f in fields(cls) if f.name in data})
+        values: dict[str, Any] = {f.name: (list(map(float, data[f.name])) if f.name != "iterations_per_epoch"
+                                           else int(data[f.name])) for f in fields(cls) if f.name in data}
+        return cls(**values)
 
 
 class DivergedError(FloatingPointError):
@@ -102,7 +103,10 @@ class Trainer:
         self.x_train, self.t_train = _check_split("train", x_train, t_train)
         if (x_test is None) != (t_test is None):
             raise ValueError("Trainer: give both x_test and t_test, or neither")
-        self.x_test, self.t_test = (None, None) if x_test is None else _check_split("test", x_test, t_test)
+        self.x_test: NDArray | None = None
+        self.t_test: NDArray | None = None
+        if x_test is not None:
+            self.x_test, self.t_test = _check_split("test", x_test, t_test)
         self.optimizer = optimizer if optimizer is not None else config.make_optimizer()
         self.callbacks = list(callbacks)
         self.rng = np.random.default_rng(config.seed)
@@ -204,7 +208,7 @@ class Trainer:
             self.history.train_acc.append(correct / (iterations * batch if cfg.sampling == "book" else n))
         else:
             self.history.train_acc.append(self.evaluate_train() if evaluating else math.nan)
-        if self.x_test is not None:
+        if self.x_test is not None and self.t_test is not None:
             self.history.test_acc.append(self.evaluate(self.x_test, self.t_test) if evaluating else math.nan)
         self.eval_seconds.append(time.perf_counter() - start)
 
@@ -247,7 +251,7 @@ class Trainer:
         """Write net, optimizer, epoch, random state and history to ``path`` (see ``zerograd.checkpoint``)."""
         from .checkpoint import save
 
-        save(path, self.net, optimizer=self.optimizer, epoch=self.epoch, rng_state=self.rng.bit_generator.state,
+        save(path, self.net, optimizer=self.optimizer, epoch=self.epoch, rng_state=dict(self.rng.bit_generator.state),
              history=self.history.to_dict(), train_config=self.config.to_dict(), metadata=metadata)
 
     @classmethod

@@ -67,12 +67,16 @@ class TrainConfig:
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
         if str(self.optimizer).lower() not in OPTIMIZERS:
-            raise ValueError(f"TrainConfig: unknown optimizer {self.optimizer!r}; choose one of "
-                             f"{', '.join(OPTIMIZERS)}")
+            raise ValueError(
+                f"TrainConfig: unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"TrainConfig: sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
-        if self.blas_threads is not None and (isinstance(self.blas_threads, bool) or not isinstance(
-                self.blas_threads, (int, np.integer)) or self.blas_threads < 1):
+        if self.blas_threads is not None and (
+            isinstance(self.blas_threads, bool)
+            or not isinstance(self.blas_threads, (int, np.integer))
+            or self.blas_threads < 1
+        ):
             raise ValueError(f"TrainConfig: blas_threads must be a positive integer or None, got {self.blas_threads!r}")
         if self.zerograd_threads is not None and (isinstance(self.zerograd_threads, bool) or not isinstance(
                 self.zerograd_threads, (int, np.integer)) or self.zerograd_threads < 1):
@@ -81,13 +85,15 @@ class TrainConfig:
         if self.thread_choice not in THREAD_CHOICES:
             raise ValueError(f"TrainConfig: thread_choice must be one of {THREAD_CHOICES}, got {self.thread_choice!r}")
         if self.eval_train_samples is not None and self.eval_train_samples < 1:
-            raise ValueError(f"TrainConfig: eval_train_samples must be positive or None, got "
-                             f"{self.eval_train_samples!r}")
+            raise ValueError(
+                f"TrainConfig: eval_train_samples must be positive or None, got {self.eval_train_samples!r}"
+            )
         if self.train_accuracy is None:
             self.train_accuracy = "running" if self.eval_train_samples is None else "evaluated"
         if self.train_accuracy not in TRAIN_ACCURACIES:
-            raise ValueError(f"TrainConfig: train_accuracy must be one of {TRAIN_ACCURACIES}, got "
-                             f"{self.train_accuracy!r}")
+            raise ValueError(
+                f"TrainConfig: train_accuracy must be one of {TRAIN_ACCURACIES}, got {self.train_accuracy!r}"
+            )
 
     def make_optimizer(self) -> Optimizer:
         return make_optimizer(self.optimizer, lr=self.lr, **self.optimizer_params)

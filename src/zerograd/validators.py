@@ -21,8 +21,20 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["INIT_NAMES", "SEED_MAX", "OptionError", "RunError", "choice", "fraction", "init_scale", "non_negative_float",
-           "parse_hidden", "positive_int", "positive_float", "seed"]
+__all__ = [
+    "INIT_NAMES",
+    "SEED_MAX",
+    "OptionError",
+    "RunError",
+    "choice",
+    "fraction",
+    "init_scale",
+    "non_negative_float",
+    "parse_hidden",
+    "positive_float",
+    "positive_int",
+    "seed",
+]
 
 SEED_MAX = 2**32 - 1  # NumPy seeds are unsigned 32-bit words
 INIT_NAMES = ("he", "xavier", "relu", "sigmoid")  # he = relu = sqrt(2/n), xavier = sigmoid = sqrt(1/n)
@@ -37,8 +49,9 @@ class OptionError(RunError):
     """An option with a bad value. ``option`` is its name as the caller knows it (``epochs`` or ``--epochs``);
     ``problem`` the rest of the one-line message, where ``{name}`` stands for each other option it ``mentions``."""
 
-    def __init__(self, option: str, problem: str, mentions: Sequence[str] = (),
-                 names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, option: str, problem: str, mentions: Sequence[str] = (), names: dict[str, str] | None = None
+    ) -> None:
         self.option, self.problem, self.mentions = option, problem, tuple(mentions)
         names = names or {}
         for other in self.mentions:

@@ -29,7 +29,7 @@ class BookConvNetMixin:
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike, h: float = 1e-4) -> dict[str, NDArray]:
         return super().numerical_gradient(x, book_labels(t), h)  # type: ignore[misc]
 
-    def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int = 100) -> float:
+    def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int | None = 100) -> float:
         """As the book: in batches of 100 (so 10,000 test images never go through the net at once)."""
         return super().accuracy(x, book_labels(t), batch_size=batch_size)  # type: ignore[misc]
 

@@ -76,7 +76,7 @@ class Convolution:
         return out.reshape(n, out_h, out_w, fn).transpose(0, 3, 1, 2)
 
     def backward(self, dout: NDArray) -> NDArray:
-        if self.col is None:
+        if self.col is None or self.col_W is None or self.x is None:
             raise RuntimeError("Convolution.backward called before forward")
         fn, c, fh, fw = self.W.shape
         dout = dout.transpose(0, 2, 3, 1).reshape(-1, fn)  # (N*OH*OW, FN), the layout of the product above
@@ -113,7 +113,7 @@ class Pooling:
         return out.reshape(n, out_h, out_w, c).transpose(0, 3, 1, 2)
 
     def backward(self, dout: NDArray) -> NDArray:
-        if self.arg_max is None:
+        if self.arg_max is None or self.x is None:
             raise RuntimeError("Pooling.backward called before forward")
         # d max(x_1..x_k)/dx_i = 1 for the largest x_i, 0 for the others: each window's gradient goes to its argmax.
         size = self.pool_h * self.pool_w

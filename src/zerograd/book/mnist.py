@@ -14,6 +14,8 @@ and with no network the bundled 10,000-digit sample is used, with a line on stde
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..datasets import load_mnist as _load_mnist
@@ -42,7 +44,7 @@ def _change_one_hot_label(labels: np.ndarray) -> np.ndarray:
     return t
 
 
-def load_mnist(normalize=True, flatten=True, one_hot_label=False):
+def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False) -> Any:
     """MNIST as ``((x_train, t_train), (x_test, t_test))``, the book's way (see the module docstring)."""
     ds = _load_mnist(normalize=normalize, flatten=flatten, one_hot_label=False, dtype=np.float32)
     t_train, t_test = ds.t_train, ds.t_test

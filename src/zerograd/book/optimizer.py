@@ -33,8 +33,8 @@ class _BookState:
             return
         arrays = {key: (np.array(value, dtype=np.float64) if key in numbers else value)
                   for key, value in params.items()}
-        super().update(arrays, {key: np.asarray(value, dtype=np.float64) if key in numbers else value
-                                for key, value in grads.items()})  # type: ignore[misc]
+        super().update(arrays, {key: np.asarray(value, dtype=np.float64) if key in numbers else value  # type: ignore[misc]
+                                for key, value in grads.items()})
         for key in numbers:
             params[key] = arrays[key][()]  # a NumPy float, as the book's arithmetic leaves it
 

@@ -20,16 +20,14 @@ from typing import Any
 
 # one validator per kind of argument: zerograd.validators, shared with RunSpec; their OptionError is a one-line
 # usage error in the CLI, as a CommandError is
-from ..validators import (  # noqa: F401 - re-exported for the commands
-    SEED_MAX,
-    fraction,
-    init_scale,
-    non_negative_float,
-    parse_hidden,
-    positive_float,
-    positive_int,
-    seed,
-)
+from ..validators import SEED_MAX as SEED_MAX
+from ..validators import fraction as fraction
+from ..validators import init_scale as init_scale
+from ..validators import non_negative_float as non_negative_float
+from ..validators import parse_hidden as parse_hidden
+from ..validators import positive_float as positive_float
+from ..validators import positive_int as positive_int
+from ..validators import seed as seed
 
 LOCK_NAME = ".zerograd.lock"
 MIN_FREE_BYTES = 1 << 20  # refuse to start a run on a disk with less than 1 MiB free: the first save would fail

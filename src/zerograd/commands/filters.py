@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from ..plot import save_figure
 
     titles = tuple(f"epoch {epoch}" for _, epoch in loaded) + ("",)
-    fig = plot_filters(loaded[0][0], loaded[1][0] if len(loaded) == 2 else None, titles=titles[:2],
+    fig = plot_filters(loaded[0][0], loaded[1][0] if len(loaded) == 2 else None, titles=(titles[0], titles[1]),
                        columns=args.columns)
     path = save_figure(fig, Path(args.out))
     shape = loaded[0][0].shape

@@ -172,15 +172,20 @@ def _expression(text: str | None, values: dict[str, float], backward: bool) -> t
             if node.is_leaf and node.name:
                 leaves[node.name] = node
             stack.extend(node.inputs)
-        summary += "; " + ", ".join(f"d {name} {format_number(float(leaves[name].grad))}" for name in names)
+        summary += "; " + ", ".join(f"d {name} {format_number(_grad(leaves[name]))}" for name in names)
     return draw(out, backward=backward), summary
+
+
+def _grad(leaf: Any) -> float:
+    """A leaf's gradient after backward (NaN if it got none: not on the output's path)."""
+    return float("nan") if leaf.grad is None else float(leaf.grad)
 
 
 def _shopping(name: str, backward: bool, values: dict[str, float] | None = None) -> tuple[Any, str]:
     from ..graph import draw, format_number
     from ..graph.shopping import apple_graph, apple_orange_graph
 
-    builder = apple_graph if name == "apple" else apple_orange_graph
+    builder: Any = apple_graph if name == "apple" else apple_orange_graph
     try:
         shop = builder(**(values or {}))
     except TypeError:
@@ -188,7 +193,7 @@ def _shopping(name: str, backward: bool, values: dict[str, float] | None = None)
                            f"{'orange, orange_num, ' if name != 'apple' else ''}tax") from None
     summary = f"price {format_number(shop.price.item())}"
     if backward:
-        summary += "; " + ", ".join(f"d {key} {format_number(float(leaf.grad))}"
+        summary += "; " + ", ".join(f"d {key} {format_number(_grad(leaf))}"
                                     for key, leaf in shop.leaves.items())
     return draw(shop.price, backward=backward), summary
 

@@ -195,7 +195,7 @@ def _parse_init(text: str) -> Any:
     if ".." in text:
         return parse_param("init", text, float, log=True)
     parts = [p.strip().lower() for p in text.split("/")]
-    values = []
+    values: list[float | str] = []
     for part in parts:
         try:
             values.append(float(part))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -47,8 +48,8 @@ def load_dataset(name: str | os.PathLike[str], root: str | os.PathLike[str] | No
     ``allow_sample_fallback`` MNIST alone; ``max_classes`` an ``.npz`` alone. See ``load_mnist`` for the array
     shapes and dtypes.
     """
-    options = dict(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, dtype=dtype)
-    remote = dict(download=download, mirrors=mirrors, timeout=timeout, progress=progress)
+    options: dict[str, Any] = dict(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, dtype=dtype)
+    remote: dict[str, Any] = dict(download=download, mirrors=mirrors, timeout=timeout, progress=progress)
     key = os.fspath(name)
     canonical = _ALIASES.get(key.lower(), key.lower())
     if canonical == "mnist":

@@ -91,4 +91,5 @@ def build(name: str, x_train: np.ndarray, t_train: np.ndarray, x_test: np.ndarra
         x = images_for_output(x, normalize, flatten, dt)
         t = one_hot(t, len(classes), dt) if one_hot_label else t
         arrays += [x, t]
-    return Dataset(name, *arrays, source=source, classes=classes)
+    x_train_, t_train_, x_test_, t_test_ = arrays
+    return Dataset(name, x_train_, t_train_, x_test_, t_test_, source=source, classes=classes)

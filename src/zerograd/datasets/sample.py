@@ -30,7 +30,7 @@ _HINT = "the installed zerograd is damaged; reinstall it (pip install --force-re
 def sample_bytes() -> bytes:
     """The shipped ``.npz`` file's bytes, after checking their sha256."""
     try:
-        data = resources.files("zerograd.datasets").joinpath("data", SAMPLE_FILE).read_bytes()
+        data = resources.files("zerograd.datasets").joinpath("data").joinpath(SAMPLE_FILE).read_bytes()
     except OSError as err:
         raise DatasetError(f"the bundled MNIST sample {SAMPLE_FILE} is missing ({err})", hint=_HINT) from None
     digest = hashlib.sha256(data).hexdigest()
@@ -43,7 +43,7 @@ def sample_bytes() -> bytes:
 def sample_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``x_train (8000, 28, 28), t_train (8000,), x_test (2000, 28, 28), t_test (2000,)``, all uint8."""
     with np.load(io.BytesIO(sample_bytes()), allow_pickle=False) as npz:
-        return tuple(npz[key] for key in _KEYS)  # type: ignore[return-value]
+        return tuple(npz[key] for key in _KEYS)
 
 
 def load_mnist_sample(*, normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,

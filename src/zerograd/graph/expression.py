@@ -15,6 +15,7 @@ import ast
 import math
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from .value import Value
 
@@ -142,7 +143,7 @@ def _finite(v: Value) -> Value:
     return v
 
 
-def _errstate():  # noqa: ANN202 - a numpy context manager
+def _errstate() -> Any:  # a numpy context manager
     import numpy as np
 
     return np.errstate(all="raise")

@@ -50,7 +50,7 @@ class Layout:
     waypoints: dict[Edge, list[Place]]
 
 
-def layout_dag(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]]) -> Layout:
+def layout_dag(order: Sequence[Hashable], inputs: Mapping[Any, Sequence[Hashable]]) -> Layout:
     """Places for the nodes ``order`` (topological: every node after its inputs); ``inputs[k]`` lists the keys
     node ``k`` reads, in argument order (missing or empty for an input of the graph)."""
     _check_order(order, inputs)

@@ -300,6 +300,8 @@ class Value:
                 continue
             if node.grad is None:  # cannot happen in a connected graph; kept as an invariant check
                 raise AssertionError(f"node {node!r} reached before its gradient was known")
+            if node._backward is None:  # a non-leaf always has one; kept as an invariant check
+                raise AssertionError(f"node {node!r} has inputs but no backward")
             local = node._backward(node.grad)
             sent = tuple(_sum_to_shape(np.asarray(g), inp.shape) for g, inp in zip(local, node.inputs, strict=True))
             node.input_grads = sent

@@ -55,7 +55,7 @@ def layer_kind(name: str, layer: Any) -> str:
     cls = type(layer)
     for kind, base in known:
         if isinstance(layer, base) and (cls is base or cls.__module__.startswith("zerograd.")
-                                        or cls.forward is base.forward):
+                                        or getattr(cls, "forward", None) is getattr(base, "forward", None)):
             return kind
     raise InteropError(f"layer {name} ({cls.__module__}.{cls.__qualname__}) is a layer of your own, which cannot be "
                        f"exported; zerograd exports {', '.join(kind for kind, _ in known)}")

@@ -54,7 +54,7 @@ nn = torch.nn
 __all__ = ["BookDropout", "from_torch", "load_state_dict", "save_torch", "to_torch", "torch_state_dict"]
 
 
-class BookDropout(nn.Module):
+class BookDropout(nn.Module):  # type: ignore[name-defined,misc]  # torch comes at run time (an extra)
     """The book's dropout in torch: ``x * mask`` while training, ``x * (1 - p)`` in ``eval()``.
 
     Shape: any → the same. Computed as torch's ``nn.functional.dropout`` (``x * mask / (1 - p)`` while training,

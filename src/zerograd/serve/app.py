@@ -43,8 +43,12 @@ MAX_BODY_BYTES = 2 * 1024 * 1024  # a drawing's PNG is ~10 KB; a photo for /api/
 INPUT_ERRORS = (GraphInputError, GraphDataError, NetInputError, PredictInputError, TrainInputError, RequestError)
 
 
-def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = None,
-               allowed_hosts: Iterable[str] | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    checkpoint: str | None = None,
+    digit_model: DigitModel | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
     """The application. checkpoint: the net for ``/digits`` (else one is trained on the bundled sample at the
     first prediction, or pass ``digit_model``). allowed_hosts: answer only requests whose ``Host`` is one of
     these (``zerograd serve`` passes the loopback names when it binds a loopback address)."""
@@ -64,20 +68,20 @@ def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = N
         from starlette.middleware.trustedhost import TrustedHostMiddleware
 
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-    app.add_middleware(BodyLimit, limit=max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
     return app
 
 
 def _digit_model(checkpoint: str | None, model: DigitModel | None) -> Callable[[], DigitModel]:
     """The net behind ``/digits``, made at the first request that needs it (the others wait for that one)."""
     lock = threading.Lock()
-    state = {"model": model}
 
     def get() -> DigitModel:
+        nonlocal model
         with lock:
-            if state["model"] is None:
-                state["model"] = load_digit_model(checkpoint)
-            return state["model"]
+            if model is None:
+                model = load_digit_model(checkpoint)
+            return model
 
     return get
 

@@ -99,15 +99,11 @@ def load_digit_model(checkpoint: str | None) -> DigitModel:
 
 def quick_model(epochs: int = QUICK_EPOCHS, seed: int = 0) -> DigitModel:
     """``TwoLayerNet(784, 50, 10)`` trained with the chapter's SGD on the bundled sample's 8,000 digits."""
-    from ..datasets import load_mnist_sample
-    from ..nets import TwoLayerNet
-    from ..train import TrainConfig, Trainer
+    from ..run import RunSpec
 
-    ds = load_mnist_sample(dtype=np.float32)
-    net = TwoLayerNet(784, 50, 10, rng=seed, dtype=np.float32)
-    trainer = Trainer(net, TrainConfig(epochs=epochs, seed=seed), ds.x_train, ds.t_train, ds.x_test, ds.t_test)
-    history = trainer.fit()
-    accuracy = history.test_acc[-1]
+    spec = RunSpec(dataset="mnist-sample", net="twolayer", epochs=epochs, seed=seed, init_seed=(seed,))
+    trainer = spec.run()
+    net, accuracy = trainer.net, trainer.history.test_acc[-1]
     assert math.isfinite(accuracy)
     return DigitModel(net, [str(d) for d in range(10)],
                       f"TwoLayerNet(784, 50, 10) trained for {epochs} epochs on the bundled MNIST sample "

@@ -122,8 +122,11 @@ def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict
             continue
         kind, exponent = op_kind(node)
         # the local derivatives: what the node's backward sends for an arriving gradient of 1
+        backward, sent = node._backward, node.input_grads
+        if backward is None or sent is None:
+            raise ValueError("graph data: call backward() on the graph's output first")
         with np.errstate(all="ignore"):
-            local = node._backward(np.ones_like(node.data))
+            local = backward(np.ones_like(node.data))
         names = [display[id(inp)] for inp in node.inputs]
         for k, inp in enumerate(node.inputs):
             formula = local_formula(kind, names, k, exponent)
@@ -131,7 +134,7 @@ def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict
             edges.append({
                 "id": f"e{len(edges)}", "source": ids[id(inp)], "target": ids[id(node)], "arg": k,
                 "waypoints": [[w.column, w.row] for w in waypoints],
-                "value": _number(inp.data), "grad": _number(node.input_grads[k]),
+                "value": _number(inp.data), "grad": _number(sent[k]),
                 "local": formula, "local_value": _number(local[k]),
             })
     order = [ids[id(node)] for node in nodes if not node.is_leaf]

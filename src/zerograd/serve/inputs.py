@@ -1,5 +1,5 @@
-"""Reading what a request sends (its JSON body, its query): one-line ``RequestError``s for what is malformed (shared by the
-routers in ``serve.routers``)."""
+"""Reading what a request sends (its JSON body, its query), with one-line ``RequestError``s for what is malformed;
+shared by the routers in ``serve.routers``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from typing import Any
 
 from fastapi import Request
 
-__all__ = ["MAX_QUERY_VALUES", "RequestError", "expression_query", "json_object", "net_args", "number_query",
-           "only", "parse_json"]
+__all__ = [
+    "MAX_QUERY_VALUES",
+    "RequestError",
+    "expression_query",
+    "json_object",
+    "net_args",
+    "number_query",
+    "only",
+    "parse_json",
+]
 
 MAX_QUERY_VALUES = 20
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..functions import softmax
 from ..graph.layout import layout_dag
 from ..graph.netview import trace_net
-from ..nets import TwoLayerNet
+from ..run import RunSpec
 
 __all__ = ["FORMULAS", "LR", "MAX_STEPS", "NetInputError", "digit_choices", "net_html", "net_page_data",
            "net_structure", "net_view_data"]
@@ -65,7 +65,7 @@ def net_view_data(index: int, steps: int = 0) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= top:
             raise NetInputError(f"{name} must be an integer from 0 to {top}, got {value!r}")
     x, t = x_all[index : index + 1], t_all[index : index + 1].astype(np.int64)
-    net = TwoLayerNet(784, HIDDEN, 10, rng=SEED)
+    net = RunSpec(net="twolayer", hidden=(HIDDEN,), dtype="float64", init_seed=(SEED,)).build_net(784, 10)
     start_loss = float(net.loss(x, t))
     for _ in range(steps):
         grads = net.gradient(x, t)

@@ -33,7 +33,7 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 @cache
 def asset(name: str) -> str:
     """The text of ``static/<name>`` shipped inside the package."""
-    return resources.files("zerograd.serve").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("zerograd.serve").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def page(title: str, body: str, scripts: tuple[str, ...], data: dict[str, Any] | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,7 @@ class TuneConfig:
             self._check_values(name, value.low)
             self._check_values(name, value.high)
             return
-        bad = {
+        checks: dict[str, Callable[[Any], bool]] = {
             "lr": lambda v: not _positive(v),
             "weight_decay": lambda v: not (_number(v) and v >= 0),
             "dropout": lambda v: not (_number(v) and 0 <= v < 1),
@@ -98,7 +99,8 @@ class TuneConfig:
             "optimizer": lambda v: str(v).lower() not in OPTIMIZERS,
             "init": lambda v: not (str(v).lower() in INITS or _positive_text(v)),
             "hidden": lambda v: not _hidden_ok(v),
-        }[name](value)
+        }
+        bad = checks[name](value)
         if bad:
             expected = {"lr": "a positive number", "weight_decay": "a number >= 0", "dropout": "a ratio in [0, 1)",
                         "batch_size": "a positive integer", "optimizer": f"one of {', '.join(OPTIMIZERS)}",

@@ -47,7 +47,9 @@ def load_split(config: TuneConfig, load: Callable[..., Any] | None = None) -> Sp
     Raises ``zerograd.datasets.DatasetError`` for data problems and ``SearchError`` for sizes that do not fit.
     """
     if load is None:
-        from ..datasets import load_dataset as load
+        from ..datasets import load_dataset
+
+        load = load_dataset
     ds = load(config.dataset, root=config.root, dtype=np.dtype(config.dtype))
     x, t = ds.x_train, ds.t_train
     if config.train_samples is not None:

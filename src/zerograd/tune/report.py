@@ -74,7 +74,7 @@ def records_of(study: Any, config: TuneConfig) -> list[TrialRecord]:
 def ranked(records: Sequence[TrialRecord]) -> list[TrialRecord]:
     """Completed trials, best validation accuracy first (ties: the earlier trial)."""
     done = [r for r in records if r.state == "COMPLETE" and r.value is not None]
-    return sorted(done, key=lambda r: (-r.value, r.number))
+    return sorted(done, key=lambda r: (-(r.value or 0.0), r.number))
 
 
 def _fmt(value: Any) -> str:

@@ -29,8 +29,10 @@ async def predict(request: Request) -> dict[str, Any]:
             raise RequestError("the request has no image: send PNG or JPEG bytes as the body")
         result = await asyncio.to_thread(lambda: model().predict_image(data))
     else:
-        raise RequestError(f"send an image (Content-Type image/png) or JSON pixels (application/json), "
-                           f"not {kind[:60] or 'no Content-Type'}")
+        raise RequestError(
+            f"send an image (Content-Type image/png) or JSON pixels (application/json), "
+            f"not {kind[:60] or 'no Content-Type'}"
+        )
     return result
 
 

@@ -37,7 +37,7 @@ async def graph_post(name: str, request: Request) -> dict[str, Any]:
         only(body, ("expr", "values"))
         text = body.get("expr", "")
         if not isinstance(text, str):
-            raise RequestError("expr must be a string, like \"x*y + x\"")
+            raise RequestError('expr must be a string, like "x*y + x"')
         return expression_data(text, body.get("values") or {})
     if name not in SHOPPING:
         raise HTTPException(404)

@@ -49,8 +49,11 @@ async def train_events(request: Request, since: int = 0) -> StreamingResponse:
     last = request.headers.get("last-event-id")
     if last is not None and last.isdigit():
         since = int(last) + 1  # a reconnecting EventSource continues after what it has
-    return StreamingResponse(_stream(request, _manager(request).current, since), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _stream(request, _manager(request).current, since),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 async def _stream(request: Request, run: TrainingRun | None, since: int) -> AsyncIterator[str]:
