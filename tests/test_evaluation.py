@@ -115,6 +115,20 @@ def test_runspec_carries_the_evaluation_settings_into_a_resumed_run(tmp_path):
     assert (tmp_path / "metrics.csv").read_text().splitlines()[1].endswith(",first 40")
 
 
+def small_convnet(classes):
+    """SimpleConvNet on 10x10 images: 4 filters of 3x3, an Affine of 8, He initialisation, float32."""
+    conv_param = {"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1}
+    return SimpleConvNet(
+        (1, 10, 10),
+        conv_param=conv_param,
+        hidden_size=8,
+        output_size=classes,
+        weight_init_std="he",
+        dtype=np.float32,
+        rng=0,
+    )
+
+
 def nets():
     rng = np.random.default_rng(0)
     extend = MultiLayerNetExtend(
@@ -124,15 +138,7 @@ def nets():
         if isinstance(layer, BatchNormalization):
             layer.running_mean[...] = rng.standard_normal(layer.features)
             layer.running_var[...] = rng.random(layer.features) + 0.5
-    conv = SimpleConvNet(
-        (1, 10, 10),
-        conv_param={"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1},
-        hidden_size=8,
-        output_size=5,
-        weight_init_std="he",
-        dtype=np.float32,
-        rng=0,
-    )
+    conv = small_convnet(classes=5)
     return [
         (extend, rng.standard_normal((7, 12)).astype(np.float32)),
         (conv, rng.standard_normal((7, 1, 10, 10)).astype(np.float32)),

@@ -3,9 +3,9 @@ chosen; candidates that change the bits are left out (or, under "fastest", decid
 
 import numpy as np
 import pytest
+from test_evaluation import small_convnet
 
 from zerograd import parallel
-from zerograd.convnets import SimpleConvNet
 from zerograd.nets import MultiLayerNetExtend, TwoLayerNet
 from zerograd.thread_choice import DRIFT, Setting, ThreadChoice
 from zerograd.train import TrainConfig, Trainer
@@ -35,15 +35,7 @@ def data(n=130, shape=(12,), classes=4, seed=0):
             (12,),
         ),
         (
-            lambda: SimpleConvNet(
-                (1, 10, 10),
-                conv_param={"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1},
-                hidden_size=8,
-                output_size=4,
-                weight_init_std="he",
-                dtype=np.float32,
-                rng=0,
-            ),
+            lambda: small_convnet(classes=4),
             (1, 10, 10),
         ),
     ],
