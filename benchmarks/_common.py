@@ -17,6 +17,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--net", choices=["mlp", "convnet"], default="mlp",
                         help="mlp: the chapter-5 784-hidden-10 net; convnet: chapter 7's SimpleConvNet (Adam)")
     parser.add_argument("--hidden", type=int, default=50, help="hidden units of the two-layer net (or of the convnet)")
+    parser.add_argument("--hidden-list", default=None, metavar="W1,W2,...",
+                        help="hidden widths of a deeper mlp (replaces --hidden; bench_torch.py, bench_wall.py)")
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], default=None,
+                        help="update rule (default: sgd for mlp, adam for convnet; bench_torch.py, bench_wall.py)")
     parser.add_argument("--batch-size", type=int, default=100, help="mini-batch size")
     parser.add_argument("--epochs", type=int, default=3, help="epochs to time")
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate (SGD for mlp, Adam for convnet)")

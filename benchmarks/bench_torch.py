@@ -22,14 +22,18 @@ def main() -> None:
         model = nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
                               nn.Linear(30 * 12 * 12, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 10))
     else:
-        model = nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 10))
+        widths = [784, *(int(w) for w in (args.hidden_list or str(args.hidden)).split(",")), 10]
+        layers: list = []
+        for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        model = nn.Sequential(*layers[:-1])
     with torch.no_grad():  # the book's initialisation: N(0, 0.01²) weights, zero biases
         for module in model:
             if isinstance(module, (nn.Linear, nn.Conv2d)):
                 module.weight.normal_(0, 0.01)
                 module.bias.zero_()
     loss_fn = nn.CrossEntropyLoss()
-    if args.net == "convnet":
+    if (args.optimizer or ("adam" if args.net == "convnet" else "sgd")) == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     else:
         optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)

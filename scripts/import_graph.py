@@ -22,6 +22,7 @@ PACKAGE = "zerograd"
 FLOORS: list[tuple[str, ...]] = [
     (
         "zerograd.threads",
+        "zerograd.thread_choice",
         "zerograd.parallel",
         "zerograd.memory",
         "zerograd.fileio",

@@ -8,13 +8,22 @@ running. Tests marked ``slow`` (minutes-long README commands) are deselected by 
 ``pytest -m slow`` (CI runs them).
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
 # Any loader that would download (MNIST when no copy is found) falls back offline instead; set in os.environ so
 # that the scripts the tests run as subprocesses inherit it. Download logic is tested against loopback servers.
 os.environ.setdefault("ZEROGRAD_OFFLINE", "1")
+
+# Loading a dataset writes its decoded arrays beside the download cache (zerograd.datasets.cache): the suite's go to
+# a folder of its own, removed at the end, never into the user's ~/.cache (inherited by subprocesses too).
+_CACHE = tempfile.mkdtemp(prefix="zerograd-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 REQUIRE_ALL = os.environ.get("ZEROGRAD_TEST_REQUIRE_ALL", "") not in ("", "0")
 

@@ -41,6 +41,9 @@ def test_every_subcommand_has_help(command, capsys):
     (["train", "--lr", "-0.1"], "--lr must be a positive number, got -0.1"),
     (["train", "--epochs", "0"], "--epochs must be a positive integer"),
     (["train", "--hidden", "50,x"], "--hidden must be comma-separated positive integers"),
+    (["train", "--eval-samples", "many"], "--eval-samples must be a number of samples or 'all', got 'many'"),
+    (["train", "--eval-samples", "0"], "--eval-samples must be a positive integer, got 0"),
+    (["train", "--eval-every", "0"], "--eval-every must be a positive integer, got 0"),
     (["train", "--resume", "missing.npz"], "missing.npz: no such checkpoint file"),
     (["evaluate", "missing.npz"], "missing.npz: no such checkpoint file"),
     (["predict", "missing.npz", "digit.png"], "missing.npz: no such checkpoint file"),
@@ -84,7 +87,8 @@ def test_train_evaluate_predict_end_to_end(tmp_path):
         img.verify()
         assert img.format == "PNG" and img.size[0] > 300
     rows = (out / "metrics.csv").read_text().splitlines()
-    assert rows[0] == "epoch,loss,train_acc,test_acc,seconds" and len(rows) == 4
+    assert rows[0] == "epoch,loss,train_acc,test_acc,seconds,train_acc_on" and len(rows) == 4
+    assert all(row.endswith(",running") for row in rows[1:])  # what train_acc measured, named
     saved = checkpoint.load(out / "checkpoint.npz")
     assert saved.epoch == 3 and saved.net.dtype == np.float32
 

@@ -205,6 +205,14 @@ class Convolution(Layer):
         # (FN, N, OH, OW) in memory, returned as its (N, FN, OH, OW) view: elementwise layers keep that layout
         return out.reshape(fn, n, oh, ow).transpose(1, 0, 2, 3)
 
+    def infer(self, x: NDArray) -> NDArray:
+        """``forward(x)``, then the im2col matrix let go: an evaluation batch's columns (N*OH*OW of them) are not
+        kept alive until the next batch."""
+        out = self.forward(x)
+        self.col = None  # backward now refuses, as before any forward
+        self._col_and_ones = np.empty((0, 0), dtype=out.dtype)
+        return out
+
     def backward(self, dout: NDArray, need_dx: bool = True) -> NDArray | None:
         """dout ``(N, FN, OH, OW)`` → dx ``(N, C, H, W)`` (``None`` with ``need_dx=False``, for a net's first layer)."""
         if self.col is None or self.x_shape is None:
@@ -322,6 +330,12 @@ class Pooling(Layer):
 
         run_blocks(pool, n, xp[0].size)
         self.x_shape = x.shape
+        return out
+
+    def infer(self, x: NDArray) -> NDArray:
+        """``forward(x)``, then the argmax maps let go (nothing is kept for backward)."""
+        out = self.forward(x)
+        self.arg_w = self.arg_h = None
         return out
 
     def backward(self, dout: NDArray) -> NDArray:

@@ -73,6 +73,13 @@ class Layer:
         """The layer ``spec()`` described (parameters zero until loaded)."""
         return cls()
 
+    def infer(self, x: Any) -> Any:
+        """The inference-mode output for ``x`` (running statistics, no dropout), keeping nothing for
+        ``backward``: what a net's evaluation walks through. This default runs ``forward`` in inference mode;
+        layers whose ``forward`` stores arrays for backward override it with the same arithmetic, unstored."""
+        layer: Any = self  # every concrete layer has a forward; Layer itself declares no signature for it
+        return layer.forward(x, False) if self.mode_dependent else layer.forward(x)
+
     def hold_mask(self, hold: bool) -> None:
         """Reuse the last random draw on the following forward passes (Dropout); nothing for other layers.
 
@@ -205,6 +212,9 @@ class Relu(Layer):
         self.active = elementwise(np.greater, x, 0)
         return elementwise(np.maximum, x, 0)
 
+    def infer(self, x: NDArray) -> NDArray:
+        return elementwise(np.maximum, x, 0)  # no mask: a pass over x saved
+
     def backward(self, dout: NDArray) -> NDArray:
         if self.active is None:
             raise self._not_forwarded()
@@ -235,6 +245,9 @@ class Sigmoid(Layer):
     def forward(self, x: NDArray) -> NDArray:
         self.out = sigmoid(x)
         return self.out
+
+    def infer(self, x: NDArray) -> NDArray:
+        return sigmoid(x)
 
     def backward(self, dout: NDArray) -> NDArray:
         if self.out is None:
@@ -325,6 +338,13 @@ class Affine(Layer):
             ) from None
         self.x = x
         return out
+
+    def infer(self, x: NDArray) -> NDArray:
+        """``forward``'s ``x @ W + b`` (the same call, so the same bits), without keeping x for dW."""
+        flat = x.reshape(x.shape[0], -1) if x.ndim != 2 else x
+        if flat.shape[1] != self.in_features:
+            return self.forward(x)  # forward's own error message
+        return matmul(flat, self.W, add=self.b)
 
     def backward(self, dout: NDArray, need_dx: bool = True) -> NDArray | None:
         """dout: ``(N, M)``; returns dx in ``x``'s shape, or ``None`` with ``need_dx=False``.
@@ -521,6 +541,14 @@ class BatchNormalization(Layer):
         self.train_flg = bool(train_flg)
         return (self.gamma * self.xn + self.beta).reshape(self.input_shape)
 
+    def infer(self, x: NDArray) -> NDArray:
+        """``forward(x, False)``'s arithmetic, step for step (the same bits), keeping neither xn nor std."""
+        flat = x.reshape(x.shape[0], -1) if x.ndim != 2 else x
+        if flat.shape[1] != self.features:
+            return self.forward(x, False)  # forward's own error message
+        std = np.sqrt(self.running_var + self.eps).astype(flat.dtype, copy=False)
+        return (self.gamma * ((flat - self.running_mean) / std) + self.beta).reshape(x.shape)
+
     def backward(self, dout: NDArray) -> NDArray:
         if self.xn is None:
             raise self._not_forwarded()
@@ -587,10 +615,13 @@ class Dropout(Layer):
                              "inference)")
         self.train_flg = bool(train_flg)
         if not train_flg:
-            return x * x.dtype.type(1.0 - self.dropout_ratio)
+            return self.infer(x)
         if not (self._hold and self.mask is not None and self.mask.shape == x.shape):
             self.mask = self.rng.random(x.shape) > self.dropout_ratio
         return x * self.mask
+
+    def infer(self, x: NDArray) -> NDArray:
+        return x * x.dtype.type(1.0 - self.dropout_ratio)  # the book's scaling: the training output's mean
 
     def backward(self, dout: NDArray) -> NDArray:
         if self.train_flg is None:

@@ -239,6 +239,20 @@ class Sequential:
                 trace.append(x)
         return x
 
+    def infer(self, x: ArrayLike) -> NDArray:
+        """Logits ``(N, C)`` for x ``(N, ...)`` in inference mode, keeping nothing for ``backward``: the walk an
+        evaluation takes. Each layer's ``infer`` (``forward(x, False)`` for a layer without one) computes what
+        ``predict`` would, to the bit, without storing masks, inputs or im2col columns."""
+        out = self._check_input(x)
+        for slot in self._current_slots():
+            layer = slot.layer
+            infer = getattr(layer, "infer", None)
+            if infer is not None:
+                out = infer(out)
+            else:  # a book-style layer of your own
+                out = layer.forward(out, False) if slot.mode_dependent else layer.forward(out)
+        return out
+
     def backward(self, dout: Any = 1.0, trace: list[Any] | None = None) -> NDArray | None:
         """Backpropagate from the loss layer down to the input, after ``loss``; leaves each layer's ``dW``...
 
@@ -333,7 +347,7 @@ class Sequential:
         step = batch_size or len(x)
         correct = 0
         for start in range(0, len(x), step):
-            y = self.predict(x[start : start + step])
+            y = self.infer(x[start : start + step])
             correct += int(np.sum(np.argmax(y, axis=1) == labels[start : start + step]))
         return correct / len(x)
 

@@ -21,17 +21,18 @@ process per core).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MIN_BLOCK", "MIN_PRODUCT_BLOCK", "blocks", "elementwise", "matmul", "run_blocks", "set_threads",
-           "threads"]
+__all__ = ["MIN_BLOCK", "MIN_PRODUCT_BLOCK", "blocks", "cgroup_cpu_limit", "cores", "elementwise", "from_environment",
+           "matmul", "run_blocks", "set_threads", "threads", "using_threads"]
 
 # Elements a block must hold before a split of a one-pass job (ReLU, pooling) pays: below it, the hand-off and
 # the halves left in two cores' caches for the next (unsplit) step cost more than the second core saves.
@@ -54,11 +55,28 @@ _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The cores this process may use: its CPU affinity, bounded by a cgroup CPU quota (a container's
+    ``--cpus 1.5`` allows 2 threads at once, so 2)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_limit()
+    return max(1, min(cores, quota)) if quota is not None else cores
+
+
+def cgroup_cpu_limit(path: str = "/sys/fs/cgroup/cpu.max") -> int | None:
+    """Whole CPUs the cgroup v2 quota ``cpu.max`` allows (``"150000 100000"`` → 2), None when unlimited/absent."""
+    try:
+        with open(path, encoding="ascii") as f:
+            fields = f.read(64).split()
+    except OSError:
+        return None
+    if len(fields) != 2 or fields[0] == "max" or not (fields[0].isdigit() and fields[1].isdigit()):
+        return None
+    quota, period = int(fields[0]), int(fields[1])
+    return -(-quota // period) if quota > 0 and period > 0 else None
 
 
 def threads() -> int:
@@ -67,12 +85,36 @@ def threads() -> int:
     if _threads is None:
         value = os.environ.get("ZEROGRAD_THREADS", "").strip()
         if not value:
-            _threads = min(_cores(), 8)
+            _threads = min(cores(), 8)
         elif value.isdigit() and int(value) >= 1:
             _threads = int(value)
         else:
             raise ValueError(f"ZEROGRAD_THREADS must be a whole number of threads >= 1, got {value!r}")
     return _threads
+
+
+def from_environment() -> bool:
+    """True when ``ZEROGRAD_THREADS`` sets the thread count (no choice of zerograd's then changes it)."""
+    return bool(os.environ.get("ZEROGRAD_THREADS", "").strip())
+
+
+@contextlib.contextmanager
+def using_threads(count: int) -> Iterator[None]:
+    """Split work between ``count`` threads within the block, then back to the setting before it."""
+    global _threads, _pool
+    before = _threads
+    if count == threads():
+        yield
+        return
+    set_threads(count)
+    try:
+        yield
+    finally:
+        with _lock:
+            _threads = before
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+                _pool = None
 
 
 def set_threads(count: int | None) -> None:

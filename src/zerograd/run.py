@@ -27,7 +27,8 @@ import numpy as np
 
 from .nets import ACTIVATIONS
 from .optim import DEFAULT_LR, OPTIMIZERS
-from .train import SAMPLINGS, History, TrainConfig, Trainer
+from .thread_choice import THREAD_CHOICES
+from .train import SAMPLINGS, TRAIN_ACCURACIES, History, TrainConfig, Trainer
 from .validators import (
     OptionError,
     RunError,
@@ -101,7 +102,13 @@ class RunSpec:
     seed: int = _TRAIN.seed  # the batch order (and, through init_seed's default, the initial weights)
     eval_batch_size: int = _TRAIN.eval_batch_size
     eval_train_samples: int | None = _TRAIN.eval_train_samples  # train accuracy on the first N only; None = all
+    # running: the epoch's own batches (free); evaluated: a pass over eval_train_samples after the epoch;
+    # None = evaluated when eval_train_samples is given, else running
+    train_accuracy: str | None = None
+    eval_every: int = _TRAIN.eval_every  # evaluate after every N-th epoch and the last (NaN between)
     blas_threads: int | None = _TRAIN.blas_threads
+    zerograd_threads: int | None = _TRAIN.zerograd_threads  # None = one per core (ZEROGRAD_THREADS overrides)
+    thread_choice: str = _TRAIN.thread_choice  # identical, fastest or off (zerograd.thread_choice)
     # -- output
     out: str | None = None  # folder for checkpoint.npz and metrics.csv after each epoch; None = write nothing
     resume: str | None = None  # a checkpoint to continue: the net, optimizer and their state come from it
@@ -131,6 +138,15 @@ class RunSpec:
         None); errors name the flags (``--epochs``). ``out``: the run's folder, as the command resolved it."""
         given = {name: getattr(args, name) for name in _ARG_FIELDS if getattr(args, name, None) is not None}
         resume = getattr(args, "resume", None)
+        if getattr(args, "eval_samples", None) is not None:  # --eval-samples N|all: an evaluated train accuracy
+            samples = str(args.eval_samples).strip().lower()
+            given["train_accuracy"] = "evaluated"
+            if samples != "all":
+                if not samples.isdigit():
+                    raise OptionError(
+                        "--eval-samples", f" must be a number of samples or 'all', got {args.eval_samples!r}"
+                    )
+                given["eval_train_samples"] = int(samples)
         try:
             if resume:
                 refused = [_flag(name) for name in given if name not in _RESUME_FIELDS]
@@ -204,7 +220,11 @@ class RunSpec:
             sampling=self.sampling,
             eval_batch_size=self.eval_batch_size,
             eval_train_samples=self.eval_train_samples,
+            train_accuracy=self.train_accuracy,
+            eval_every=self.eval_every,
             blas_threads=self.blas_threads,
+            zerograd_threads=self.zerograd_threads,
+            thread_choice=self.thread_choice,
         )
 
     def load_data(self) -> Any:
@@ -356,7 +376,7 @@ class Checkpointing(RunCallback):
         trainer.save_checkpoint(self.writing, metadata=self.metadata)
         self.saved_epoch = trainer.epoch
         self.writing = self.out / METRICS
-        write_metrics(self.writing, trainer.history)
+        write_metrics(self.writing, trainer.history, getattr(trainer, "train_acc_on", ""))
 
 
 @dataclass(frozen=True)
@@ -371,18 +391,22 @@ class RunData:
     name: str = "arrays"
 
 
-def write_metrics(path: Path, history: History) -> None:
-    """``epoch,loss,train_acc,test_acc,seconds`` per epoch, written atomically."""
+def write_metrics(path: Path, history: History, train_acc_on: str = "") -> None:
+    """``epoch,loss,train_acc,test_acc,seconds,train_acc_on`` per epoch, written atomically. An epoch that was
+    not evaluated (``eval_every``) has empty accuracy cells. train_acc_on: what train_acc measured (``running``,
+    ``first 10000``, ``all 60000``: ``Trainer.train_acc_on``)."""
     from .fileio import write_text
 
     def cell(values: list[float], i: int, digits: int) -> str:
-        return f"{values[i]:.{digits}f}" if i < len(values) else ""  # a resumed run of your own may lack some
+        if i >= len(values) or math.isnan(values[i]):  # a resumed run of your own may lack some
+            return ""
+        return f"{values[i]:.{digits}f}"
 
-    rows = ["epoch,loss,train_acc,test_acc,seconds"]
+    rows = ["epoch,loss,train_acc,test_acc,seconds,train_acc_on"]
     for i, loss in enumerate(history.epoch_loss):
         rows.append(
             f"{i + 1},{loss:.6f},{cell(history.train_acc, i, 6)},{cell(history.test_acc, i, 6)},"
-            f"{cell(history.seconds, i, 4)}"
+            f"{cell(history.seconds, i, 4)},{train_acc_on}"
         )
     write_text(path, "\n".join(rows) + "\n", make_dirs=True)
 
@@ -632,11 +656,14 @@ def _check_training(spec: RunSpec) -> None:
         if len(pair) != 2 or not isinstance(pair[0], str):
             raise OptionError("optimizer_params", f" must map names to numbers, got {params!r}")
     _set(spec, "optimizer_params", tuple((k, non_negative_float(v, f"optimizer_params[{k!r}]")) for k, v in pairs))
-    for name in ("epochs", "batch_size", "eval_batch_size"):
+    for name in ("epochs", "batch_size", "eval_batch_size", "eval_every"):
         positive_int(getattr(spec, name), name)
-    for name in ("eval_train_samples", "blas_threads"):
+    if spec.train_accuracy is not None:
+        choice(spec.train_accuracy, TRAIN_ACCURACIES, "train_accuracy")
+    for name in ("eval_train_samples", "blas_threads", "zerograd_threads"):
         if getattr(spec, name) is not None:
             positive_int(getattr(spec, name), name)
+    choice(spec.thread_choice, THREAD_CHOICES, "thread_choice")
     choice(spec.sampling, SAMPLINGS, "sampling")
     seed(spec.seed, "seed")
     _set(spec, "out", _optional_text(spec.out, "out"))
@@ -662,6 +689,8 @@ _ARG_FIELDS = (
     "seed",
     "max_classes",
     "epochs",
+    "eval_every",
+    "thread_choice",
 )
 _RESUME_FIELDS = ("dataset", "root", "epochs")  # what --resume may change: where the data is, how far to train
 _TRAIN_FIELDS = (
@@ -672,9 +701,14 @@ _TRAIN_FIELDS = (
     "sampling",
     "eval_batch_size",
     "eval_train_samples",
+    "train_accuracy",
+    "eval_every",
     "blas_threads",
+    "zerograd_threads",
+    "thread_choice",
 )
 _FLAGS = {name: "--" + name.replace("_", "-") for name in (*_ARG_FIELDS, "out", "resume")}
+_FLAGS.update(eval_train_samples="--eval-samples", train_accuracy="--eval-samples")
 
 
 def _flag(name: str) -> str:

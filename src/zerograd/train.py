@@ -6,6 +6,12 @@
 
 The loop uses only the net's public interface (``net.gradient``, ``net.accuracy``, ``net.params``) and the
 optimizer's ``update``, so it trains zerograd's nets, the ``zerograd.book`` nets, or a net of your own.
+
+What each epoch measures (``TrainConfig``): the training accuracy is by default the *running* accuracy of the
+epoch's own batches, read from the softmax the training step computed anyway (Keras reports the same); with
+``eval_train_samples=N`` (or ``train_accuracy="evaluated"``) it is a pass over the first N training samples after
+the epoch, as the book's ``Trainer`` does with ``evaluate_sample_num_per_epoch``. The test set is evaluated after
+every ``eval_every``-th epoch and the last, through the net's inference walk (nothing kept for backward).
 ``trainer.state_dict()`` / ``load_state_dict`` (and ``zerograd.checkpoint``) capture everything that decides the
 rest of a run — parameters, optimizer state, epoch, the random generator — so a resumed run is bit-for-bit the
 run that was never interrupted.
@@ -23,10 +29,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .optim import Optimizer
+from .thread_choice import ThreadChoice
 from .threads import blas_threads, blas_threads_for
-from .train_config import SAMPLINGS, TrainConfig
+from .train_config import SAMPLINGS, TRAIN_ACCURACIES, TrainConfig
 
-__all__ = ["SAMPLINGS", "Callback", "DivergedError", "History", "TrainConfig", "Trainer"]
+__all__ = ["SAMPLINGS", "TRAIN_ACCURACIES", "Callback", "DivergedError", "History", "TrainConfig", "Trainer",
+           "train_accuracy_source"]
 
 @dataclass
 class History:
@@ -34,8 +42,9 @@ class History:
 
     loss: list[float] = field(default_factory=list)  # per iteration: the batch's loss before its update
     epoch_loss: list[float] = field(default_factory=list)  # per epoch: mean of that epoch's iteration losses
+    # per epoch, as TrainConfig.train_accuracy says (train_accuracy_source(config) names it); NaN = not evaluated
     train_acc: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)  # empty when the trainer has no test set
+    test_acc: list[float] = field(default_factory=list)  # empty when the trainer has no test set; NaN = skipped
     seconds: list[float] = field(default_factory=list)  # per epoch: training time, evaluation excluded
     iterations_per_epoch: int = 0
 
@@ -104,6 +113,13 @@ class Trainer:
         self.epoch = 0  # finished epochs
         n = len(self.x_train)
         self.history = History(iterations_per_epoch=math.ceil(n / config.batch_size))
+        # the running accuracy needs the step's softmax; a net that does not keep one is evaluated instead
+        self._read_predictions = _predictions_reader(net) if config.train_accuracy == "running" else None
+        self._labels = self.t_train if self.t_train.ndim == 1 else np.argmax(self.t_train, axis=1)
+        # what history.train_acc measures, in a few words (metrics.csv's train_acc_on column)
+        self.train_acc_on = train_accuracy_source(config, n, running=self._read_predictions is not None)
+        self.eval_seconds: list[float] = []  # per epoch of this process: the time spent evaluating (not saved)
+        self.thread_choice: ThreadChoice | None = None  # how fit() chose its threads (its .log, .excluded)
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
@@ -114,20 +130,29 @@ class Trainer:
         A ``DivergedError`` stops training at the first NaN/inf loss; ``StopIteration`` from a callback stops it
         cleanly after that epoch. ``KeyboardInterrupt`` leaves the history as it was after the last finished epoch.
         """
-        threads = self.config.blas_threads or blas_threads_for(self.net.params.values(), self.config.batch_size)
-        with blas_threads(threads):
-            while self.epoch < self.config.epochs:
-                recorded = len(self.history.loss)
-                try:
+        cfg = self.config
+        choice = ThreadChoice.for_trainer(self.net, self.x_train, self.t_train, cfg.batch_size, cfg,
+                                          resumed=self.epoch > 0)
+        self.thread_choice = choice
+        setting = None if choice is None else choice.choose(self.epoch)
+        if setting is not None and cfg.thread_choice == "fastest" and self.epoch == 0:
+            cfg.blas_threads, cfg.zerograd_threads = setting.blas, setting.zerograd  # recorded: --resume keeps it
+        rule = cfg.blas_threads or blas_threads_for(self.net.params.values(), cfg.batch_size)
+        while self.epoch < cfg.epochs:
+            recorded = len(self.history.loss)
+            try:
+                with blas_threads(rule) if setting is None else setting.applied():
                     self.train_epoch(progress)
-                except BaseException:
-                    del self.history.loss[recorded:]  # the unfinished epoch is not part of the record
-                    raise
-                try:
-                    for callback in self.callbacks:
-                        callback(self)
-                except StopIteration:
-                    break
+            except BaseException:
+                del self.history.loss[recorded:]  # the unfinished epoch is not part of the record
+                raise
+            if choice is not None:
+                setting = choice.after_epoch(self.epoch, self.history.seconds[-1] / self.history.iterations_per_epoch)
+            try:
+                for callback in self.callbacks:
+                    callback(self)
+            except StopIteration:
+                break
         return self.history
 
     def train_epoch(self, progress: Any = None) -> None:
@@ -141,6 +166,8 @@ class Trainer:
         losses = self.history.loss
         first = len(losses)
         loss_of = _loss_reader(net)
+        predictions_of, labels = self._read_predictions, self._labels
+        correct = 0
         report_every = max(1, iterations // 100)
         start = time.perf_counter()
         # NaN/inf is detected from the loss below; NumPy's overflow warnings on the way would only be noise
@@ -156,6 +183,12 @@ class Trainer:
                 if not math.isfinite(loss):
                     raise DivergedError(first + i + 1, self.epoch + 1, loss, getattr(optimizer, "lr", float("nan")))
                 losses.append(loss)
+                if predictions_of is not None:
+                    # NOTE: the running accuracy: the predictions of the forward pass this step made anyway, before
+                    # its update, in training mode (dropout on) — a few microseconds, where a pass over the
+                    # training set after the epoch costs a third of the epoch's own work
+                    batch_labels = t_batch if labels is t else labels[idx]  # one-hot t: its argmax, taken once
+                    correct += int(np.count_nonzero(predictions_of() == batch_labels))
                 optimizer.update(net.params, grads)
                 if progress is not None and (i + 1) % report_every == 0:
                     progress.update(report_every)
@@ -169,12 +202,19 @@ class Trainer:
         self.epoch += 1
         self.history.epoch_loss.append(float(np.mean(losses[first:])))
         self.history.seconds.append(seconds)
-        self.history.train_acc.append(self.evaluate_train())
+        start = time.perf_counter()
+        evaluating = self.epoch % cfg.eval_every == 0 or self.epoch >= cfg.epochs
+        if predictions_of is not None:
+            self.history.train_acc.append(correct / (iterations * batch if cfg.sampling == "book" else n))
+        else:
+            self.history.train_acc.append(self.evaluate_train() if evaluating else math.nan)
         if self.x_test is not None and self.t_test is not None:
-            self.history.test_acc.append(self.evaluate(self.x_test, self.t_test))
+            self.history.test_acc.append(self.evaluate(self.x_test, self.t_test) if evaluating else math.nan)
+        self.eval_seconds.append(time.perf_counter() - start)
 
     def evaluate(self, x: NDArray, t: NDArray) -> float:
-        """Accuracy of the net on ``x``, ``t``, computed in batches of ``config.eval_batch_size``."""
+        """Accuracy of the net on ``x``, ``t``, computed in batches of ``config.eval_batch_size`` (zerograd's nets
+        run their inference walk, which keeps nothing for backward)."""
         return float(self.net.accuracy(x, t, batch_size=self.config.eval_batch_size))
 
     def evaluate_train(self) -> float:
@@ -242,6 +282,27 @@ def _loss_reader(net: Any) -> Callable[[NDArray, NDArray], float]:
         # NOTE: this is the cross-entropy alone; a weight-decay penalty is not part of the recorded loss
         return lambda x, t: float(last.loss)
     return lambda x, t: float(net.loss(x, t))
+
+
+def train_accuracy_source(config: TrainConfig, n_train: int | None = None, running: bool = True) -> str:
+    """What ``history.train_acc`` measures under ``config``, in a few words: ``running``, ``first 1000``, ``all``
+    (``all 60000`` when ``n_train`` is given). running: False when the net keeps no softmax to read, so a
+    "running" config is evaluated on every training sample instead."""
+    if config.train_accuracy == "running" and running:
+        return "running"
+    limit = config.eval_train_samples
+    if limit is None or (n_train is not None and limit >= n_train):
+        return "all" if n_train is None else f"all {n_train}"
+    return f"first {limit}"
+
+
+def _predictions_reader(net: Any) -> Callable[[], NDArray] | None:
+    """How to read the predicted classes ``(N,)`` of the last training step's forward pass: the chapter's loss
+    layer keeps its softmax ``y: (N, C)``; None for a net that keeps none (its accuracy is then evaluated)."""
+    last = getattr(net, "last_layer", None) or getattr(net, "lastLayer", None)
+    if last is None or not hasattr(last, "y"):
+        return None
+    return lambda: np.argmax(last.y, axis=1)
 
 
 def _check_split(name: str, x: Any, t: Any) -> tuple[NDArray, NDArray]:

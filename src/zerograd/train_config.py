@@ -14,10 +14,14 @@ from typing import Any
 import numpy as np
 
 from .optim import OPTIMIZERS, Optimizer, make_optimizer
+from .thread_choice import THREAD_CHOICES
 
-__all__ = ["SAMPLINGS", "TrainConfig"]
+__all__ = ["SAMPLINGS", "TRAIN_ACCURACIES", "TrainConfig"]
 
 SAMPLINGS = ("epoch", "book")
+# how the training accuracy of an epoch is measured: "running", from the epoch's own forward passes (free; what
+# Keras reports), or "evaluated", a pass over the first eval_train_samples training samples after the epoch
+TRAIN_ACCURACIES = ("running", "evaluated")
 
 
 @dataclass
@@ -38,12 +42,25 @@ class TrainConfig:
     # evaluate train accuracy on the first N training samples only (the book's evaluate_sample_num_per_epoch);
     # None = all of them
     eval_train_samples: int | None = None
+    # "running": the accuracy of the epoch's own batches, as they were trained on (costs no forward pass; lower
+    # than the end-of-epoch accuracy while the net still learns); "evaluated": a pass after the epoch over the
+    # first eval_train_samples. None = "evaluated" when eval_train_samples is given, else "running"
+    train_accuracy: str | None = None
+    # evaluate (the test set, and the training set when "evaluated") after every N-th epoch and after the last;
+    # the epochs between record NaN
+    eval_every: int = 1
     # BLAS threads while training; None = one for small nets, where a second thread costs more than it gives
     # (zerograd.threads: the 784-50-10 net at batch 100 ran 1.6x faster on one), else the library's own setting
     blas_threads: int | None = None
+    # zerograd.parallel's threads while training; None = one per core (ZEROGRAD_THREADS overrides either)
+    zerograd_threads: int | None = None
+    # how the threads are chosen (zerograd.thread_choice): "identical" times a few steps under each candidate
+    # that gives the rule's bits and keeps the fastest; "fastest" any candidate, decided before the first step and
+    # recorded in blas_threads/zerograd_threads; "off" the rule alone
+    thread_choice: str = "identical"
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "eval_batch_size"):
+        for name in ("epochs", "batch_size", "eval_batch_size", "eval_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"TrainConfig: {name} must be a positive integer, got {value!r}")
@@ -61,9 +78,21 @@ class TrainConfig:
             or self.blas_threads < 1
         ):
             raise ValueError(f"TrainConfig: blas_threads must be a positive integer or None, got {self.blas_threads!r}")
+        if self.zerograd_threads is not None and (isinstance(self.zerograd_threads, bool) or not isinstance(
+                self.zerograd_threads, (int, np.integer)) or self.zerograd_threads < 1):
+            raise ValueError(f"TrainConfig: zerograd_threads must be a positive integer or None, got "
+                             f"{self.zerograd_threads!r}")
+        if self.thread_choice not in THREAD_CHOICES:
+            raise ValueError(f"TrainConfig: thread_choice must be one of {THREAD_CHOICES}, got {self.thread_choice!r}")
         if self.eval_train_samples is not None and self.eval_train_samples < 1:
             raise ValueError(
                 f"TrainConfig: eval_train_samples must be positive or None, got {self.eval_train_samples!r}"
+            )
+        if self.train_accuracy is None:
+            self.train_accuracy = "running" if self.eval_train_samples is None else "evaluated"
+        if self.train_accuracy not in TRAIN_ACCURACIES:
+            raise ValueError(
+                f"TrainConfig: train_accuracy must be one of {TRAIN_ACCURACIES}, got {self.train_accuracy!r}"
             )
 
     def make_optimizer(self) -> Optimizer:
@@ -74,5 +103,10 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """The config of ``to_dict()``. A saved config without ``train_accuracy`` predates it: its run evaluated
+        the training set after each epoch, and a resumed run goes on doing so."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if data and "train_accuracy" not in data:
+            values["train_accuracy"] = "evaluated"
+        return cls(**values)

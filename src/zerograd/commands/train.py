@@ -80,6 +80,16 @@ def add_parser(subparsers: Any) -> None:
                    help=f"seed of the initial weights and the batch order, 0..2**32-1 (default: {defaults.seed})")
     p.add_argument("--max-classes", type=int, default=None,
                    help="refuse a PATH.npz whose labels imply more classes than this (default: 1000)")
+    p.add_argument("--eval-samples", default=None, metavar="N|all",
+                   help="train accuracy from a pass over the first N training samples (all: every one) after each "
+                        "epoch (default: the running accuracy of the epoch's own batches, which costs nothing)")
+    p.add_argument("--eval-every", type=int, default=None, metavar="N",
+                   help="evaluate after every N-th epoch and the last; the others show no accuracy (default: 1)")
+    p.add_argument("--thread-choice", default=None, choices=("identical", "fastest", "off"),
+                   help="identical: time a few steps under each thread setting that gives the same results and keep "
+                        "the fastest; fastest: any setting, decided before the first step and kept by --resume (the "
+                        "last bits may then depend on the machine's load); off: the size rule alone (default: "
+                        "identical)")
     p.add_argument("--out", default=None,
                    help=f"directory for checkpoint.npz, metrics.csv, curves.png (default: a new numbered run folder "
                         f"{runs.RUNS_DIR}/{runs.PREFIX}, {runs.RUNS_DIR}/{runs.PREFIX}2, ...; with --resume: the "
@@ -192,6 +202,7 @@ def _train(spec: RunSpec, out: Path, plot: bool, started: float, stale: list[Pat
     print(f"net: {trainer.net!r}; optimizer: {trainer.optimizer!r}; batch {trainer.config.batch_size}, "
           f"{trainer.config.sampling} sampling, seed {trainer.config.seed}")
     print(f"training epochs {epochs_done + 1}..{trainer.config.epochs}; writing to {out}/")
+    print(f"train acc: {_train_acc_meaning(trainer.train_acc_on)}")
 
     from tqdm import tqdm
 
@@ -237,6 +248,12 @@ def _interrupted(spec: RunSpec, trainer: Any, end: _EpochEnd, epochs_done: int, 
               f"resume with: zerograd train --resume {shlex.quote(str(saved))} --out {shlex.quote(str(out))}",
               file=sys.stderr)
     return 130
+
+
+def _train_acc_meaning(source: str) -> str:
+    if source == "running":
+        return "running accuracy of each epoch's batches as they were trained (--eval-samples N|all for a pass)"
+    return f"evaluated after each epoch on {'every training sample' if source.startswith('all') else source}"
 
 
 def _epochs(n: int) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import DTypeLike
 
+from . import cache
 from .catalog import FASHION_MNIST, MNIST, DatasetSpec, RemoteFile
 from .dataset import Dataset, build, float_dtype
 from .download import DEFAULT_TIMEOUT, NetworkUnavailableError, fetch
@@ -105,6 +106,12 @@ def _find(remote: RemoteFile, dirs: Sequence[Path]) -> Path | None:
     return None
 
 
+def _sources(spec: DatasetSpec, root: PathLike | None) -> list[Path | None]:
+    """The copy of each file a load verifies: the first found in ``search_dirs`` order (None: not found)."""
+    dirs = search_dirs(spec.name, root, spec.system_dirs)
+    return [_find(remote, dirs) for remote in spec.files]
+
+
 def _check_arrays(spec: DatasetSpec, arrays: list[np.ndarray]) -> None:
     """The verified files are the published ones, so this only guards a catalog mistake; it is cheap."""
     expected = [((spec.n_train, 28, 28), spec.train_images), ((spec.n_train,), spec.train_labels),
@@ -123,8 +130,16 @@ def _load(spec: DatasetSpec, root: PathLike | None, normalize: bool, flatten: bo
           dtype: DTypeLike, download: bool, mirrors: Sequence[str] | None, timeout: float,
           progress: bool) -> Dataset:
     float_dtype(dtype)  # a bad dtype is reported before any download
-    arrays, source = load_idx_files(spec, root, download=download, mirrors=mirrors, timeout=timeout,
-                                    progress=progress)
+    # the arrays decoded from these very copies by an earlier load, if they were cached (datasets.cache)
+    sources = _sources(spec, root)
+    arrays = cache.read(spec, sources, root)
+    if arrays is not None:
+        origins = [str(path.parent) for path in sources if path is not None]
+        source = " + ".join(sorted(set(origins), key=origins.index))  # where the copies are, as when decoded
+    else:
+        arrays, source = load_idx_files(spec, root, download=download, mirrors=mirrors, timeout=timeout,
+                                        progress=progress)
+        cache.write(spec, _sources(spec, root), arrays, root)
     return build(spec.name, *arrays, source=source, classes=spec.classes, normalize=normalize, flatten=flatten,
                  one_hot_label=one_hot_label, dtype=dtype)
 

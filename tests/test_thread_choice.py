@@ -1,0 +1,145 @@
+"""Threads chosen by timing (zerograd.thread_choice): the run is the rule's run, bit for bit, whatever was
+chosen; candidates that change the bits are left out (or, under "fastest", decided once and recorded)."""
+
+import numpy as np
+import pytest
+from test_evaluation import small_convnet
+
+from zerograd import parallel
+from zerograd.nets import MultiLayerNetExtend, TwoLayerNet
+from zerograd.thread_choice import DRIFT, Setting, ThreadChoice
+from zerograd.train import TrainConfig, Trainer
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    monkeypatch.delenv("ZEROGRAD_THREADS", raising=False)
+    before = parallel._threads
+    parallel.set_threads(2)
+    yield
+    parallel.set_threads(before)
+
+
+def data(n=130, shape=(12,), classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, *shape)).astype(np.float32), rng.integers(0, classes, n)
+
+
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (
+            lambda: MultiLayerNetExtend(
+                12, [16, 8], 4, use_batchnorm=True, use_dropout=True, dropout_ration=0.3, dtype=np.float32, rng=0
+            ),
+            (12,),
+        ),
+        (
+            lambda: small_convnet(classes=4),
+            (1, 10, 10),
+        ),
+    ],
+    ids=["batchnorm+dropout", "convnet"],
+)
+def test_the_timed_run_is_the_rules_run_bit_for_bit(make, shape, two_threads):
+    x, t = data(shape=shape)
+    runs = {}
+    for mode in ("off", "identical"):
+        net = make()
+        trainer = Trainer(
+            net, TrainConfig(epochs=2, batch_size=32, optimizer="adam", lr=0.01, thread_choice=mode), x, t
+        )
+        trainer.fit()
+        runs[mode] = {**net.params, **net.buffers}, trainer.history.loss
+        if mode == "identical":
+            assert trainer.thread_choice is not None and trainer.thread_choice.log  # it did time the candidates
+    for key, value in runs["off"][0].items():
+        np.testing.assert_array_equal(runs["identical"][0][key], value, err_msg=key)
+    assert runs["identical"][1] == runs["off"][1]
+
+
+class ThreadCountNet:
+    """A net whose gradient's bits depend on zerograd's thread count, as a convolution's summed dW can."""
+
+    def __init__(self):
+        self.params, self.buffers = {"w": np.zeros(3)}, {}
+        self.last_layer = None
+
+    def random_states(self):
+        return {}
+
+    def set_random_states(self, states):
+        pass
+
+    def gradient(self, x, t):
+        return {"w": np.full(3, 1.0 + parallel.threads() * 1e-16 * (parallel._blas_one_thread > 0))}
+
+
+def test_candidates_that_change_the_bits_are_left_out(two_threads):
+    x, t = data()
+    choice = ThreadChoice.for_trainer(ThreadCountNet(), x, t, 32, TrainConfig(), cores=2)
+    assert choice.reference == Setting(1, 2)  # the rule: small products on one BLAS thread, zerograd on 2
+    assert choice.candidates == [Setting(1, 2), Setting(1, 1), Setting(None, 1)]
+    assert choice.choose(0) in choice.candidates
+    assert Setting(1, 1) in choice.excluded and Setting(1, 1) not in choice.candidates
+    assert choice.setting not in choice.excluded
+
+
+def test_fastest_decides_once_and_the_checkpoint_keeps_it(tmp_path, two_threads):
+    x, t = data()
+    net = TwoLayerNet(12, 10, 4, weight_init_std="he", dtype=np.float32, rng=0)
+    trainer = Trainer(net, TrainConfig(epochs=1, batch_size=32, thread_choice="fastest"), x, t)
+    trainer.fit()
+    chosen = trainer.thread_choice.log[0][2]
+    assert (trainer.config.blas_threads, trainer.config.zerograd_threads) == (chosen.blas, chosen.zerograd)
+    trainer.save_checkpoint(tmp_path / "run.npz")
+    resumed = Trainer.from_checkpoint(tmp_path / "run.npz", x, t, epochs=2)
+    assert (resumed.config.blas_threads, resumed.config.zerograd_threads) == (chosen.blas, chosen.zerograd)
+    resumed.fit()
+    assert resumed.thread_choice.reference == chosen  # the recorded decision, not a new one
+
+
+def test_an_epoch_that_drifted_times_the_candidates_again(two_threads):
+    x, t = data()
+    net = TwoLayerNet(12, 10, 4, dtype=np.float32, rng=0)
+    choice = ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(), cores=2)
+    choice.choose(0)
+    choice.after_epoch(1, 1.0)  # the first epoch under the setting: the baseline
+    choice.after_epoch(2, 1.0 + DRIFT / 2)
+    assert len(choice.log) == 1
+    choice.after_epoch(3, 1.0 + 2 * DRIFT)
+    assert [epoch for epoch, _, _ in choice.log] == [0, 3]
+
+
+def test_one_core_or_off_means_the_rule_untimed(two_threads):
+    x, t = data()
+    net = TwoLayerNet(12, 10, 4, dtype=np.float32, rng=0)
+    for choice in (
+        ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(), cores=1),
+        ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(thread_choice="off"), cores=2),
+    ):
+        assert choice.choose(0) == choice.reference and not choice.log
+
+
+def test_zerograd_threads_from_the_environment_are_kept(monkeypatch):
+    monkeypatch.setenv("ZEROGRAD_THREADS", "1")
+    before = parallel._threads
+    parallel.set_threads(None)
+    try:
+        x, t = data()
+        net = TwoLayerNet(12, 10, 4, dtype=np.float32, rng=0)
+        choice = ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(), cores=2)
+        assert {s.zerograd for s in choice.candidates} == {1}
+    finally:
+        parallel.set_threads(before)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("150000 100000", 2), ("100000 100000", 1), ("max 100000", None), ("", None), ("x y", None), ("0 100000", None)],
+)
+def test_cgroup_cpu_quota(tmp_path, text, expected):
+    path = tmp_path / "cpu.max"
+    path.write_text(text + "\n")
+    assert parallel.cgroup_cpu_limit(str(path)) == expected
+    assert parallel.cgroup_cpu_limit(str(tmp_path / "missing")) is None
