@@ -92,7 +92,7 @@ class GradCheckReport:
                 return comparison
         raise KeyError(f"no gradient named {name!r}; have {[c.name for c in self.comparisons]}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[GradientComparison]:
         return iter(self.comparisons)
 
     def __str__(self) -> str:
@@ -200,7 +200,7 @@ def check_layer(
         layer.hold_mask(True)  # the copy's: every perturbed pass below sees the first pass's mask
     if dout is None:
         dout = 1.0 if np.ndim(out) == 0 else np.random.default_rng(seed).standard_normal(np.shape(out))
-    dout = _float64(np.asarray(dout) if not np.isscalar(dout) else float(dout))
+    dout = _float64(np.asarray(dout) if not np.isscalar(dout) else float(dout))  # type: ignore[arg-type]
     dout_before = np.copy(dout)
     backward = layer.backward(dout)
     dout_written = not np.array_equal(dout, dout_before)
@@ -329,8 +329,8 @@ def check_net(
         if mode == "exhaustive":
             keys = batchable_parameters(net)
             if keys:
-                batched = layered_numerical_gradients(net, x, np.asarray(t), h, keys, train_flg)
-                if _agrees_with_loop(batched, net.params, loss, h, seed):
+                batched = layered_numerical_gradients(net, np.asarray(x), np.asarray(t), h, keys, train_flg)
+                if batched is not None and _agrees_with_loop(batched, net.params, loss, h, seed):
                     numerical.update(batched)
                     method.update(dict.fromkeys(batched, "batched"))
                 # else: the net computes its loss some other way; the honest loop below does every parameter

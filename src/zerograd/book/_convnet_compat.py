@@ -14,7 +14,7 @@ class BookConvNetMixin:
 
     params: dict[str, NDArray]
 
-    def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int = 100) -> float:
+    def accuracy(self, x: ArrayLike, t: ArrayLike, batch_size: int | None = 100) -> float:
         """As the book: in batches of 100 (so 10,000 test images never go through the net at once)."""
         return super().accuracy(x, t, batch_size=batch_size)  # type: ignore[misc]
 

@@ -95,4 +95,4 @@ def build(name: str, x_train: np.ndarray, t_train: np.ndarray, x_test: np.ndarra
     if one_hot_label:
         t_train, t_test = (one_hot(t, len(classes), dt) for t in (t_train, t_test))
     return Dataset(name, x_train, t_train, x_test, t_test, source=source, classes=classes,
-                   image_shape=image_shape)  # type: ignore[arg-type]  # tuple[int, ...]: 3 long by the line above
+                   image_shape=image_shape)

@@ -40,7 +40,7 @@ def example_png(dataset: str, label: int) -> bytes:
     _classes(dataset)
     name = f"{dataset}-{label}.png"
     try:
-        return resources.files("zerograd.datasets").joinpath("data", "examples", name).read_bytes()
+        return resources.files("zerograd.datasets").joinpath("data").joinpath("examples").joinpath(name).read_bytes()
     except OSError as err:
         raise DatasetError(
             f"the example image {name} is missing ({err})", hint="the installed zerograd is damaged; reinstall it"

@@ -5,7 +5,7 @@ the output, a kink, other steps ``h``), in that order."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -225,8 +225,13 @@ def diagnose_gradient(name: str, a: NDArray, n: NDArray, probe: LayerProbe | Non
         return unrecognised(name, a, n) if a.shape == n.shape else Diagnosis(name, "unrecognised", (
             f"{name}'s backprop gradient has shape {a.shape}, the parameter {n.shape}, and no known mistake fits"),
             f"backprop holds {a.size} numbers, numerical {n.size}")
-    for check in (lambda: _ignores_dout(name, a, probe), lambda: _local_derivative_diagnosis(name, a, n, probe),
-                  lambda: _kinks(name, a, n, probe), lambda: _step_size(name, a, n, probe, out_dtype)):
+    checks: tuple[Callable[[], Diagnosis | None], ...] = (
+        lambda: _ignores_dout(name, a, probe),
+        lambda: _local_derivative_diagnosis(name, a, n, probe),
+        lambda: _kinks(name, a, n, probe),
+        lambda: _step_size(name, a, n, probe, out_dtype),
+    )
+    for check in checks:
         found = check()
         if found is not None:
             return found

@@ -23,6 +23,7 @@ whose local derivative disagrees with central differences of its forward gets ``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,8 @@ EXPRESSIONS = {"add": "{x} + {y}", "sub": "{x} − {y}", "neg": "−{x}", "mul":
                "powc": "{x}^{p}", "pow": "{x}^{y}", "exp": "exp({X})", "log": "log({X})", "sum": "sum({X})",
                "relu": "relu({X})", "sigmoid": "σ({X})"}
 # The forward computation of each kind, to difference a node's own backward against.
-FORWARD = {"add": lambda x, p: x[0] + x[1], "sub": lambda x, p: x[0] - x[1], "neg": lambda x, p: -x[0],
+FORWARD: dict[str, Callable[[list[float], Any], float]] = {
+           "add": lambda x, p: x[0] + x[1], "sub": lambda x, p: x[0] - x[1], "neg": lambda x, p: -x[0],
            "mul": lambda x, p: x[0] * x[1], "div": lambda x, p: x[0] / x[1], "powc": lambda x, p: x[0] ** p,
            "pow": lambda x, p: x[0] ** x[1], "exp": lambda x, p: math.exp(x[0]), "log": lambda x, p: math.log(x[0]),
            "sum": lambda x, p: x[0], "relu": lambda x, p: max(x[0], 0.0),

@@ -32,7 +32,7 @@ from .study import TuneError, count_states, open_storage, open_study, redact, re
 
 __all__ = ["BOOK_TRIALS", "HYPERPARAMETERS", "PRESETS", "PRUNERS", "SAMPLERS", "Choice", "FloatRange", "IntRange",
            "SearchError", "TrialRecord", "TuneConfig", "TuneError", "TuneResult", "best_table", "book_preset",
-           "evaluate_best", "run", "summarize", "train_command"]
+           "evaluate_best", "redact", "run", "summarize", "train_command"]
 
 
 @dataclass
