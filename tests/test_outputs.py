@@ -144,20 +144,20 @@ def interrupt(monkeypatch, *, in_epoch=None, while_evaluating=False, while_plott
     from zerograd import plot
     from zerograd.train import Trainer
 
-    train_epoch, evaluate = Trainer.train_epoch, Trainer.evaluate_train
+    train_epoch, evaluate = Trainer.train_epoch, Trainer.evaluate
 
     def epoch(self, progress=None):
         if in_epoch is not None and self.epoch + 1 == in_epoch and not while_evaluating:
             raise KeyboardInterrupt
         return train_epoch(self, progress)
 
-    def evaluate_train(self):
+    def evaluating(self, x, t):  # the test accuracy after the epoch's updates (the training accuracy is their own)
         if while_evaluating and self.epoch == in_epoch:  # the epoch's updates are done: it counts as one
             raise KeyboardInterrupt
-        return evaluate(self)
+        return evaluate(self, x, t)
 
     monkeypatch.setattr(Trainer, "train_epoch", epoch)
-    monkeypatch.setattr(Trainer, "evaluate_train", evaluate_train)
+    monkeypatch.setattr(Trainer, "evaluate", evaluating)
     if while_plotting:
 
         def ctrl_c(*args, **kwargs):

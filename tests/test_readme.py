@@ -122,7 +122,7 @@ def _zerograd_commands(steps: list[Step]) -> list[tuple[Step, list[str]]]:
         if step.kind != "shell":
             continue
         for part in step.command.split("&&"):
-            words = shlex.split(part)
+            words = shlex.split(part.strip().removesuffix("&"))  # a trailing & runs it in the background
             if words and words[0] == "zerograd":
                 out.append((step, words[1:]))
     return out

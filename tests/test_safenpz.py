@@ -170,14 +170,17 @@ def deflate_bomb(path, name, gib=1.0):
     return path
 
 
+# NOTE: the peak of this process's own memory (VmHWM), not getrusage's ru_maxrss: on Linux that survives execve, so
+# a child of a large pytest process would report the parent's size
 PEAK_RSS_SCRIPT = """
-import resource, sys
+import sys
 from zerograd.{module} import {function} as load
 try:
     load(sys.argv[1])
 except Exception as err:
     print(type(err).__name__, str(err).splitlines()[0])
-print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print("peak", int(hwm.split()[1]) * 1024)
 """
 
 

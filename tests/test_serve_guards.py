@@ -1,6 +1,6 @@
 """zerograd serve admits only its own pages (issue 22 items 5, 6, 8): Origin, Sec-Fetch-Site, Content-Type, the
 Host of every loopback address, JSON numbers in range, event ids, one-line disconnects, and a seeded fuzz of the
-API's bodies that never gets a 500 (ZEROGRAD_TEST_FUZZ_CASES cases; CI runs 5,000)."""
+API's bodies that never gets a 500 (ZEROGRAD_FUZZ_CASES cases; CI runs 5,000)."""
 
 import os
 import random
@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from zerograd.serve.app import create_app  # noqa: E402
 from zerograd.serve.digits import quick_model  # noqa: E402
 
-FUZZ_CASES = int(os.environ.get("ZEROGRAD_TEST_FUZZ_CASES", "400"))
+FUZZ_CASES = int(os.environ.get("ZEROGRAD_FUZZ_CASES", "400"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
