@@ -14,21 +14,38 @@ import numpy as np
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="one benchmark worker: train, time each epoch, print JSON")
-    parser.add_argument("--net", choices=["mlp", "convnet"], default="mlp",
-                        help="mlp: the chapter-5 784-hidden-10 net; convnet: chapter 7's SimpleConvNet (Adam)")
+    parser.add_argument(
+        "--net",
+        choices=["mlp", "convnet"],
+        default="mlp",
+        help="mlp: the chapter-5 784-hidden-10 net; convnet: chapter 7's SimpleConvNet (Adam)",
+    )
     parser.add_argument("--hidden", type=int, default=50, help="hidden units of the two-layer net (or of the convnet)")
-    parser.add_argument("--hidden-list", default=None, metavar="W1,W2,...",
-                        help="hidden widths of a deeper mlp (replaces --hidden; bench_torch.py, bench_wall.py)")
-    parser.add_argument("--optimizer", choices=["sgd", "adam"], default=None,
-                        help="update rule (default: sgd for mlp, adam for convnet; bench_torch.py, bench_wall.py)")
+    parser.add_argument(
+        "--hidden-list",
+        default=None,
+        metavar="W1,W2,...",
+        help="hidden widths of a deeper mlp (replaces --hidden; bench_torch.py, bench_wall.py)",
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=["sgd", "adam"],
+        default=None,
+        help="update rule (default: sgd for mlp, adam for convnet; bench_torch.py, bench_wall.py)",
+    )
     parser.add_argument("--batch-size", type=int, default=100, help="mini-batch size")
     parser.add_argument("--epochs", type=int, default=3, help="epochs to time")
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate (SGD for mlp, Adam for convnet)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order")
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name")
-    parser.add_argument("--train-samples", type=positive_int, default=None, metavar="N",
-                        help="train on the first N training samples only [default: all] "
-                             "(honoured by bench_zerograd.py and bench_torch.py)")
+    parser.add_argument(
+        "--train-samples",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="train on the first N training samples only [default: all] "
+        "(honoured by bench_zerograd.py and bench_torch.py)",
+    )
     return parser.parse_args(argv)
 
 
@@ -60,15 +77,27 @@ def blas_description() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown (threadpoolctl not installed)"
-    infos = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')} x{i.get('num_threads')}"
-             for i in threadpool_info() if i.get("user_api") == "blas"]
+    infos = [
+        f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')} x{i.get('num_threads')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
     return "; ".join(infos) or "none found"
 
 
 def report(epoch_seconds: list[float], test_accuracy: float, **extra: object) -> None:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
-    print(json.dumps({"epoch_seconds": epoch_seconds, "test_accuracy": test_accuracy,
-                      "peak_rss_mib": peak_kib / 1024, "blas": blas_description(), **extra}))
+    print(
+        json.dumps(
+            {
+                "epoch_seconds": epoch_seconds,
+                "test_accuracy": test_accuracy,
+                "peak_rss_mib": peak_kib / 1024,
+                "blas": blas_description(),
+                **extra,
+            }
+        )
+    )
     sys.stdout.flush()
 
 

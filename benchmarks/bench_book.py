@@ -57,10 +57,15 @@ def main() -> None:
     x_train, x_test = x_train.astype(np.float64), x_test.astype(np.float64)
     t_train_one_hot = np.eye(10)[t_train]
     np.random.seed(args.seed)
-    params = {"W1": 0.01 * np.random.randn(784, args.hidden), "b1": np.zeros(args.hidden),
-              "W2": 0.01 * np.random.randn(args.hidden, 10), "b2": np.zeros(10)}
-    layers = OrderedDict(Affine1=Affine(params["W1"], params["b1"]), Relu1=Relu(),
-                         Affine2=Affine(params["W2"], params["b2"]))
+    params = {
+        "W1": 0.01 * np.random.randn(784, args.hidden),
+        "b1": np.zeros(args.hidden),
+        "W2": 0.01 * np.random.randn(args.hidden, 10),
+        "b2": np.zeros(10),
+    }
+    layers = OrderedDict(
+        Affine1=Affine(params["W1"], params["b1"]), Relu1=Relu(), Affine2=Affine(params["W2"], params["b2"])
+    )
     last = SoftmaxWithLoss()
     train_size = len(x_train)
     iterations = max(train_size // args.batch_size, 1)
@@ -75,8 +80,12 @@ def main() -> None:
             dout = last.backward(1)
             for layer in reversed(layers.values()):
                 dout = layer.backward(dout)
-            grads = {"W1": layers["Affine1"].dW, "b1": layers["Affine1"].db,
-                     "W2": layers["Affine2"].dW, "b2": layers["Affine2"].db}
+            grads = {
+                "W1": layers["Affine1"].dW,
+                "b1": layers["Affine1"].db,
+                "W2": layers["Affine2"].dW,
+                "b2": layers["Affine2"].db,
+            }
             for key in params:
                 params[key] -= args.lr * grads[key]
 

@@ -129,7 +129,7 @@ class Adam:
             self.m = {k: np.zeros_like(v) for k, v in params.items()}
             self.v = {k: np.zeros_like(v) for k, v in params.items()}
         self.iter += 1
-        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
         for key in params:
             self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
             self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
@@ -144,12 +144,22 @@ def main() -> None:
     t_train_one_hot = np.eye(10)[t_train]
     np.random.seed(args.seed)
     std = 0.01  # the book's SimpleConvNet weight_init_std
-    params = {"W1": std * np.random.randn(30, 1, 5, 5), "b1": np.zeros(30),
-              "W2": std * np.random.randn(30 * 12 * 12, args.hidden), "b2": np.zeros(args.hidden),
-              "W3": std * np.random.randn(args.hidden, 10), "b3": np.zeros(10)}
-    layers = OrderedDict(Conv1=Convolution(params["W1"], params["b1"]), Relu1=Relu(), Pool1=Pooling(2, 2, stride=2),
-                         Affine1=Affine(params["W2"], params["b2"]), Relu2=Relu(),
-                         Affine2=Affine(params["W3"], params["b3"]))
+    params = {
+        "W1": std * np.random.randn(30, 1, 5, 5),
+        "b1": np.zeros(30),
+        "W2": std * np.random.randn(30 * 12 * 12, args.hidden),
+        "b2": np.zeros(args.hidden),
+        "W3": std * np.random.randn(args.hidden, 10),
+        "b3": np.zeros(10),
+    }
+    layers = OrderedDict(
+        Conv1=Convolution(params["W1"], params["b1"]),
+        Relu1=Relu(),
+        Pool1=Pooling(2, 2, stride=2),
+        Affine1=Affine(params["W2"], params["b2"]),
+        Relu2=Relu(),
+        Affine2=Affine(params["W3"], params["b3"]),
+    )
     last = SoftmaxWithLoss()
     optimizer = Adam(lr=args.lr)
     train_size = len(x_train)
@@ -167,13 +177,21 @@ def main() -> None:
             dout = last.backward(1)
             for layer in reversed(layers.values()):
                 dout = layer.backward(dout)
-            grads = {"W1": layers["Conv1"].dW, "b1": layers["Conv1"].db, "W2": layers["Affine1"].dW,
-                     "b2": layers["Affine1"].db, "W3": layers["Affine2"].dW, "b3": layers["Affine2"].db}
+            grads = {
+                "W1": layers["Conv1"].dW,
+                "b1": layers["Conv1"].db,
+                "W2": layers["Affine1"].dW,
+                "b2": layers["Affine1"].db,
+                "W3": layers["Affine2"].dW,
+                "b3": layers["Affine2"].db,
+            }
             optimizer.update(params, grads)
 
     seconds = time_epochs(run_epoch, args.epochs)
-    correct = sum(int(np.sum(predict(x_test[i : i + 100]).argmax(axis=1) == t_test[i : i + 100]))
-                  for i in range(0, len(x_test), 100))
+    correct = sum(
+        int(np.sum(predict(x_test[i : i + 100]).argmax(axis=1) == t_test[i : i + 100]))
+        for i in range(0, len(x_test), 100)
+    )
     report(seconds, correct / len(x_test))
 
 

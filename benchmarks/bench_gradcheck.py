@@ -25,8 +25,11 @@ def main() -> None:
     start = time.perf_counter()
     report = check_net(net, x, t, h=1e-4, mode=args.mode)  # h = 1e-4: the book's step
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "passed": report.passed,
-                      "mean_abs_diff": {c.name: c.mean_abs_diff for c in report}}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "passed": report.passed, "mean_abs_diff": {c.name: c.mean_abs_diff for c in report}}
+        )
+    )
 
 
 if __name__ == "__main__":

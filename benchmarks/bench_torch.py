@@ -19,8 +19,15 @@ def main() -> None:
     if args.net == "convnet":  # conv 30x5x5 → ReLU → max-pool 2x2 → Affine hidden → ReLU → Affine 10
         x_train, x_test = x_train.reshape(-1, 1, 28, 28), x_test.reshape(-1, 1, 28, 28)
         x_train_t = torch.from_numpy(x_train)
-        model = nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
-                              nn.Linear(30 * 12 * 12, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 10))
+        model = nn.Sequential(
+            nn.Conv2d(1, 30, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),
+            nn.Flatten(),
+            nn.Linear(30 * 12 * 12, args.hidden),
+            nn.ReLU(),
+            nn.Linear(args.hidden, 10),
+        )
     else:
         widths = [784, *(int(w) for w in (args.hidden_list or str(args.hidden)).split(",")), 10]
         layers: list = []
@@ -50,8 +57,9 @@ def main() -> None:
 
     seconds = time_epochs(run_epoch, args.epochs)
     with torch.no_grad():
-        predicted = np.concatenate([model(torch.from_numpy(x_test[i : i + 1000])).argmax(dim=1).numpy()
-                                    for i in range(0, len(x_test), 1000)])
+        predicted = np.concatenate(
+            [model(torch.from_numpy(x_test[i : i + 1000])).argmax(dim=1).numpy() for i in range(0, len(x_test), 1000)]
+        )
     report(seconds, float(np.mean(predicted == t_test)), torch_threads=torch.get_num_threads())
 
 

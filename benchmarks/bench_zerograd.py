@@ -25,13 +25,13 @@ def main() -> None:
 
         # the flat (N, 784) images are taken as (N, 1, 28, 28): a view, not a copy
         net = SimpleConvNet(hidden_size=args.hidden, dtype=dtype, rng=args.seed)
-        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer="adam", lr=args.lr,
-                             seed=args.seed)
+        config = TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, optimizer="adam", lr=args.lr, seed=args.seed
+        )
     else:
         net = TwoLayerNet(784, args.hidden, 10, dtype=dtype, rng=args.seed)
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-    trainer = Trainer(net, config, x_train.astype(dtype, copy=False), t_train, x_test.astype(dtype, copy=False),
-                      t_test)
+    trainer = Trainer(net, config, x_train.astype(dtype, copy=False), t_train, x_test.astype(dtype, copy=False), t_test)
     history = trainer.fit()
     report(history.seconds, history.test_acc[-1])
 

@@ -26,8 +26,13 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=4, help="epochs to time, the first is warm-up")
-    parser.add_argument("--blas", type=int, choices=[1, 2], default=2,
-                        help="2: BLAS's own threads; 1: zerograd's row blocks, one BLAS thread each")
+    parser.add_argument(
+        "--blas",
+        type=int,
+        choices=[1, 2],
+        default=2,
+        help="2: BLAS's own threads; 1: zerograd's row blocks, one BLAS thread each",
+    )
     parser.add_argument("--dataset", default="fashion-mnist")
     args = parser.parse_args()
 
@@ -51,8 +56,16 @@ def main() -> None:
 
     with blas_threads(1 if args.blas == 1 else None):
         seconds = [epoch() for _ in range(args.epochs)]
-    print(json.dumps({"epoch_seconds": seconds, "median_after_first": statistics.median(seconds[1:]),
-                      "steps": steps, "blas": blas_description()}))
+    print(
+        json.dumps(
+            {
+                "epoch_seconds": seconds,
+                "median_after_first": statistics.median(seconds[1:]),
+                "steps": steps,
+                "blas": blas_description(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

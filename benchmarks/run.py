@@ -42,8 +42,11 @@ CONFIGS = {
     "convnet": {"hidden": 100, "batch_size": 100, "lr": 0.001, "net": "convnet"},
 }
 # implementations per net: the book-style reference of the convnet is its own worker; no float64 zerograd run
-CONVNET_WORKERS = {"zerograd": ("bench_zerograd.py", []), "book": ("bench_book_convnet.py", []),
-                   "torch": ("bench_torch.py", [])}
+CONVNET_WORKERS = {
+    "zerograd": ("bench_zerograd.py", []),
+    "book": ("bench_book_convnet.py", []),
+    "torch": ("bench_torch.py", []),
+}
 
 
 # PYTHONPATH of the "zerograd-baseline" worker: another checkout's src/, to measure a change against its parent
@@ -53,8 +56,9 @@ BASELINE_SRC: str | None = None
 def run_worker(script: str, options: list[str], name: str = "") -> dict:
     baseline = name.endswith("-baseline") and BASELINE_SRC
     env = {**os.environ, "PYTHONPATH": BASELINE_SRC} if baseline else None
-    result = subprocess.run([sys.executable, str(HERE / script), *options], capture_output=True, text=True,
-                            cwd=HERE, env=env)
+    result = subprocess.run(
+        [sys.executable, str(HERE / script), *options], capture_output=True, text=True, cwd=HERE, env=env
+    )
     if result.returncode != 0:
         raise SystemExit(f"{script} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -62,8 +66,14 @@ def run_worker(script: str, options: list[str], name: str = "") -> dict:
 
 def bench_training(config: str, rounds: int, epochs: int, dataset: str, implementations: list[str]) -> None:
     settings = CONFIGS[config]
-    options = [f"--hidden={settings['hidden']}", f"--batch-size={settings['batch_size']}", f"--lr={settings['lr']}",
-               f"--epochs={epochs}", f"--dataset={dataset}", f"--net={settings.get('net', 'mlp')}"]
+    options = [
+        f"--hidden={settings['hidden']}",
+        f"--batch-size={settings['batch_size']}",
+        f"--lr={settings['lr']}",
+        f"--epochs={epochs}",
+        f"--dataset={dataset}",
+        f"--net={settings.get('net', 'mlp')}",
+    ]
     workers = CONVNET_WORKERS if settings.get("net") == "convnet" else WORKERS
     implementations = [name for name in implementations if name in workers]
     results: dict[str, list[dict]] = {name: [] for name in implementations}
@@ -74,15 +84,21 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
             seconds = results[name][-1]["epoch_seconds"]
             print(f"  round {round_ + 1}/{rounds} {name:<12} " + " ".join(f"{s:.3f}" for s in seconds), flush=True)
     # the first epoch of each process warms caches and thread pools: time the rest
-    medians = {name: statistics.median(s for r in runs for s in r["epoch_seconds"][1:] or r["epoch_seconds"])
-               for name, runs in results.items()}
-    net = ("SimpleConvNet conv 30x5x5, pool 2x2, Affine 100, Adam" if settings.get("net") == "convnet"
-           else f"784-{settings['hidden']}-10")
-    print(f"\n{config}: {net}, batch {settings['batch_size']}, lr {settings['lr']}, "
-          f"{dataset}, {rounds} rounds × {epochs} epochs")
+    medians = {
+        name: statistics.median(s for r in runs for s in r["epoch_seconds"][1:] or r["epoch_seconds"])
+        for name, runs in results.items()
+    }
+    net = (
+        "SimpleConvNet conv 30x5x5, pool 2x2, Affine 100, Adam"
+        if settings.get("net") == "convnet"
+        else f"784-{settings['hidden']}-10"
+    )
+    print(
+        f"\n{config}: {net}, batch {settings['batch_size']}, lr {settings['lr']}, "
+        f"{dataset}, {rounds} rounds × {epochs} epochs"
+    )
     width = max(14, *map(len, results))
-    header = (f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | × book-style | test acc "
-              "| peak RSS MiB |")
+    header = f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | × book-style | test acc | peak RSS MiB |"
     print(header)
     print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
     for name, runs in results.items():
@@ -90,8 +106,10 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
         vs_book = f"{medians[name] / medians['book']:.2f}" if "book" in medians else "n/a"
         accuracy = statistics.median(r["test_accuracy"] for r in runs)
         rss = max(r["peak_rss_mib"] for r in runs)
-        print(f"| {name:<{width}} | {medians[name]:16.4f} | {vs_torch:>9} | {vs_book:>12} | {accuracy:8.4f} "
-              f"| {rss:12.0f} |")
+        print(
+            f"| {name:<{width}} | {medians[name]:16.4f} | {vs_torch:>9} | {vs_book:>12} | {accuracy:8.4f} "
+            f"| {rss:12.0f} |"
+        )
     print(f"BLAS (NumPy): {results[implementations[0]][0]['blas']}\n")
 
 
@@ -109,24 +127,34 @@ def bench_gradcheck(rounds: int, dataset: str) -> None:
         seconds = statistics.median(r["seconds"] for r in runs[mode])
         verdicts = {r["passed"] for r in runs[mode]}
         diffs = ", ".join(f"{v:.1e}" for v in runs[mode][-1]["mean_abs_diff"].values())
-        print(f"| {mode} | {seconds:.4f} | {loop / seconds:.1f}× | {'PASS' if verdicts == {True} else 'FAIL'} | "
-              f"{diffs} |")
+        print(
+            f"| {mode} | {seconds:.4f} | {loop / seconds:.1f}× | {'PASS' if verdicts == {True} else 'FAIL'} | {diffs} |"
+        )
     print()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all",
-                        help="which training config (all: book and wide)")
+    parser.add_argument(
+        "--config", choices=[*CONFIGS, "all"], default="all", help="which training config (all: book and wide)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per config")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs per worker process, the first is warm-up [default: 3; 2 for convnet]")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs per worker process, the first is warm-up [default: 3; 2 for convnet]",
+    )
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name (full Fashion-MNIST)")
     parser.add_argument("--skip-gradcheck", action="store_true", help="time training only")
-    parser.add_argument("--only", default=None,
-                        help=f"comma-separated implementations to time, of {', '.join(WORKERS)}")
-    parser.add_argument("--baseline-src", default=None,
-                        help="the src/ folder of another zerograd checkout, timed as 'zerograd-baseline' in between")
+    parser.add_argument(
+        "--only", default=None, help=f"comma-separated implementations to time, of {', '.join(WORKERS)}"
+    )
+    parser.add_argument(
+        "--baseline-src",
+        default=None,
+        help="the src/ folder of another zerograd checkout, timed as 'zerograd-baseline' in between",
+    )
     args = parser.parse_args()
     implementations = ["zerograd", "zerograd-loop", "zerograd-f64", "book"]
     if args.baseline_src:
@@ -140,8 +168,9 @@ def main() -> None:
     if args.only:
         unknown = set(args.only.split(",")) - set(WORKERS)
         if unknown:
-            parser.error(f"--only: unknown implementation(s) {', '.join(sorted(unknown))}; "
-                         f"choose from {', '.join(WORKERS)}")
+            parser.error(
+                f"--only: unknown implementation(s) {', '.join(sorted(unknown))}; choose from {', '.join(WORKERS)}"
+            )
         if "baseline" in args.only and not args.baseline_src:
             parser.error("--only: the baseline rows need --baseline-src")
         implementations = [name for name in args.only.split(",") if name != "torch" or "torch" in implementations]

@@ -57,19 +57,30 @@ def grid(widths: list[int], batches: list[int]) -> list[tuple[int, int]]:
     return list(dict.fromkeys(points))
 
 
-def measure(points: list[tuple[int, int]], rounds: int, epochs: int, train_samples: int,
-            dataset: str) -> tuple[dict[tuple[int, int], dict[str, list[dict]]], str]:
+def measure(
+    points: list[tuple[int, int]], rounds: int, epochs: int, train_samples: int, dataset: str
+) -> tuple[dict[tuple[int, int], dict[str, list[dict]]], str]:
     """Every worker's JSON per point and implementation, and the BLAS NumPy used."""
     runs: dict[tuple[int, int], dict[str, list[dict]]] = {point: {name: [] for name in WORKERS} for point in points}
     for round_ in range(rounds):
         for hidden, batch in points:
-            options = ["--net=mlp", f"--hidden={hidden}", f"--batch-size={batch}", f"--lr={LR}", f"--epochs={epochs}",
-                       f"--train-samples={train_samples}", f"--dataset={dataset}"]
+            options = [
+                "--net=mlp",
+                f"--hidden={hidden}",
+                f"--batch-size={batch}",
+                f"--lr={LR}",
+                f"--epochs={epochs}",
+                f"--train-samples={train_samples}",
+                f"--dataset={dataset}",
+            ]
             for name, script in WORKERS.items():
                 result = run_worker(script, options)
                 runs[hidden, batch][name].append(result)
-                print(f"  round {round_ + 1}/{rounds} H={hidden:<5} batch={batch:<5} {name:<8} "
-                      + " ".join(f"{s:.3f}" for s in result["epoch_seconds"]), flush=True)
+                print(
+                    f"  round {round_ + 1}/{rounds} H={hidden:<5} batch={batch:<5} {name:<8} "
+                    + " ".join(f"{s:.3f}" for s in result["epoch_seconds"]),
+                    flush=True,
+                )
     blas = runs[points[0]]["zerograd"][0]["blas"]
     return runs, blas
 
@@ -85,21 +96,32 @@ def summarise(runs: dict[tuple[int, int], dict[str, list[dict]]], train_samples:
     for (hidden, batch), by_name in runs.items():
         zerograd = seconds_per_full_epoch(by_name["zerograd"], train_samples)
         torch = seconds_per_full_epoch(by_name["torch"], train_samples)
-        rows.append({"hidden": hidden, "batch": batch, "zerograd_s_per_epoch": zerograd,
-                     "torch_s_per_epoch": torch, "ratio": zerograd / torch,
-                     # raw per-process epoch times, warm-up included, to recompute anything later
-                     "zerograd_epoch_seconds": [r["epoch_seconds"] for r in by_name["zerograd"]],
-                     "torch_epoch_seconds": [r["epoch_seconds"] for r in by_name["torch"]],
-                     "torch_threads": by_name["torch"][0].get("torch_threads")})
+        rows.append(
+            {
+                "hidden": hidden,
+                "batch": batch,
+                "zerograd_s_per_epoch": zerograd,
+                "torch_s_per_epoch": torch,
+                "ratio": zerograd / torch,
+                # raw per-process epoch times, warm-up included, to recompute anything later
+                "zerograd_epoch_seconds": [r["epoch_seconds"] for r in by_name["zerograd"]],
+                "torch_epoch_seconds": [r["epoch_seconds"] for r in by_name["torch"]],
+                "torch_threads": by_name["torch"][0].get("torch_threads"),
+            }
+        )
     return rows
 
 
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| hidden | batch | zerograd s/epoch | PyTorch s/epoch | × PyTorch |",
-             "|-------:|------:|-----------------:|----------------:|----------:|"]
+    lines = [
+        "| hidden | batch | zerograd s/epoch | PyTorch s/epoch | × PyTorch |",
+        "|-------:|------:|-----------------:|----------------:|----------:|",
+    ]
     for row in sorted(rows, key=lambda r: (r["hidden"], r["batch"])):
-        lines.append(f"| {row['hidden']} | {row['batch']} | {row['zerograd_s_per_epoch']:.3f} "
-                     f"| {row['torch_s_per_epoch']:.3f} | {row['ratio']:.2f} |")
+        lines.append(
+            f"| {row['hidden']} | {row['batch']} | {row['zerograd_s_per_epoch']:.3f} "
+            f"| {row['torch_s_per_epoch']:.3f} | {row['ratio']:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -110,8 +132,10 @@ def draw(rows: list[dict], blas: str, date: str, out: Path) -> None:
 
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax_width, ax_batch = fig.subplots(1, 2, sharey=True)
-    sweeps = [(ax_width, "hidden", "batch", WIDTH_SWEEP_BATCH, "hidden units H (batch 256)", 10),
-              (ax_batch, "batch", "hidden", BATCH_SWEEP_HIDDEN, "batch size (H = 1000)", 2)]
+    sweeps = [
+        (ax_width, "hidden", "batch", WIDTH_SWEEP_BATCH, "hidden units H (batch 256)", 10),
+        (ax_batch, "batch", "hidden", BATCH_SWEEP_HIDDEN, "batch size (H = 1000)", 2),
+    ]
     for ax, varied, fixed, fixed_value, xlabel, log_base in sweeps:
         sweep = sorted((r for r in rows if r[fixed] == fixed_value), key=lambda r: r[varied])
         xs, ratios = [r[varied] for r in sweep], [r["ratio"] for r in sweep]
@@ -135,14 +159,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=positive_int, default=2, help="alternating rounds over the whole grid")
     parser.add_argument("--epochs", type=positive_int, default=3, help="epochs per process, the first is warm-up")
-    parser.add_argument("--train-samples", type=positive_int, default=12_000,
-                        help="training samples per epoch; times are scaled to 60,000")
-    parser.add_argument("--widths", type=int_list, default=[50, 200, 1000, 4000],
-                        help=f"comma-separated hidden sizes, at batch {WIDTH_SWEEP_BATCH}")
-    parser.add_argument("--batches", type=int_list, default=[32, 64, 128, 256, 512, 1024],
-                        help=f"comma-separated batch sizes, at H = {BATCH_SWEEP_HIDDEN}")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="the figure (PNG); the JSON goes beside it [default: docs/images/speed-scaling.png]")
+    parser.add_argument(
+        "--train-samples",
+        type=positive_int,
+        default=12_000,
+        help="training samples per epoch; times are scaled to 60,000",
+    )
+    parser.add_argument(
+        "--widths",
+        type=int_list,
+        default=[50, 200, 1000, 4000],
+        help=f"comma-separated hidden sizes, at batch {WIDTH_SWEEP_BATCH}",
+    )
+    parser.add_argument(
+        "--batches",
+        type=int_list,
+        default=[32, 64, 128, 256, 512, 1024],
+        help=f"comma-separated batch sizes, at H = {BATCH_SWEEP_HIDDEN}",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="the figure (PNG); the JSON goes beside it [default: docs/images/speed-scaling.png]",
+    )
     parser.add_argument("--dataset", default="fashion-mnist", help="zerograd dataset name")
     args = parser.parse_args()
     for needed in ("torch", "matplotlib"):  # known before the run, not after it
@@ -154,25 +194,41 @@ def main() -> None:
     if load > 0.5:  # other work steals cores, and PyTorch's spinning OpenMP threads suffer far more than NumPy
         print(f"warning: load average {load:.1f} on {os.cpu_count()} CPUs before starting: the timings will be noise")
     points = grid(args.widths, args.batches)
-    print(f"{len(points)} points × 2 implementations × {args.rounds} rounds, {args.epochs} epochs of "
-          f"{args.train_samples} samples each")
+    print(
+        f"{len(points)} points × 2 implementations × {args.rounds} rounds, {args.epochs} epochs of "
+        f"{args.train_samples} samples each"
+    )
     start = time.perf_counter()
     runs, blas = measure(points, args.rounds, args.epochs, args.train_samples, args.dataset)
     rows = summarise(runs, args.train_samples)
     date = datetime.date.today().isoformat()
 
-    print(f"\n784-H-10, SGD lr {LR}, float32, {args.dataset}; seconds per 60,000-sample epoch (median of "
-          f"{args.rounds} rounds × {args.epochs - 1 or 1} epochs of {args.train_samples} samples, scaled)")
+    print(
+        f"\n784-H-10, SGD lr {LR}, float32, {args.dataset}; seconds per 60,000-sample epoch (median of "
+        f"{args.rounds} rounds × {args.epochs - 1 or 1} epochs of {args.train_samples} samples, scaled)"
+    )
     print(markdown_table(rows))
-    print(f"BLAS (NumPy): {blas}; PyTorch threads: {rows[0]['torch_threads']}; {os.cpu_count()} CPUs; "
-          f"{time.perf_counter() - start:.0f} s")
+    print(
+        f"BLAS (NumPy): {blas}; PyTorch threads: {rows[0]['torch_threads']}; {os.cpu_count()} CPUs; "
+        f"{time.perf_counter() - start:.0f} s"
+    )
 
     from zerograd.fileio import write_text
 
     # the numbers first: a failing figure must not lose a long run
-    record = {"date": date, "blas": blas, "cpus": os.cpu_count(), "dataset": args.dataset, "lr": LR,
-              "dtype": "float32", "rounds": args.rounds, "epochs": args.epochs,
-              "train_samples": args.train_samples, "load_average_before": load, "points": rows}
+    record = {
+        "date": date,
+        "blas": blas,
+        "cpus": os.cpu_count(),
+        "dataset": args.dataset,
+        "lr": LR,
+        "dtype": "float32",
+        "rounds": args.rounds,
+        "epochs": args.epochs,
+        "train_samples": args.train_samples,
+        "load_average_before": load,
+        "points": rows,
+    }
     json_path = args.out.with_suffix(".json")
     write_text(json_path, json.dumps(record, indent=1) + "\n", make_dirs=True)
     draw(rows, blas, date, args.out)

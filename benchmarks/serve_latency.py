@@ -46,8 +46,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in server.stdout:
             if line.startswith("zerograd serve: http"):
@@ -83,8 +87,12 @@ def main() -> None:
             conn.request("GET", "/api/model")
             conn.getresponse().read()
         measure("idle server")
-        conn.request("POST", "/api/train", body=json.dumps({"epochs": 50, "batch_size": 5}),
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/api/train",
+            body=json.dumps({"epochs": 50, "batch_size": 5}),
+            headers={"Content-Type": "application/json"},
+        )
         assert conn.getresponse().read()
         time.sleep(1.0)
         measure("while a training run streams (batch 5, sample MNIST)")

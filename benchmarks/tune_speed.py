@@ -28,8 +28,11 @@ from pathlib import Path
 def tune(out: Path, *args: str) -> float:
     """Run `zerograd tune --preset book ...` into ``out``; return the wall seconds."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "zerograd", "tune", "--preset", "book", "--out", str(out),
-                           "--no-plot", *args], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zerograd", "tune", "--preset", "book", "--out", str(out), "--no-plot", *args],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"zerograd tune failed:\n{proc.stderr}")
     return time.perf_counter() - started
@@ -77,19 +80,28 @@ def main() -> None:
                     out = root / f"speed-{workers}-{r}"
                     wall = tune(out, *common, "--trials", str(args.trials), "--workers", str(workers))
                     speeds[workers].append(trials_per_minute(out))
-                    print(f"round {r + 1}, {workers} worker(s): {speeds[workers][-1]:.1f} trials/min "
-                          f"({wall:.1f} s wall for {args.trials} trials)", flush=True)
+                    print(
+                        f"round {r + 1}, {workers} worker(s): {speeds[workers][-1]:.1f} trials/min "
+                        f"({wall:.1f} s wall for {args.trials} trials)",
+                        flush=True,
+                    )
             one, two = statistics.median(speeds[1]), statistics.median(speeds[2])
-            print(f"\n| workers | trials/min (median of {args.rounds}) | vs 1 worker |\n|---|---|---|\n"
-                  f"| 1 | {one:.1f} | 1.00 |\n| 2 | {two:.1f} | {two / one:.2f} |\n", flush=True)
+            print(
+                f"\n| workers | trials/min (median of {args.rounds}) | vs 1 worker |\n|---|---|---|\n"
+                f"| 1 | {one:.1f} | 1.00 |\n| 2 | {two:.1f} | {two / one:.2f} |\n",
+                flush=True,
+            )
         if not args.skip_pruning:
             rows = []
             for prune in ("none", "halving"):
                 out = root / f"prune-{prune}"
                 wall = tune(out, *common, "--trials", str(args.search_trials), "--workers", "2", "--prune", prune)
                 rows.append((prune, *search_summary(out), wall))
-                print(f"--prune {prune}: {rows[-1][1]} epochs, best val acc {rows[-1][2]:.4f} (trial "
-                      f"{rows[-1][3]}), {wall:.0f} s wall", flush=True)
+                print(
+                    f"--prune {prune}: {rows[-1][1]} epochs, best val acc {rows[-1][2]:.4f} (trial "
+                    f"{rows[-1][3]}), {wall:.0f} s wall",
+                    flush=True,
+                )
             full = rows[0][1]
             print("\n| --prune | epochs trained | share of none | best val acc | best trial |\n|---|---|---|---|---|")
             for prune, epochs, best, number, _ in rows:

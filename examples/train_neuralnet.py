@@ -44,7 +44,9 @@ for i in range(iters_num):
     if i % iter_per_epoch == 0:
         train_acc = net.accuracy(x_train, t_train, batch_size=1000)
         test_acc = net.accuracy(x_test, t_test, batch_size=1000)
-        print(f"epoch {i // iter_per_epoch:>2}: loss {np.mean(train_loss_list[-iter_per_epoch:]):.4f}  "
-              f"train acc {train_acc:.4f}  test acc {test_acc:.4f}")
+        print(
+            f"epoch {i // iter_per_epoch:>2}: loss {np.mean(train_loss_list[-iter_per_epoch:]):.4f}  "
+            f"train acc {train_acc:.4f}  test acc {test_acc:.4f}"
+        )
 
 print(f"final test accuracy {net.accuracy(x_test, t_test, batch_size=1000):.4f}")

@@ -27,8 +27,14 @@ from zerograd.run import RunSpec
 from zerograd.serve.app import create_app
 from zerograd.serve.digits import quick_model
 
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-dev-shm-usage"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def serve(watch: str | None = None) -> tuple[str, uvicorn.Server]:
@@ -112,8 +118,10 @@ def shoot(out: Path, quick: bool, run_dir: str) -> None:
         box = tid("canvas").bounding_box()
         page.mouse.move(box["x"] + 70, box["y"] + 60)
         page.mouse.down()
-        for x, y in [*((x, 60) for x in np.linspace(70, 210, 12)), *((210 - 80 * t, 60 + 170 * t)
-                                                                    for t in np.linspace(0, 1, 16))]:
+        for x, y in [
+            *((x, 60) for x in np.linspace(70, 210, 12)),
+            *((210 - 80 * t, 60 + 170 * t) for t in np.linspace(0, 1, 16)),
+        ]:
             page.mouse.move(box["x"] + x, box["y"] + y)
         page.mouse.up()
         tid("prediction").filter(has_text="7").wait_for()
@@ -125,8 +133,9 @@ def shoot(out: Path, quick: bool, run_dir: str) -> None:
         tid("epochs").fill("30")
         tid("batch-size").fill("20")
         tid("start").click()
-        page.wait_for_function("() => parseInt(document.querySelector('[data-testid=epoch]').textContent) >= 12",
-                               timeout=120_000)
+        page.wait_for_function(
+            "() => parseInt(document.querySelector('[data-testid=epoch]').textContent) >= 12", timeout=120_000
+        )
         tid("stop").click()
         tid("train-status").filter(has_text="Stopped").wait_for()
         page.screenshot(path=out / "browser_train.png", full_page=True)

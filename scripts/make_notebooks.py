@@ -26,7 +26,8 @@ def code(src: str) -> None:
     CELLS.append(("code", src.strip("\n"), None))
 
 
-md("""
+md(
+    """
 # Chapter 5 — Backpropagation, through zerograd
 
 This notebook follows chapter 5 of *Deep Learning from Scratch* (『ゼロから作るDeep Learning』) with zerograd:
@@ -37,7 +38,8 @@ two-layer net, the gradient check, and a short training run with its curves.
 It needs no download: the training data is the 10,000-digit MNIST sample bundled with zerograd. The pictures of
 graphs need graphviz's `dot` (`apt-get install graphviz`, `brew install graphviz`); without it those cells print
 the DOT source instead. Every cell checks its numbers with `assert`, and the test suite runs the whole notebook.
-""", """
+""",
+    """
 # 第5章 誤差逆伝播法 — zerograd でたどる
 
 このノートブックは『ゼロから作るDeep Learning』の第5章を、zerograd を使ってたどります。乗算レイヤ（`MulLayer`）と
@@ -49,7 +51,8 @@ the DOT source instead. Every cell checks its numbers with `assert`, and the tes
 描くには graphviz の `dot` が必要です（`apt-get install graphviz` または `brew install graphviz`）。ない場合、
 それらのセルは図の代わりに DOT のソースを表示します。各セルは `assert` で数値を確かめており、テストスイートが
 このノートブック全体を実行します。
-""")
+""",
+)
 
 code("""
 import shutil
@@ -61,20 +64,23 @@ HAVE_DOT = shutil.which("dot") is not None  # graphviz's `dot` draws the picture
 print("graphviz dot:", "found" if HAVE_DOT else "not found, graph pictures are replaced by their DOT source")
 """)
 
-md("""
+md(
+    """
 ## 5.4 Simple layers: the apple graph with `MulLayer`
 
 Two apples at 100 each, then a consumption tax of 1.1. Each multiplication node is a `MulLayer`: `forward(x, y)`
 returns `x * y`, and `backward(dout)` returns `(dout * y, dout * x)` — each input receives the upstream gradient
 times the *other* input, because ∂(xy)/∂x = y and ∂(xy)/∂y = x. Backpropagation calls the layers in the reverse
 order of the forward pass.
-""", """
+""",
+    """
 ## 5.4 単純なレイヤの実装：乗算レイヤでリンゴの計算グラフ
 
 100円のリンゴを2個買い、消費税1.1がかかります。乗算ノードはそれぞれ `MulLayer` です。`forward(x, y)` は `x * y` を
 返し、`backward(dout)` は `(dout * y, dout * x)` を返します。∂(xy)/∂x = y、∂(xy)/∂y = x なので、上流から来た微分に
 「もう一方の入力」を掛けたものが各入力に流れます。逆伝播では、順伝播と逆の順番でレイヤを呼び出します。
-""")
+""",
+)
 
 code("""
 from zerograd.layers import AddLayer, MulLayer
@@ -98,13 +104,16 @@ print("dapple:", round(dapple, 6), " dapple_num:", round(dapple_num, 6), " dtax:
 assert (round(price, 6), round(dapple, 6), round(dapple_num, 6), round(dtax, 6)) == (220, 2.2, 110, 200)
 """)
 
-md("""
+md(
+    """
 Adding oranges (150 each, 3 of them) brings in an `AddLayer`: ∂(x + y)/∂x = ∂(x + y)/∂y = 1, so an addition node
 passes its upstream gradient on to both inputs unchanged.
-""", """
+""",
+    """
 ミカン（1個150円を3個）を加えると加算レイヤ `AddLayer` が登場します。∂(x + y)/∂x = ∂(x + y)/∂y = 1 なので、
 加算ノードは上流から来た微分をそのまま両方の入力へ流します。
-""")
+""",
+)
 
 code("""
 orange, orange_num = 150, 3
@@ -128,20 +137,23 @@ print(found)
 assert found == {"price": 715, "dapple_num": 110, "dapple": 2.2, "dorange": 3.3, "dorange_num": 165, "dtax": 650}
 """)
 
-md("""
+md(
+    """
 ## 5.1–5.3 The same graph, recorded as you compute: `Value`
 
 With layers, *you* wire the graph and call `backward` in reverse order. `zerograd.graph.Value` records each
 operation as it happens (define-by-run), so the graph builds itself; `price.backward()` then walks it backwards
 and leaves `d price / d input` in each input's `grad`. The numbers agree with the layers above.
-""", """
+""",
+    """
 ## 5.1〜5.3 同じ計算グラフを、計算しながら記録する：`Value`
 
 レイヤを使う場合は、グラフの組み立ても逆順の `backward` 呼び出しも自分で書きます。`zerograd.graph.Value` は演算を
 行うたびにそれをノードとして記録するので（define-by-run）、計算グラフが自動的にできあがります。`price.backward()`
 はそのグラフを逆向きにたどり、各入力の `grad` に「price の、その入力についての微分」を残します。数値は上のレイヤで
 求めたものと一致します。
-""")
+""",
+)
 
 code("""
 from zerograd.graph import Value
@@ -155,12 +167,15 @@ print(f"price {price_v.item():g}; d apple {float(apple_v.grad):g}, d apple_num {
 assert np.allclose([price_v.item(), apple_v.grad, apple_num_v.grad, tax_v.grad], [220, 2.2, 110, 200])
 """)
 
-md("""
+md(
+    """
 Drawn the way figure 5-16 draws it: left to right, the forward values above the arrows and the gradients flowing
 back under them, in red.
-""", """
+""",
+    """
 図5-16と同じように描きます。左から右へ、矢印の上に順伝播の値、その下に赤で逆伝播の微分です。
-""")
+""",
+)
 
 code("""
 from IPython.display import SVG, display
@@ -175,7 +190,8 @@ else:
     print(figure_5_16.source)
 """)
 
-md("""
+md(
+    """
 ## 5.5–5.6 The layers of the network, one at a time
 
 Each layer below runs forward and backward on a small array, next to the local derivative its `backward` applies.
@@ -184,7 +200,8 @@ float64) and prints one line per input and parameter: the mean absolute differen
 and the worst element with both values.
 
 ### ReLU: ∂y/∂x = 1 where x > 0, else 0
-""", """
+""",
+    """
 ## 5.5〜5.6 ネットワークのレイヤを一つずつ
 
 以下では、各レイヤに小さな配列を通して順伝播と逆伝播を行い、その `backward` が使う局所的な微分と並べて示します。
@@ -192,7 +209,8 @@ and the worst element with both values.
 パラメータごとに1行ずつ表示します。差の絶対値の平均、最大の相対誤差、そして最も差の大きい要素での両方の値です。
 
 ### ReLUレイヤ：x > 0 なら ∂y/∂x = 1、それ以外は 0
-""")
+""",
+)
 
 code("""
 from zerograd.gradcheck import check_layer
@@ -213,15 +231,18 @@ print(report)
 assert report.passed
 """)
 
-md("""
+md(
+    """
 ### Sigmoid: ∂y/∂x = y (1 − y)
 
 The backward pass needs only the output `y` that forward kept.
-""", """
+""",
+    """
 ### Sigmoidレイヤ：∂y/∂x = y (1 − y)
 
 逆伝播に必要なのは、順伝播で保持しておいた出力 `y` だけです。
-""")
+""",
+)
 
 code("""
 x = np.array([[-2.0, 0.0, 2.0]])
@@ -237,16 +258,19 @@ print(report)
 assert report.passed
 """)
 
-md("""
+md(
+    """
 ### Affine: ∂L/∂X = ∂L/∂Y · Wᵀ, ∂L/∂W = Xᵀ · ∂L/∂Y, ∂L/∂b = the sum of ∂L/∂Y over the batch
 
 Shapes make the formulas: `X` is (N, D), `W` (D, M), `Y = X·W + b` (N, M); each gradient has the shape of what
 it is the gradient of.
-""", """
+""",
+    """
 ### Affineレイヤ：∂L/∂X = ∂L/∂Y · Wᵀ、∂L/∂W = Xᵀ · ∂L/∂Y、∂L/∂b = ∂L/∂Y のバッチ方向の和
 
 式は形状から決まります。`X` は (N, D)、`W` は (D, M)、`Y = X·W + b` は (N, M) で、各勾配は元の変数と同じ形状です。
-""")
+""",
+)
 
 code("""
 rng = np.random.default_rng(0)
@@ -264,19 +288,22 @@ print(report)
 assert report.passed
 """)
 
-md("""
+md(
+    """
 ### Softmax-with-Loss: ∂L/∂x = (y − t) / N
 
 Softmax followed by the cross-entropy error has the cleanest local derivative of the chapter: the prediction minus
 the one-hot label, divided by the batch size because the loss is a batch mean. zerograd computes the loss from the
 logits (log-sum-exp), so no `1e-7` is needed inside the log.
-""", """
+""",
+    """
 ### Softmax-with-Lossレイヤ：∂L/∂x = (y − t) / N
 
 ソフトマックス関数と交差エントロピー誤差を組み合わせると、この章でいちばんきれいな局所的な微分になります。出力から
 one-hot 表現の教師ラベルを引き、バッチサイズで割ったものです（損失がバッチの平均だからです）。zerograd は損失を
 スコア（ソフトマックスを通す前の値）から log-sum-exp で計算するので、log の中に `1e-7` を足す必要がありません。
-""")
+""",
+)
 
 code("""
 from zerograd.functions import softmax
@@ -295,21 +322,24 @@ print(report)
 assert report.passed
 """)
 
-md("""
+md(
+    """
 ## 5.7.1–5.7.2 The two-layer net
 
 `TwoLayerNet(784, 50, 10)` stacks `Affine1 → Relu1 → Affine2` in an ordered dict, with `SoftmaxWithLoss` last.
 `gradient(x, t)` runs one forward pass and then the layers' `backward` in reverse order, and returns one gradient
 per parameter, each of its parameter's shape. The data is the bundled MNIST sample: 8,000 training and 2,000 test
 digits, `x` of shape (N, 784) in [0, 1], `t` integer labels.
-""", """
+""",
+    """
 ## 5.7.1〜5.7.2 2層ニューラルネットワーク
 
 `TwoLayerNet(784, 50, 10)` は `Affine1 → Relu1 → Affine2` を順序付き辞書に並べ、最後に `SoftmaxWithLoss` を置きます。
 `gradient(x, t)` は順伝播を1回行ってから各レイヤの `backward` を逆順に呼び、パラメータごとに、そのパラメータと
 同じ形状の勾配を返します。データは同梱の MNIST サンプルです。訓練データ8,000枚とテストデータ2,000枚で、`x` は
 (N, 784) の形状で値は0〜1、`t` は整数のラベルです。
-""")
+""",
+)
 
 code("""
 from zerograd.datasets import load_dataset
@@ -326,13 +356,16 @@ for key, grad in grads.items():
     assert grad.shape == net.params[key].shape
 """)
 
-md("""
+md(
+    """
 The same net after one forward and backward pass, drawn layer by layer with its array shapes and gradient norms
 (the picture needs `dot`).
-""", """
+""",
+    """
 同じネットワークを、順伝播と逆伝播を1回ずつ行ったあとの状態で、レイヤごとに配列の形状と勾配のノルムを添えて
 描きます（図には `dot` が必要です）。
-""")
+""",
+)
 
 code("""
 from zerograd.graph import net_view
@@ -345,21 +378,24 @@ else:
     print(net_graph.source)
 """)
 
-md("""
+md(
+    """
 ## 5.7.3 Gradient check
 
 Backpropagation is fast but easy to get wrong; numerical differentiation is slow but simple. The gradient check
 compares the two on a few images. `check_net` prints, per parameter, the mean absolute difference (the number the
 book's `gradient_check.py` prints), the largest relative error and the worst element. The book's differences are
 around 1e-10 to 1e-13; here every one must stay under 1e-9.
-""", """
+""",
+    """
 ## 5.7.3 誤差逆伝播法の勾配確認
 
 誤差逆伝播法は速い代わりに実装を間違えやすく、数値微分は遅い代わりに実装が簡単です。勾配確認では、数枚の画像で
 この二つを比べます。`check_net` はパラメータごとに、差の絶対値の平均（本の `gradient_check.py` が表示する数値）、
 最大の相対誤差、最も差の大きい要素を表示します。本に載っている差は 1e-10〜1e-13 程度です。ここではすべてが 1e-9
 未満であることを確かめます。
-""")
+""",
+)
 
 code("""
 from zerograd.gradcheck import check_net
@@ -373,19 +409,22 @@ for row in report:
 assert report.passed
 """)
 
-md("""
+md(
+    """
 ## 5.7.4 Training with backpropagation
 
 The book's loop, spelled out: draw a mini-batch, get the gradient by backpropagation, step every parameter
 against it by the learning rate. Then the same with `zerograd.train.Trainer`, which adds one shuffled pass over
 the data per epoch, accuracy after every epoch and a record of the loss and of the seconds each epoch took.
-""", """
+""",
+    """
 ## 5.7.4 誤差逆伝播法を使った学習
 
 まずは本のループをそのまま書きます。ミニバッチを取り出し、誤差逆伝播法で勾配を求め、各パラメータを学習率の分だけ
 勾配の逆方向へ更新します。続いて同じことを `zerograd.train.Trainer` で行います。エポックごとにデータをシャッフル
 して一巡し、エポックの終わりに認識精度を測り、損失の推移と各エポックにかかった秒数を記録します。
-""")
+""",
+)
 
 code("""
 net = TwoLayerNet(784, 50, 10, rng=0)
@@ -416,13 +455,16 @@ print(f"{config.epochs} epochs of {len(x_train)} digits in {sum(history.seconds)
 assert history.test_acc[-1] >= 0.85
 """)
 
-md("""
+md(
+    """
 The curves: the loss of every mini-batch and its mean per epoch, and the train and test accuracy after each epoch.
 Train and test accuracy stay close: no overfitting yet.
-""", """
+""",
+    """
 学習曲線です。左はミニバッチごとの損失とそのエポック平均、右はエポックごとの訓練データとテストデータでの認識精度
 です。二つの認識精度はほぼ重なっており、過学習はまだ起きていません。
-""")
+""",
+)
 
 code("""
 import io
@@ -437,23 +479,27 @@ fig.savefig(buffer, format="png", dpi=80)
 display(Image(buffer.getvalue()))
 """)
 
-md("""
+md(
+    """
 ## Going further
 
 - `zerograd train` trains this net on the full MNIST from the command line, with a progress bar, checkpoints and
   `curves.png`; `zerograd gradcheck --layers` checks every layer; `zerograd graph apple --out apple.png` draws
   figure 5-16.
 - The book's own chapter-5 scripts run unchanged on zerograd through `zerograd.book` (see the README).
-""", """
+""",
+    """
 ## さらに先へ
 
 - `zerograd train` はこのネットワークを完全な MNIST でコマンドラインから学習します（進捗バー、チェックポイント、
   `curves.png` 付き）。`zerograd gradcheck --layers` はすべてのレイヤを勾配確認し、
   `zerograd graph apple --out apple.png` は図5-16を描きます。
 - 本の第5章のスクリプトは、`zerograd.book` を通してそのまま zerograd の上で動きます（README.ja.md を参照）。
-""")
+""",
+)
 
-md("""
+md(
+    """
 ## My gradient check fails — what now?
 
 When a `backward` you wrote fails its check, `check_layer(..., explain=True)` says what is wrong, with the numbers
@@ -462,7 +508,8 @@ zerograd sees `dW` at 1/5 of the numerical gradient on every element, and at 1/6
 the batch size. `zerograd gradcheck --layer my_layers.py:MyAffine --explain` does the same for a class in your own
 file, and `check_net(..., explain=True)` first names the layer of a net where the wrong gradient starts
 (docs/gradcheck.md lists every mistake zerograd recognises).
-""", """
+""",
+    """
 ## 勾配確認が失敗した — どうすればいい？
 
 自分で書いた `backward` が勾配確認に通らないときは、`check_layer(..., explain=True)` が何が間違っているかを根拠の
@@ -472,7 +519,8 @@ file, and `check_net(..., explain=True)` first names the layer of a net where th
 `zerograd gradcheck --layer my_layers.py:MyAffine --explain` で同じように確認でき、`check_net(..., explain=True)`
 はまずネットワークのどのレイヤで勾配が誤り始めるかを示します（zerograd が見分ける間違いの一覧は
 docs/gradcheck.ja.md にあります）。
-""")
+""",
+)
 
 code("""
 from zerograd.gradcheck import check_layer
@@ -501,10 +549,13 @@ def build(lang: str) -> nbformat.NotebookNode:
             cells.append(new_code_cell(en))
         else:
             cells.append(new_markdown_cell(ja if lang == "ja" else en))
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    })
+    nb = new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+    )
     # stable ids so that regenerating gives the same file
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"ch05-{i:02d}"

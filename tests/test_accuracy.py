@@ -33,12 +33,21 @@ def train_until(net, ds, target, max_epochs, **config):
         if trainer.history.test_acc[-1] >= target:
             raise StopIteration
 
-    trainer = Trainer(net, TrainConfig(epochs=max_epochs, **config), ds.x_train, ds.t_train, ds.x_test, ds.t_test,
-                      callbacks=[stop_at_target])
+    trainer = Trainer(
+        net,
+        TrainConfig(epochs=max_epochs, **config),
+        ds.x_train,
+        ds.t_train,
+        ds.x_test,
+        ds.t_test,
+        callbacks=[stop_at_target],
+    )
     started = time.perf_counter()
     history = trainer.fit()
-    print(f"\n{net!r}: test accuracy {history.test_acc[-1]:.4f} after {len(history.test_acc)} epochs, "
-          f"{time.perf_counter() - started:.1f} s (training {sum(history.seconds):.1f} s)")
+    print(
+        f"\n{net!r}: test accuracy {history.test_acc[-1]:.4f} after {len(history.test_acc)} epochs, "
+        f"{time.perf_counter() - started:.1f} s (training {sum(history.seconds):.1f} s)"
+    )
     return history
 
 
@@ -71,13 +80,15 @@ def test_two_layer_net_on_the_bundled_mnist_sample():
 # He initialisation: with the book's std 0.01 the same net gets there too, a few epochs later (measured here: the
 # sample at 0.97 after 12 epochs instead of 4; Fashion-MNIST 0.895 after 5 epochs).
 
+
 def test_simple_convnet_on_the_bundled_mnist_sample():
     from zerograd.convnets import SimpleConvNet
 
     ds = load_or_skip("mnist-sample")
     net = SimpleConvNet(weight_init_std="he", dtype=np.float32, rng=0)
-    history = train_until(net, ds, 0.97, max_epochs=8, optimizer="adam", lr=0.001, batch_size=100, seed=0,
-                          eval_train_samples=1000)
+    history = train_until(
+        net, ds, 0.97, max_epochs=8, optimizer="adam", lr=0.001, batch_size=100, seed=0, eval_train_samples=1000
+    )
     assert history.test_acc[-1] >= 0.97, history.test_acc
 
 
@@ -86,8 +97,9 @@ def test_the_readme_convnet_command_as_printed_reaches_0_90_on_fashion_mnist(tmp
     # starts from He (the book's std 0.01 gives 0.8917 here after 5 epochs)
     load_or_skip("fashion-mnist")
     command = ["zerograd", "train", "--net", "convnet", "--dataset", "fashion-mnist", "--epochs", "5"]
-    result = subprocess.run([sys.executable, "-m", *command], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=3600)
+    result = subprocess.run(
+        [sys.executable, "-m", *command], cwd=tmp_path, capture_output=True, text=True, timeout=3600
+    )
     assert result.returncode == 0, result.stderr
     printed = re.search(r"^final test accuracy (\d\.\d+) after 5 epochs", result.stdout, re.M)
     assert printed, result.stdout

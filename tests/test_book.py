@@ -16,8 +16,7 @@ CH05 = Path(__file__).resolve().parent / "book_scripts" / "ch05"
 def run_script(path: Path, cwd: Path) -> str:
     # conftest.py sets ZEROGRAD_OFFLINE=1: without a local MNIST the scripts get the bundled sample, never a download
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    result = subprocess.run([sys.executable, str(path)], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run([sys.executable, str(path)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{path.name} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -29,8 +28,14 @@ def test_example_buy_apple_prints_the_books_numbers():
 
 def test_example_buy_apple_orange_prints_the_books_numbers():
     out = run_script(ROOT / "examples" / "buy_apple_orange.py", ROOT)
-    assert out.split("\n")[:6] == ["price: 715", "dApple_num: 110", "dApple: 2.2", "dOrange: 3.3",
-                                   "dOrange_num: 165", "dTax: 650"]
+    assert out.split("\n")[:6] == [
+        "price: 715",
+        "dApple_num: 110",
+        "dApple: 2.2",
+        "dOrange: 3.3",
+        "dOrange_num: 165",
+        "dTax: 650",
+    ]
 
 
 def _printed_numbers(out: str) -> dict[str, float]:
@@ -41,13 +46,16 @@ def test_book_style_buy_apple_scripts():
     apple = _printed_numbers(run_script(CH05 / "buy_apple.py", CH05))
     assert apple == pytest.approx({"price": 220, "dApple": 2.2, "dApple_num": 110, "dTax": 200}, rel=1e-12)
     both = _printed_numbers(run_script(CH05 / "buy_apple_orange.py", CH05))
-    assert both == pytest.approx({"price": 715, "dApple": 2.2, "dApple_num": 110, "dOrange": 3.3,
-                                  "dOrange_num": 165, "dTax": 650}, rel=1e-12)
+    assert both == pytest.approx(
+        {"price": 715, "dApple": 2.2, "dApple_num": 110, "dOrange": 3.3, "dOrange_num": 165, "dTax": 650}, rel=1e-12
+    )
 
 
 def test_book_style_gradient_check_script_on_real_digits():
-    diffs = {key: float(value) for key, value in
-             re.findall(r"^(W1|b1|W2|b2):(\S+)$", run_script(CH05 / "gradient_check.py", CH05), flags=re.M)}
+    diffs = {
+        key: float(value)
+        for key, value in re.findall(r"^(W1|b1|W2|b2):(\S+)$", run_script(CH05 / "gradient_check.py", CH05), flags=re.M)
+    }
     assert set(diffs) == {"W1", "b1", "W2", "b2"}
     # The book prints W1 2.2e-13, b1 9.7e-13, W2 8.4e-13, b2 1.2e-10; an exact loss keeps every one <= 1e-9.
     assert all(d <= 1e-9 for d in diffs.values()), diffs
@@ -81,8 +89,9 @@ CH06 = Path(__file__).resolve().parent / "book_scripts" / "ch06"
 
 def test_book_style_optimizer_comparison_runs_and_every_optimizer_learns():
     out = run_script(CH06 / "optimizer_compare_mnist.py", CH06)
-    curves = {key: (float(first), float(last))
-              for key, first, last in re.findall(r"^(\w+):(\S+):(\S+)$", out, flags=re.M)}
+    curves = {
+        key: (float(first), float(last)) for key, first, last in re.findall(r"^(\w+):(\S+):(\S+)$", out, flags=re.M)
+    }
     assert set(curves) == {"SGD", "Momentum", "AdaGrad", "Adam"}
     for key, (first, last) in curves.items():
         assert last < 0.8 * first, (key, first, last)
@@ -117,8 +126,12 @@ def test_book_style_optimizer_comparison_on_plain_floats():
 
 
 def test_book_style_batchnorm_gradient_check_script():
-    diffs = {key: float(value) for key, value in
-             re.findall(r"^(\w+):(\S+)$", run_script(CH06 / "batch_norm_gradient_check.py", CH06), flags=re.M)}
+    diffs = {
+        key: float(value)
+        for key, value in re.findall(
+            r"^(\w+):(\S+)$", run_script(CH06 / "batch_norm_gradient_check.py", CH06), flags=re.M
+        )
+    }
     assert set(diffs) == {"W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"}
     # One digit: every batch statistic is that digit's, so each BatchNorm outputs exactly beta, whose zeros put the
     # next ReLU on its kink — the numerical derivative there is 1/2 of the one-sided slopes, backprop takes 0

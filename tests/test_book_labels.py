@@ -68,8 +68,11 @@ def test_the_libraries_layer_keeps_its_one_line_error():
 def test_the_books_layer_names_its_three_forms_in_one_line():
     with pytest.raises(TypeError, match=r"^SoftmaxWithLoss: labels \(N, 1\) must be integers, got dtype float64$"):
         layers.SoftmaxWithLoss().forward(LOGITS[:2], np.array([[1.0], [0.0]]))  # the book: an IndexError
-    with pytest.raises(ValueError, match=r"^SoftmaxWithLoss: labels must be integers \(N,\) = \(3,\) or \(N, 1\) = "
-                                         r"\(3, 1\), or one-hot \(N, C\) = \(3, 3\), got shape \(3, 2\)$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^SoftmaxWithLoss: labels must be integers \(N,\) = \(3,\) or \(N, 1\) = "
+        r"\(3, 1\), or one-hot \(N, C\) = \(3, 3\), got shape \(3, 2\)$",
+    ):
         layers.SoftmaxWithLoss().forward(LOGITS, np.zeros((3, 2), dtype=int))
 
 

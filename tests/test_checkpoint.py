@@ -28,8 +28,16 @@ def test_round_trip_of_everything(tmp_path):
     rng = np.random.default_rng(5)
     rng.random(3)
     history = {"loss": [1.5, 1.25, float("nan")], "train_acc": [0.5], "iterations_per_epoch": 3}
-    path = checkpoint.save(tmp_path / "sub" / "c.npz", net, opt, epoch=4, rng_state=rng.bit_generator.state,
-                           history=history, train_config={"lr": 0.01}, metadata={"dataset": "mnist"})
+    path = checkpoint.save(
+        tmp_path / "sub" / "c.npz",
+        net,
+        opt,
+        epoch=4,
+        rng_state=rng.bit_generator.state,
+        history=history,
+        train_config={"lr": 0.01},
+        metadata={"dataset": "mnist"},
+    )
     ckpt = checkpoint.load(path)
     assert type(ckpt.net) is MultiLayerNet and ckpt.net.config() == net.config()
     assert ckpt.net.dtype == np.float32

@@ -28,12 +28,19 @@ def runs(draw):
     the run's settings and metadata."""
     sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=5))
     # NOTE: an init scale above ~1e30 makes float32 weights infinite; such a run diverges and is never saved
-    init = draw(st.one_of(st.none(), st.sampled_from(["he", "xavier"]),
-                          st.floats(min_value=1e-300, max_value=1e30).map(repr)))
-    spec = RunSpec(hidden=tuple(sizes), activation=draw(st.sampled_from(["relu", "sigmoid"])), init=init,
-                   weight_decay=draw(NON_NEGATIVE), dtype=draw(st.sampled_from(["float32", "float64"])),
-                   seed=draw(st.integers(0, SEED_MAX)), batchnorm=draw(st.booleans()),
-                   dropout=draw(st.one_of(st.just(0.0), FRACTION)))
+    init = draw(
+        st.one_of(st.none(), st.sampled_from(["he", "xavier"]), st.floats(min_value=1e-300, max_value=1e30).map(repr))
+    )
+    spec = RunSpec(
+        hidden=tuple(sizes),
+        activation=draw(st.sampled_from(["relu", "sigmoid"])),
+        init=init,
+        weight_decay=draw(NON_NEGATIVE),
+        dtype=draw(st.sampled_from(["float32", "float64"])),
+        seed=draw(st.integers(0, SEED_MAX)),
+        batchnorm=draw(st.booleans()),
+        dropout=draw(st.one_of(st.just(0.0), FRACTION)),
+    )
     net = spec.build_net(draw(st.integers(1, 5)), draw(st.integers(2, 5)))
     name = draw(st.sampled_from(sorted(OPTIMIZERS)))
     params = {key: draw(FRACTION) for key in OPTIMIZER_PARAMS.get(name, [])}
@@ -43,17 +50,35 @@ def runs(draw):
         optimizer.update(net.params, {k: np.full_like(v, 1e-3) for k, v in net.params.items()})
     for value in net.params.values():  # a huge lr may have made them infinite: a diverged run is never saved
         np.nan_to_num(value, copy=False, posinf=1.0, neginf=-1.0)
-    config = TrainConfig(epochs=draw(COUNT), batch_size=draw(COUNT), optimizer=name, lr=lr, optimizer_params=params,
-                         seed=draw(st.integers(0, SEED_MAX)), sampling=draw(st.sampled_from(SAMPLINGS)),
-                         eval_batch_size=draw(COUNT), eval_train_samples=draw(st.one_of(st.none(), COUNT)))
+    config = TrainConfig(
+        epochs=draw(COUNT),
+        batch_size=draw(COUNT),
+        optimizer=name,
+        lr=lr,
+        optimizer_params=params,
+        seed=draw(st.integers(0, SEED_MAX)),
+        sampling=draw(st.sampled_from(SAMPLINGS)),
+        eval_batch_size=draw(COUNT),
+        eval_train_samples=draw(st.one_of(st.none(), COUNT)),
+    )
     finite = st.floats(allow_nan=False, allow_infinity=False)
     history = {key: draw(st.lists(finite, max_size=4)) for key in ("loss", "epoch_loss", "train_acc", "seconds")}
     history["iterations_per_epoch"] = draw(COUNT)
-    metadata = {"dataset": draw(st.text()), "dataset_spec": draw(st.text()), "root": draw(st.none() | st.text()),
-                "classes": draw(st.lists(st.text(), max_size=6))}
-    return dict(net=net, optimizer=optimizer, epoch=draw(st.integers(0, 2**63 - 1)), history=history,
-                rng_state=np.random.default_rng(draw(st.integers(0, SEED_MAX))).bit_generator.state,
-                train_config=config.to_dict(), metadata=metadata)
+    metadata = {
+        "dataset": draw(st.text()),
+        "dataset_spec": draw(st.text()),
+        "root": draw(st.none() | st.text()),
+        "classes": draw(st.lists(st.text(), max_size=6)),
+    }
+    return dict(
+        net=net,
+        optimizer=optimizer,
+        epoch=draw(st.integers(0, 2**63 - 1)),
+        history=history,
+        rng_state=np.random.default_rng(draw(st.integers(0, SEED_MAX))).bit_generator.state,
+        train_config=config.to_dict(),
+        metadata=metadata,
+    )
 
 
 def assert_same(saved, loaded):
@@ -68,8 +93,9 @@ def assert_same(saved, loaded):
     assert loaded.history == saved["history"]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(run=runs())
 def test_load_reads_whatever_save_writes(tmp_path, run):
     path = checkpoint.save(tmp_path / "c.npz", **run)
@@ -80,11 +106,20 @@ def test_the_issue_s_extremes_round_trip(tmp_path):
     """The values train wrote and load refused: each alone, through save and load."""
     net = RunSpec(hidden=(1,) * 2000, weight_decay=1e7).build_net(2, 2)
     optimizer = make_optimizer("adam", lr=1e-300)
-    run = dict(net=net, optimizer=optimizer, epoch=3, history={"loss": [1.0], "iterations_per_epoch": 1},
-               rng_state=None, train_config=TrainConfig(epochs=2**40, batch_size=2**33, lr=1e-300,
-                                                         optimizer="adam").to_dict(),
-               metadata={"dataset": "d" * 5000, "dataset_spec": "/x" * 3000, "root": None,
-                         "classes": ["c" * 100_000, "\ud800 lone surrogate", "é" * 2000]})
+    run = dict(
+        net=net,
+        optimizer=optimizer,
+        epoch=3,
+        history={"loss": [1.0], "iterations_per_epoch": 1},
+        rng_state=None,
+        train_config=TrainConfig(epochs=2**40, batch_size=2**33, lr=1e-300, optimizer="adam").to_dict(),
+        metadata={
+            "dataset": "d" * 5000,
+            "dataset_spec": "/x" * 3000,
+            "root": None,
+            "classes": ["c" * 100_000, "\ud800 lone surrogate", "é" * 2000],
+        },
+    )
     assert_same(run, checkpoint.load(checkpoint.save(tmp_path / "c.npz", **run)))
 
 
@@ -93,15 +128,39 @@ def test_train_then_resume_evaluate_with_long_class_names_and_2000_layers(tmp_pa
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
     names = np.array(["a" * 100_000, "b" * 99_999 + "é", "c"])
-    np.savez("d.npz", x_train=rng.random((12, 4)), t_train=np.arange(12) % 3, x_test=rng.random((6, 4)),
-             t_test=np.arange(6) % 3, classes=names)
+    np.savez(
+        "d.npz",
+        x_train=rng.random((12, 4)),
+        t_train=np.arange(12) % 3,
+        x_test=rng.random((6, 4)),
+        t_test=np.arange(6) % 3,
+        classes=names,
+    )
     hidden = ",".join(["1"] * 2000)
-    assert main(["train", "--dataset", "d.npz", "--hidden", hidden, "--epochs", "1", "--batch-size", "12",
-                 "--no-plot", "--out", "run"]) == 0, capsys.readouterr().err
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "d.npz",
+                "--hidden",
+                hidden,
+                "--epochs",
+                "1",
+                "--batch-size",
+                "12",
+                "--no-plot",
+                "--out",
+                "run",
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
     ckpt = checkpoint.load("run/checkpoint.npz")
     assert ckpt.metadata["classes"] == [str(n) for n in names] and len(ckpt.net.params) == 2 * 2001
     capsys.readouterr()
-    assert main(["train", "--resume", "run/checkpoint.npz", "--epochs", "2", "--no-plot", "--out", "run2"]) == 0, \
+    assert main(["train", "--resume", "run/checkpoint.npz", "--epochs", "2", "--no-plot", "--out", "run2"]) == 0, (
         capsys.readouterr().err
+    )
     assert main(["evaluate", "run2/checkpoint.npz", "--out", "eval", "--no-plot"]) == 0, capsys.readouterr().err
     assert math.isfinite(checkpoint.load("run2/checkpoint.npz").history["loss"][-1])

@@ -19,11 +19,16 @@ def saved_run(tmp_path):
     opt = Adam()
     opt.update(net.params, net.gradient(np.ones((2, 4)), np.array([0, 1])))
     rng = np.random.default_rng(0)
-    return checkpoint.save(tmp_path / "c.npz", net, opt, epoch=1, rng_state=rng.bit_generator.state,
-                           history={"loss": [2.0], "epoch_loss": [2.0], "train_acc": [0.5], "seconds": [0.1],
-                                    "iterations_per_epoch": 1},
-                           train_config={"epochs": 3, "batch_size": 2, "optimizer": "adam", "lr": 0.001},
-                           metadata={"dataset": "d", "classes": ["a", "b"]})
+    return checkpoint.save(
+        tmp_path / "c.npz",
+        net,
+        opt,
+        epoch=1,
+        rng_state=rng.bit_generator.state,
+        history={"loss": [2.0], "epoch_loss": [2.0], "train_acc": [0.5], "seconds": [0.1], "iterations_per_epoch": 1},
+        train_config={"epochs": 3, "batch_size": 2, "optimizer": "adam", "lr": 0.001},
+        metadata={"dataset": "d", "classes": ["a", "b"]},
+    )
 
 
 def edit_header(path, change):
@@ -42,27 +47,30 @@ def test_the_saved_run_loads(tmp_path):
     assert ckpt.epoch == 1 and type(ckpt.optimizer) is Adam
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda h: h.__setitem__("epoch", -1), "epoch must be an integer in 0.."),
-    (lambda h: h.__setitem__("epoch", "3"), "epoch must be an integer"),
-    (lambda h: h["rng_state"]["state"].__setitem__("state", -5), "rng_state.state.state"),
-    (lambda h: h["rng_state"].__setitem__("bit_generator", "MT19937"), "rng_state.bit_generator"),
-    (lambda h: h["train_config"].__setitem__("batch_size", 0), "train_config.batch_size"),
-    (lambda h: h["train_config"].__setitem__("lr", float("nan")), "train_config.lr"),
-    (lambda h: h["train_config"].__setitem__("sampling", "random"), "train_config.sampling"),
-    (lambda h: h["train_config"].__setitem__("optimizer", "lbfgs"), "train_config.optimizer"),
-    (lambda h: h["optimizer"]["hyperparameters"].__setitem__("beta1", 2.0), "optimizer: "),
-    (lambda h: h["optimizer"]["hyperparameters"].pop("lr"), "optimizer.hyperparameters must be"),
-    (lambda h: h["optimizer"].__setitem__("steps", -1), "optimizer.steps"),
-    (lambda h: h["optimizer"]["slots"].__setitem__("m", ["W9"]), "matches no stored parameter"),
-    (lambda h: h["history"].__setitem__("iterations_per_epoch", 0), "history.iterations_per_epoch"),
-    (lambda h: h["history"].__setitem__("loss", 3), "history.loss is unknown"),
-    (lambda h: h["metadata"].__setitem__("classes", "ab"), "metadata.classes"),
-    (lambda h: h["net"].__setitem__("activation", "tanh"), "net.activation"),
-    (lambda h: h["net"].__setitem__("dtype", "float16"), "net.dtype"),
-    (lambda h: h["net"].__setitem__("hidden_size_list", [3, 0]), "net.hidden_size_list"),
-    (lambda h: h["net"].__setitem__("class", "ResNet"), "net.class"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda h: h.__setitem__("epoch", -1), "epoch must be an integer in 0.."),
+        (lambda h: h.__setitem__("epoch", "3"), "epoch must be an integer"),
+        (lambda h: h["rng_state"]["state"].__setitem__("state", -5), "rng_state.state.state"),
+        (lambda h: h["rng_state"].__setitem__("bit_generator", "MT19937"), "rng_state.bit_generator"),
+        (lambda h: h["train_config"].__setitem__("batch_size", 0), "train_config.batch_size"),
+        (lambda h: h["train_config"].__setitem__("lr", float("nan")), "train_config.lr"),
+        (lambda h: h["train_config"].__setitem__("sampling", "random"), "train_config.sampling"),
+        (lambda h: h["train_config"].__setitem__("optimizer", "lbfgs"), "train_config.optimizer"),
+        (lambda h: h["optimizer"]["hyperparameters"].__setitem__("beta1", 2.0), "optimizer: "),
+        (lambda h: h["optimizer"]["hyperparameters"].pop("lr"), "optimizer.hyperparameters must be"),
+        (lambda h: h["optimizer"].__setitem__("steps", -1), "optimizer.steps"),
+        (lambda h: h["optimizer"]["slots"].__setitem__("m", ["W9"]), "matches no stored parameter"),
+        (lambda h: h["history"].__setitem__("iterations_per_epoch", 0), "history.iterations_per_epoch"),
+        (lambda h: h["history"].__setitem__("loss", 3), "history.loss is unknown"),
+        (lambda h: h["metadata"].__setitem__("classes", "ab"), "metadata.classes"),
+        (lambda h: h["net"].__setitem__("activation", "tanh"), "net.activation"),
+        (lambda h: h["net"].__setitem__("dtype", "float16"), "net.dtype"),
+        (lambda h: h["net"].__setitem__("hidden_size_list", [3, 0]), "net.hidden_size_list"),
+        (lambda h: h["net"].__setitem__("class", "ResNet"), "net.class"),
+    ],
+)
 def test_a_bad_field_is_named(tmp_path, change, message):
     path = saved_run(tmp_path)
     edit_header(path, change)
@@ -70,11 +78,17 @@ def test_a_bad_field_is_named(tmp_path, change, message):
         checkpoint.load(path)
 
 
-@pytest.mark.parametrize("config", [
-    {"class": "TwoLayerNet", "input_size": 4, "hidden_size": 10**7, "output_size": 10**7},
-    {"class": "Sequential", "layers": [{"type": "Affine", "name": "Affine1", "in_features": 1 << 24,
-                                         "out_features": 1 << 24}], "loss": {"type": "SoftmaxWithLoss"}},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"class": "TwoLayerNet", "input_size": 4, "hidden_size": 10**7, "output_size": 10**7},
+        {
+            "class": "Sequential",
+            "layers": [{"type": "Affine", "name": "Affine1", "in_features": 1 << 24, "out_features": 1 << 24}],
+            "loss": {"type": "SoftmaxWithLoss"},
+        },
+    ],
+)
 def test_a_net_config_larger_than_the_file_is_refused_before_it_is_built(tmp_path, config):
     path = checkpoint.save(tmp_path / "n.npz", TwoLayerNet(4, 3, 2, rng=0))
     edit_header(path, lambda h: h.__setitem__("net", config))
@@ -104,10 +118,18 @@ def test_a_short_class_list_does_not_break_predict_or_evaluate(tmp_path, capsys,
 
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "d.npz", x_train=rng.random((10, 784)), t_train=np.arange(10) % 3,
-             x_test=rng.random((6, 784)), t_test=np.arange(6) % 3)
-    path = checkpoint.save(tmp_path / "c.npz", TwoLayerNet(784, 5, 3, rng=0),
-                           metadata={"classes": ["only one"], "dataset_spec": str(tmp_path / "d.npz")})
+    np.savez(
+        tmp_path / "d.npz",
+        x_train=rng.random((10, 784)),
+        t_train=np.arange(10) % 3,
+        x_test=rng.random((6, 784)),
+        t_test=np.arange(6) % 3,
+    )
+    path = checkpoint.save(
+        tmp_path / "c.npz",
+        TwoLayerNet(784, 5, 3, rng=0),
+        metadata={"classes": ["only one"], "dataset_spec": str(tmp_path / "d.npz")},
+    )
     assert main(["evaluate", str(path), "--no-plot"]) == 0
     from PIL import Image
 
@@ -127,18 +149,36 @@ def header_checkpoints(tmp_path):
     from zerograd.optim import Momentum
 
     paths = [saved_run(tmp_path)]
-    extend = MultiLayerNetExtend(4, [3], 2, use_batchnorm=True, use_dropout=True, weight_decay_lambda=0.1,
-                                 weight_init_std=0.5, rng=0)
+    extend = MultiLayerNetExtend(
+        4, [3], 2, use_batchnorm=True, use_dropout=True, weight_decay_lambda=0.1, weight_init_std=0.5, rng=0
+    )
     seq = Sequential(Affine.new(4, 3, rng=0), BatchNorm(3), Relu(), Dropout(0.2, rng=0), Affine.new(3, 2, rng=1))
-    conv = SimpleConvNet((1, 6, 6), conv_param={"filter_num": 2, "filter_size": 3, "pad": 0, "stride": 1},
-                         hidden_size=3, output_size=2, rng=0)
+    conv = SimpleConvNet(
+        (1, 6, 6),
+        conv_param={"filter_num": 2, "filter_size": 3, "pad": 0, "stride": 1},
+        hidden_size=3,
+        output_size=2,
+        rng=0,
+    )
     for name, net in (("extend", extend), ("seq", seq), ("conv", conv)):
         opt = Momentum(lr=0.1, momentum=0.9)
         opt.update(net.params, {k: np.ones_like(v) for k, v in net.params.items()})
-        paths.append(checkpoint.save(tmp_path / f"{name}.npz", net, opt, epoch=2,
-                                     train_config={"epochs": 3, "batch_size": 2, "optimizer": "momentum", "lr": 0.1,
-                                                   "optimizer_params": {"momentum": 0.9}},
-                                     history={"loss": [1.0], "iterations_per_epoch": 1}))
+        paths.append(
+            checkpoint.save(
+                tmp_path / f"{name}.npz",
+                net,
+                opt,
+                epoch=2,
+                train_config={
+                    "epochs": 3,
+                    "batch_size": 2,
+                    "optimizer": "momentum",
+                    "lr": 0.1,
+                    "optimizer_params": {"momentum": 0.9},
+                },
+                history={"loss": [1.0], "iterations_per_epoch": 1},
+            )
+        )
     return paths
 
 
@@ -152,11 +192,15 @@ def test_any_number_field_out_of_float_range_is_a_named_checkpoint_error(tmp_pat
         original = path.read_bytes()
         with np.load(path) as z:
             header = json.loads(z["header"].tobytes())
-        numbers = [p for p, v in json_paths(header) if isinstance(v, (int, float)) and not isinstance(v, bool)
-                   and p[0] != "arrays"]
+        numbers = [
+            p
+            for p, v in json_paths(header)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and p[0] != "arrays"
+        ]
         assert len(numbers) > 5, numbers
         for field in numbers:
             for value in (10**400, -(10**400), 1e308, -1e308, "x"):
+
                 def change(h, field=field, value=value):
                     parent = h
                     for key in field[:-1]:
@@ -174,14 +218,20 @@ def test_any_number_field_out_of_float_range_is_a_named_checkpoint_error(tmp_pat
     assert edits > 300, edits
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda h: h["train_config"].__setitem__("lr", 10**400), "train_config.lr must be a finite number"),
-    (lambda h: h["net"].__setitem__("weight_decay_lambda", 10**400), "net.weight_decay_lambda"),
-    (lambda h: h["optimizer"]["hyperparameters"].__setitem__("beta1", 10**400), "optimizer.hyperparameters.beta1"),
-    (lambda h: h["net"]["layers"][0].__setitem__("in_features", 1e308), r"net.layers\[0\].in_features must be an "
-                                                                          "integer"),
-    (lambda h: h["net"]["layers"][1].__setitem__("features", "x"), r"net.layers\[1\].features must be an integer"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda h: h["train_config"].__setitem__("lr", 10**400), "train_config.lr must be a finite number"),
+        (lambda h: h["net"].__setitem__("weight_decay_lambda", 10**400), "net.weight_decay_lambda"),
+        (lambda h: h["optimizer"]["hyperparameters"].__setitem__("beta1", 10**400), "optimizer.hyperparameters.beta1"),
+        (
+            lambda h: h["net"]["layers"][0].__setitem__("in_features", 1e308),
+            r"net.layers\[0\].in_features must be an "
+            "integer",
+        ),
+        (lambda h: h["net"]["layers"][1].__setitem__("features", "x"), r"net.layers\[1\].features must be an integer"),
+    ],
+)
 def test_the_issue_s_header_edits_are_named(tmp_path, change, message):
     from zerograd.layers import Affine, BatchNorm
     from zerograd.nets import Sequential

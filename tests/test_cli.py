@@ -14,8 +14,9 @@ MY_COMMANDS = ("train", "evaluate", "predict", "gradcheck")
 
 
 def zerograd(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def sample_or_skip():
@@ -36,19 +37,22 @@ def test_every_subcommand_has_help(command, capsys):
     assert f"usage: zerograd {command}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["train", "--dataset", "imagenet"], "imagenet"),
-    (["train", "--lr", "-0.1"], "--lr must be a positive number, got -0.1"),
-    (["train", "--epochs", "0"], "--epochs must be a positive integer"),
-    (["train", "--hidden", "50,x"], "--hidden must be comma-separated positive integers"),
-    (["train", "--eval-samples", "many"], "--eval-samples must be a number of samples or 'all', got 'many'"),
-    (["train", "--eval-samples", "0"], "--eval-samples must be a positive integer, got 0"),
-    (["train", "--eval-every", "0"], "--eval-every must be a positive integer, got 0"),
-    (["train", "--resume", "missing.npz"], "missing.npz: no such checkpoint file"),
-    (["evaluate", "missing.npz"], "missing.npz: no such checkpoint file"),
-    (["predict", "missing.npz", "digit.png"], "missing.npz: no such checkpoint file"),
-    (["gradcheck", "--samples", "0"], "--samples must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "--dataset", "imagenet"], "imagenet"),
+        (["train", "--lr", "-0.1"], "--lr must be a positive number, got -0.1"),
+        (["train", "--epochs", "0"], "--epochs must be a positive integer"),
+        (["train", "--hidden", "50,x"], "--hidden must be comma-separated positive integers"),
+        (["train", "--eval-samples", "many"], "--eval-samples must be a number of samples or 'all', got 'many'"),
+        (["train", "--eval-samples", "0"], "--eval-samples must be a positive integer, got 0"),
+        (["train", "--eval-every", "0"], "--eval-every must be a positive integer, got 0"),
+        (["train", "--resume", "missing.npz"], "missing.npz: no such checkpoint file"),
+        (["evaluate", "missing.npz"], "missing.npz: no such checkpoint file"),
+        (["predict", "missing.npz", "digit.png"], "missing.npz: no such checkpoint file"),
+        (["gradcheck", "--samples", "0"], "--samples must be a positive integer"),
+    ],
+)
 def test_user_mistakes_give_one_line_and_exit_code_2(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
@@ -140,9 +144,25 @@ def test_a_large_off_centre_photo_is_framed_like_mnist(tmp_path):
 def test_ctrl_c_saves_the_last_epoch_and_resume_continues(tmp_path):
     sample_or_skip()
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "zerograd", "train", "--dataset", "mnist-sample",
-                             "--epochs", "500", "--out", str(out), "--no-plot"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "zerograd",
+            "train",
+            "--dataset",
+            "mnist-sample",
+            "--epochs",
+            "500",
+            "--out",
+            str(out),
+            "--no-plot",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if line.startswith("epoch   2/"):
@@ -158,8 +178,9 @@ def test_ctrl_c_saves_the_last_epoch_and_resume_continues(tmp_path):
     assert saved.epoch >= 2 and len(saved.history["epoch_loss"]) == saved.epoch
     assert len(saved.history["loss"]) == saved.epoch * saved.history["iterations_per_epoch"]
 
-    result = zerograd("train", "--resume", out / "checkpoint.npz", "--epochs", saved.epoch + 1, "--out", out,
-                      "--no-plot")
+    result = zerograd(
+        "train", "--resume", out / "checkpoint.npz", "--epochs", saved.epoch + 1, "--out", out, "--no-plot"
+    )
     assert result.returncode == 0, result.stderr
     assert f"epoch {saved.epoch + 1:>3}/{saved.epoch + 1}" in result.stdout
     assert checkpoint.load(out / "checkpoint.npz").epoch == saved.epoch + 1
@@ -197,8 +218,20 @@ def test_train_a_batchnorm_dropout_net_then_evaluate_and_predict_it(tmp_path):
 
     ds = sample_or_skip()
     out = tmp_path / "bn"
-    result = zerograd("train", "--dataset", "mnist-sample", "--batchnorm", "--dropout", "0.2", "--hidden",
-                      "100,100,100", "--epochs", "2", "--out", out)
+    result = zerograd(
+        "train",
+        "--dataset",
+        "mnist-sample",
+        "--batchnorm",
+        "--dropout",
+        "0.2",
+        "--hidden",
+        "100,100,100",
+        "--epochs",
+        "2",
+        "--out",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     saved = checkpoint.load(out / "checkpoint.npz")
     assert type(saved.net).__name__ == "MultiLayerNetExtend"

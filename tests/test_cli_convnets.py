@@ -12,8 +12,9 @@ from zerograd.nets import TwoLayerNet
 
 
 def zerograd(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,9 @@ def small_digits(tmp_path_factory):
     except DatasetError as err:
         pytest.fail(f"the bundled MNIST sample is missing: {err}")
     path = tmp_path_factory.mktemp("data") / "digits.npz"
-    np.savez(path, x_train=ds.x_train[:1000, 0], t_train=ds.t_train[:1000], x_test=ds.x_test[:300, 0],
-             t_test=ds.t_test[:300])
+    np.savez(
+        path, x_train=ds.x_train[:1000, 0], t_train=ds.t_train[:1000], x_test=ds.x_test[:300, 0], t_test=ds.t_test[:300]
+    )
     return path
 
 
@@ -45,8 +47,10 @@ def test_train_convnet_evaluate_predict_resume_and_filters(small_digits, tmp_pat
 
     # the same run in two pieces, with --resume, gives the same weights bit for bit
     first = tmp_path / "first"
-    assert zerograd("train", "--net", "convnet", "--dataset", small_digits, "--epochs", "1", "--out",
-                    first).returncode == 0
+    assert (
+        zerograd("train", "--net", "convnet", "--dataset", small_digits, "--epochs", "1", "--out", first).returncode
+        == 0
+    )
     epoch1 = tmp_path / "epoch1.npz"
     epoch1.write_bytes((first / "checkpoint.npz").read_bytes())
     result = zerograd("train", "--resume", first / "checkpoint.npz", "--epochs", "2", "--out", first)
@@ -74,24 +78,43 @@ def test_train_convnet_evaluate_predict_resume_and_filters(small_digits, tmp_pat
 
 
 def test_train_deepconvnet_runs(small_digits, tmp_path):
-    result = zerograd("train", "--net", "deepconvnet", "--dataset", small_digits, "--epochs", "1",
-                      "--batch-size", "250", "--out", tmp_path / "deep", "--no-plot")
+    result = zerograd(
+        "train",
+        "--net",
+        "deepconvnet",
+        "--dataset",
+        small_digits,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "250",
+        "--out",
+        tmp_path / "deep",
+        "--no-plot",
+    )
     assert result.returncode == 0, result.stderr
     net = checkpoint.load(tmp_path / "deep" / "checkpoint.npz").net
     assert type(net).__name__ == "DeepConvNet" and len(net.params) == 16
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["filters"], "no run with a checkpoint.npz in runs/"),
-    (["filters", "--help"], None),
-    (["filters", "a.npz", "b.npz", "c.npz"], "give one or two checkpoints (before and after), got 3"),
-    (["filters", "missing.npz"], "missing.npz: no such checkpoint file"),
-    (["filters", "mlp.npz"], "mlp.npz: TwoLayerNet has no convolution layer, so no filters to draw"),
-    (["train", "--net", "convnet", "--hidden", "100,100", "--dataset", "mnist-sample"],
-     "--hidden for --net convnet is one width"),
-    (["train", "--net", "deepconvnet", "--init", "0.01", "--dataset", "mnist-sample"],
-     "--init: DeepConvNet uses He initialisation"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["filters"], "no run with a checkpoint.npz in runs/"),
+        (["filters", "--help"], None),
+        (["filters", "a.npz", "b.npz", "c.npz"], "give one or two checkpoints (before and after), got 3"),
+        (["filters", "missing.npz"], "missing.npz: no such checkpoint file"),
+        (["filters", "mlp.npz"], "mlp.npz: TwoLayerNet has no convolution layer, so no filters to draw"),
+        (
+            ["train", "--net", "convnet", "--hidden", "100,100", "--dataset", "mnist-sample"],
+            "--hidden for --net convnet is one width",
+        ),
+        (
+            ["train", "--net", "deepconvnet", "--init", "0.01", "--dataset", "mnist-sample"],
+            "--init: DeepConvNet uses He initialisation",
+        ),
+    ],
+)
 def test_mistakes_give_one_line(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     checkpoint.save(tmp_path / "mlp.npz", TwoLayerNet(784, 10, 10, rng=0))
@@ -124,8 +147,13 @@ def test_the_cli_convnet_starts_from_he_while_the_library_and_the_book_keep_001(
 
 def colour_images(path, shape, n=24):
     rng = np.random.default_rng(0)
-    np.savez(path, x_train=rng.integers(0, 256, (n, *shape), dtype=np.uint8), t_train=np.arange(n) % 3,
-             x_test=rng.integers(0, 256, (9, *shape), dtype=np.uint8), t_test=np.arange(9) % 3)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (n, *shape), dtype=np.uint8),
+        t_train=np.arange(n) % 3,
+        x_test=rng.integers(0, 256, (9, *shape), dtype=np.uint8),
+        t_test=np.arange(9) % 3,
+    )
     return path
 
 
@@ -154,11 +182,40 @@ def test_resume_refuses_images_of_another_shape_with_as_many_values(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     first = colour_images(tmp_path / "a.npz", (3, 16, 12))
     other = colour_images(tmp_path / "b.npz", (1, 24, 24))  # 576 values too
-    assert main(["train", "--net", "convnet", "--dataset", str(first), "--epochs", "1", "--batch-size", "8",
-                 "--no-plot", "--out", "run"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--net",
+                "convnet",
+                "--dataset",
+                str(first),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "8",
+                "--no-plot",
+                "--out",
+                "run",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    code = main(["train", "--resume", "run/checkpoint.npz", "--dataset", str(other), "--epochs", "2", "--no-plot",
-                 "--out", "run2"])
+    code = main(
+        [
+            "train",
+            "--resume",
+            "run/checkpoint.npz",
+            "--dataset",
+            str(other),
+            "--epochs",
+            "2",
+            "--no-plot",
+            "--out",
+            "run2",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and "(3, 16, 12)" in err and "(1, 24, 24)" in err, err
 

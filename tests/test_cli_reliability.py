@@ -93,8 +93,10 @@ def test_a_second_concurrent_run_is_refused_and_a_stale_lock_is_taken_over(tmp_p
     out = tmp_path / "A"
     out.mkdir()
     # another process holding the folder's lock (zerograd.runlock: a kernel lock, dropped when its process dies)
-    hold = ("import sys, time; from zerograd.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
-            "print(1, flush=True); time.sleep(60)")
+    hold = (
+        "import sys, time; from zerograd.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
+        "print(1, flush=True); time.sleep(60)"
+    )
     other = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout.readline().strip() == "1"
@@ -115,9 +117,11 @@ def test_a_second_concurrent_run_is_refused_and_a_stale_lock_is_taken_over(tmp_p
 def out_cases(tmp_path):
     (tmp_path / "file").write_text("x")
     (tmp_path / "run" / "checkpoint.npz").mkdir(parents=True)
-    return {"an existing file": (tmp_path / "file", "is a file, not a folder"),
-            "a path under a file": (tmp_path / "file" / "sub", "is a file, so nothing can be created under it"),
-            "checkpoint.npz a folder": (tmp_path / "run", "checkpoint.npz is a folder")}
+    return {
+        "an existing file": (tmp_path / "file", "is a file, not a folder"),
+        "a path under a file": (tmp_path / "file" / "sub", "is a file, so nothing can be created under it"),
+        "checkpoint.npz a folder": (tmp_path / "run", "checkpoint.npz is a folder"),
+    }
 
 
 @pytest.mark.parametrize("case", ["an existing file", "a path under a file", "checkpoint.npz a folder"])
@@ -131,8 +135,10 @@ def test_train_checks_out_before_loading_anything(tmp_path, capsys, case):
 @pytest.mark.parametrize("failure", ["read-only", "full"])
 def test_unwritable_or_full_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch, failure):
     if failure == "read-only":
+
         def mkstemp(*args, **kwargs):
             raise OSError(errno.EROFS, "Read-only file system")
+
         monkeypatch.setattr(common.tempfile, "mkstemp", mkstemp)
         message = "Read-only file system"
     else:
@@ -153,8 +159,7 @@ def test_evaluate_and_graph_check_their_outputs_first(tmp_path, capsys):
     one_line_error(capsys, 2, main(["graph", "apple", "--out", str(tmp_path / "file" / "g.dot")]), "is a file")
     (tmp_path / "g.dot").mkdir()
     one_line_error(capsys, 2, main(["graph", "apple", "--out", str(tmp_path / "g.dot")]), "is a folder")
-    one_line_error(capsys, 2, main(["graph", "apple", "--out", str(tmp_path / "nowhere" / "g.dot")]),
-                   "does not exist")
+    one_line_error(capsys, 2, main(["graph", "apple", "--out", str(tmp_path / "nowhere" / "g.dot")]), "does not exist")
 
 
 def test_a_disk_filling_mid_run_keeps_the_last_checkpoint(tmp_path, capsys, monkeypatch):
@@ -170,8 +175,9 @@ def test_a_disk_filling_mid_run_keeps_the_last_checkpoint(tmp_path, capsys, monk
 
     monkeypatch.setattr(fileio.os, "fsync", fsync)
     code = main([*TRAIN, "--epochs", "3", "--out", str(out)])
-    one_line_error(capsys, 1, code, f"cannot write {out / 'checkpoint.npz'}: the disk is full",
-                   "the checkpoint of epoch 1")
+    one_line_error(
+        capsys, 1, code, f"cannot write {out / 'checkpoint.npz'}: the disk is full", "the checkpoint of epoch 1"
+    )
     assert checkpoint.load(out / "checkpoint.npz").epoch == 1
     assert sorted(os.listdir(out)) == ["checkpoint.npz", "metrics.csv"]  # no temporary file, no lock
 
@@ -183,17 +189,39 @@ def test_a_label_far_out_of_range_is_named(tmp_path, capsys):
     rng = np.random.default_rng(0)
     t = rng.integers(0, 10, 40)
     t[7] = 10_000_000
-    np.savez(tmp_path / "d.npz", x_train=rng.random((40, 4)), t_train=t, x_test=rng.random((5, 4)),
-             t_test=np.arange(5))
+    np.savez(tmp_path / "d.npz", x_train=rng.random((40, 4)), t_train=t, x_test=rng.random((5, 4)), t_test=np.arange(5))
     code = main(["train", "--dataset", "d.npz", "--epochs", "1", "--out", "A"])
     one_line_error(capsys, 2, code, "t_train[7] is label 10000000", "--max-classes")
     assert not (tmp_path / "A").exists()
     # a class-name list is a class count too
-    np.savez(tmp_path / "d.npz", x_train=rng.random((40, 4)), t_train=t % 10, x_test=rng.random((5, 4)),
-             t_test=np.arange(5), classes=np.array(["c"] * 5000))
+    np.savez(
+        tmp_path / "d.npz",
+        x_train=rng.random((40, 4)),
+        t_train=t % 10,
+        x_test=rng.random((5, 4)),
+        t_test=np.arange(5),
+        classes=np.array(["c"] * 5000),
+    )
     one_line_error(capsys, 2, main(["train", "--dataset", "d.npz", "--out", "A"]), "5000 names")
-    assert main(["train", "--dataset", "d.npz", "--epochs", "1", "--out", "A", "--no-plot", "--hidden", "3",
-                 "--max-classes", "5000"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "d.npz",
+                "--epochs",
+                "1",
+                "--out",
+                "A",
+                "--no-plot",
+                "--hidden",
+                "3",
+                "--max-classes",
+                "5000",
+            ]
+        )
+        == 0
+    )
     assert checkpoint.load(tmp_path / "A" / "checkpoint.npz").net.output_size == 5000
 
 
@@ -281,15 +309,23 @@ def test_a_gz_bomb_is_refused_without_inflating_it(tmp_path):
 # -- defect 8: the small ones ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [["train", "--seed", "-1"], ["gradcheck", "--seed", "-1"],
-                                  ["compare", "init", "--seed", "-1"], ["graph", "net", "--seed", "-1"],
-                                  ["train", "--seed", str(2**32)]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--seed", "-1"],
+        ["gradcheck", "--seed", "-1"],
+        ["compare", "init", "--seed", "-1"],
+        ["graph", "net", "--seed", "-1"],
+        ["train", "--seed", str(2**32)],
+    ],
+)
 def test_seed_out_of_range(argv, capsys):
     one_line_error(capsys, 2, main(argv), "--seed must be an integer in 0..4294967295")
 
 
-@pytest.mark.parametrize("flag,value", [("--weight-decay", "inf"), ("--weight-decay", "nan"), ("--init", "inf"),
-                                        ("--init", "-1")])
+@pytest.mark.parametrize(
+    "flag,value", [("--weight-decay", "inf"), ("--weight-decay", "nan"), ("--init", "inf"), ("--init", "-1")]
+)
 def test_weight_decay_and_init_must_be_finite_and_not_negative(flag, value, capsys):
     one_line_error(capsys, 2, main([*TRAIN, flag, value]), f"{flag} must be a finite number >= 0")
 
@@ -332,8 +368,13 @@ def test_a_loss_running_away_is_warned_about(tmp_path, capsys):
 
 def test_dataset_path_is_stored_resolved_and_messages_read_right(tmp_path, capsys, monkeypatch):
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "d.npz", x_train=rng.random((40, 4)), t_train=rng.integers(0, 3, 40),
-             x_test=rng.random((6, 4)), t_test=np.arange(6) % 3)
+    np.savez(
+        tmp_path / "d.npz",
+        x_train=rng.random((40, 4)),
+        t_train=rng.integers(0, 3, 40),
+        x_test=rng.random((6, 4)),
+        t_test=np.arange(6) % 3,
+    )
     assert main(["train", "--dataset", "d.npz", "--epochs", "1", "--out", "A", "--no-plot"]) == 0
     assert "after 1 epoch (" in capsys.readouterr().out
     ckpt = checkpoint.load(tmp_path / "A" / "checkpoint.npz")
@@ -345,8 +386,24 @@ def test_dataset_path_is_stored_resolved_and_messages_read_right(tmp_path, capsy
 
 
 def test_offline_fallback_names_the_cli_flag(tmp_path, capsys):
-    assert main(["gradcheck", "--dataset", "mnist", "--root", str(tmp_path), "--hidden", "4", "--samples", "1",
-                 "--mode", "fast"]) == 0
+    assert (
+        main(
+            [
+                "gradcheck",
+                "--dataset",
+                "mnist",
+                "--root",
+                str(tmp_path),
+                "--hidden",
+                "4",
+                "--samples",
+                "1",
+                "--mode",
+                "fast",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "pass --root" in err and "root=" not in err
 
@@ -361,11 +418,18 @@ def test_help_shows_each_default_once(command, capsys):
         assert option.count("default") <= 1, option
 
 
-@pytest.mark.parametrize("variable,value,needle", [
-    ("ZEROGRAD_THREADS", "many", "ZEROGRAD_THREADS must be a whole number of threads >= 1, got 'many'"),
-    ("ZEROGRAD_THREADS", "0", "ZEROGRAD_THREADS must be a whole number of threads >= 1, got '0'"),
-    ("ZEROGRAD_MALLOC", "off", "ZEROGRAD_MALLOC must be 'system' (leave the C allocator as it is) or unset, got 'off'"),
-])
+@pytest.mark.parametrize(
+    "variable,value,needle",
+    [
+        ("ZEROGRAD_THREADS", "many", "ZEROGRAD_THREADS must be a whole number of threads >= 1, got 'many'"),
+        ("ZEROGRAD_THREADS", "0", "ZEROGRAD_THREADS must be a whole number of threads >= 1, got '0'"),
+        (
+            "ZEROGRAD_MALLOC",
+            "off",
+            "ZEROGRAD_MALLOC must be 'system' (leave the C allocator as it is) or unset, got 'off'",
+        ),
+    ],
+)
 def test_a_bad_tuning_variable_is_one_line_before_any_work(tmp_path, capsys, monkeypatch, variable, value, needle):
     from zerograd import parallel
 

@@ -15,26 +15,50 @@ from zerograd.gradcheck import check_net
 from zerograd.nets import net_from_config
 from zerograd.threads import blas_threads_for
 
-SMALL_DEEP = dict(input_dim=(1, 8, 8), conv_param_1={"filter_num": 2, "filter_size": 3, "pad": 1},
-                  conv_param_2={"filter_num": 2, "filter_size": 3, "pad": 1},
-                  conv_param_3={"filter_num": 3, "filter_size": 3, "pad": 1},
-                  conv_param_4={"filter_num": 3, "filter_size": 3, "pad": 1},
-                  conv_param_5={"filter_num": 4, "filter_size": 3, "pad": 1},
-                  conv_param_6={"filter_num": 4, "filter_size": 3, "pad": 1}, hidden_size=5, output_size=3)
+SMALL_DEEP = dict(
+    input_dim=(1, 8, 8),
+    conv_param_1={"filter_num": 2, "filter_size": 3, "pad": 1},
+    conv_param_2={"filter_num": 2, "filter_size": 3, "pad": 1},
+    conv_param_3={"filter_num": 3, "filter_size": 3, "pad": 1},
+    conv_param_4={"filter_num": 3, "filter_size": 3, "pad": 1},
+    conv_param_5={"filter_num": 4, "filter_size": 3, "pad": 1},
+    conv_param_6={"filter_num": 4, "filter_size": 3, "pad": 1},
+    hidden_size=5,
+    output_size=3,
+)
 
 
 def small_simple(**kwargs):
-    return SimpleConvNet(input_dim=(2, 8, 6), conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
-                         hidden_size=6, output_size=4, weight_init_std="he", rng=0, **kwargs)
+    return SimpleConvNet(
+        input_dim=(2, 8, 6),
+        conv_param={"filter_num": 3, "filter_size": 3, "pad": 1, "stride": 1},
+        hidden_size=6,
+        output_size=4,
+        weight_init_std="he",
+        rng=0,
+        **kwargs,
+    )
 
 
 def test_simple_convnet_has_the_books_layers_and_parameters():
     net = SimpleConvNet(rng=0)
     assert list(net.layers) == ["Conv1", "Pool1", "Relu1", "Affine1", "Relu2", "Affine2"]  # pooling first
     assert list(SimpleConvNet(rng=0, pool_before_relu=False).layers) == [
-        "Conv1", "Relu1", "Pool1", "Affine1", "Relu2", "Affine2"]  # the book's order
+        "Conv1",
+        "Relu1",
+        "Pool1",
+        "Affine1",
+        "Relu2",
+        "Affine2",
+    ]  # the book's order
     assert {k: v.shape for k, v in net.params.items()} == {
-        "W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
+        "W1": (30, 1, 5, 5),
+        "b1": (30,),
+        "W2": (4320, 100),
+        "b2": (100,),
+        "W3": (100, 10),
+        "b3": (10,),
+    }
     assert net.params["W1"] is net.layers["Conv1"].W  # the layers use the very arrays
     assert net.params["W1"].std() == pytest.approx(0.01, rel=0.1)  # the book's weight_init_std
     assert net.input_size == 784 and net.output_size == 10
@@ -66,7 +90,8 @@ def test_pooling_before_the_relu_gives_the_books_outputs_and_gradients_exactly(d
 def test_deep_convnet_has_the_books_layers_and_parameters():
     net = DeepConvNet(rng=0)
     assert [name.rstrip("0123456789") for name in net.layers] == (
-        ["Conv", "Relu", "Conv", "Relu", "Pool"] * 3 + ["Affine", "Relu", "Dropout", "Affine", "Dropout"])
+        ["Conv", "Relu", "Conv", "Relu", "Pool"] * 3 + ["Affine", "Relu", "Dropout", "Affine", "Dropout"]
+    )
     shapes = {k: v.shape for k, v in net.params.items()}
     assert shapes["W1"] == (16, 1, 3, 3) and shapes["W4"] == (32, 32, 3, 3) and shapes["W6"] == (64, 64, 3, 3)
     assert shapes["W7"] == (64 * 4 * 4, 50) and shapes["W8"] == (50, 10) and len(shapes) == 16
@@ -101,30 +126,39 @@ def test_flattened_images_are_accepted_and_wrong_ones_rejected():
     logits = net.predict(x)
     assert logits.shape == (4, 10) and logits.dtype == np.float32
     np.testing.assert_array_equal(net.predict(x.reshape(4, 784)), logits)
-    with pytest.raises(ValueError, match=r"SimpleConvNet expects images x of shape \(N, 1, 28, 28\) or \(N, 784\), "
-                                         r"got \(4, 3, 28, 28\)") as info:
+    with pytest.raises(
+        ValueError,
+        match=r"SimpleConvNet expects images x of shape \(N, 1, 28, 28\) or \(N, 784\), "
+        r"got \(4, 3, 28, 28\)",
+    ) as info:
         net.predict(np.zeros((4, 3, 28, 28)))
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda: SimpleConvNet(input_dim=(1, 28)), r"input_dim must be \(C, H, W\)"),
-    (lambda: SimpleConvNet(conv_param={"filter_size": 5}), "needs filter_num and filter_size"),
-    (lambda: SimpleConvNet(conv_param={"filter_num": 30, "filter_size": 5, "stride": 0}), "stride must be"),
-    (lambda: SimpleConvNet(input_dim=(1, 27, 28)),
-     r"SimpleConvNet with input_dim \(1, 27, 28\): Pooling: output height .* = \(23 \+ 2\*0 - 2\) / 2 \+ 1 = 11.5"),
-    (lambda: SimpleConvNet(input_dim=(1, 4, 4)), "filter 5x5 is larger than the padded input 4x4"),
-    (lambda: SimpleConvNet(weight_init_std="lecun"), "weight init must be a number or one of"),
-    (lambda: DeepConvNet(input_dim=(1, 10, 10)), r"DeepConvNet with input_dim \(1, 10, 10\): Pooling"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: SimpleConvNet(input_dim=(1, 28)), r"input_dim must be \(C, H, W\)"),
+        (lambda: SimpleConvNet(conv_param={"filter_size": 5}), "needs filter_num and filter_size"),
+        (lambda: SimpleConvNet(conv_param={"filter_num": 30, "filter_size": 5, "stride": 0}), "stride must be"),
+        (
+            lambda: SimpleConvNet(input_dim=(1, 27, 28)),
+            r"SimpleConvNet with input_dim \(1, 27, 28\): Pooling: output height .* = \(23 \+ 2\*0 - 2\) / 2 \+ 1 = 11.5",
+        ),
+        (lambda: SimpleConvNet(input_dim=(1, 4, 4)), "filter 5x5 is larger than the padded input 4x4"),
+        (lambda: SimpleConvNet(weight_init_std="lecun"), "weight init must be a number or one of"),
+        (lambda: DeepConvNet(input_dim=(1, 10, 10)), r"DeepConvNet with input_dim \(1, 10, 10\): Pooling"),
+    ],
+)
 def test_nets_that_cannot_fit_fail_when_built_with_one_line(make, message):
     with pytest.raises(ValueError, match=message) as info:
         make()
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("make", [lambda: small_simple(dtype=np.float32),
-                                  lambda: DeepConvNet(**SMALL_DEEP, dtype=np.float32, rng=0)])
+@pytest.mark.parametrize(
+    "make", [lambda: small_simple(dtype=np.float32), lambda: DeepConvNet(**SMALL_DEEP, dtype=np.float32, rng=0)]
+)
 def test_checkpoint_round_trip(make, tmp_path):
     net = make()
     x = np.random.default_rng(3).standard_normal((3, *net.input_dim)).astype(np.float32)
@@ -142,15 +176,18 @@ def test_one_blas_thread_for_convolutional_nets():
 
 # -- the book's classes ---------------------------------------------------------------------------------------
 
+
 def test_book_simple_convnet_uses_the_global_generator_and_the_books_names(tmp_path):
     from zerograd.book.simple_convnet import SimpleConvNet as BookSimpleConvNet
 
     np.random.seed(0)
-    a = BookSimpleConvNet(input_dim=(1, 10, 10), conv_param={"filter_num": 4, "filter_size": 3, "pad": 0,
-                                                            "stride": 1}, hidden_size=8)
+    a = BookSimpleConvNet(
+        input_dim=(1, 10, 10), conv_param={"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1}, hidden_size=8
+    )
     np.random.seed(0)
-    b = BookSimpleConvNet(input_dim=(1, 10, 10), conv_param={"filter_num": 4, "filter_size": 3, "pad": 0,
-                                                            "stride": 1}, hidden_size=8)
+    b = BookSimpleConvNet(
+        input_dim=(1, 10, 10), conv_param={"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1}, hidden_size=8
+    )
     np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
     assert a.dtype == np.float64 and a.lastLayer is a.last_layer
     x = np.random.rand(2, 1, 10, 10)
@@ -169,8 +206,9 @@ def test_book_simple_convnet_uses_the_global_generator_and_the_books_names(tmp_p
     for key in a.params:
         np.testing.assert_array_equal(b.params[key], a.params[key])
     np.testing.assert_array_equal(b.predict(x), a.predict(x))
-    other = BookSimpleConvNet(input_dim=(1, 10, 10), conv_param={"filter_num": 5, "filter_size": 3, "pad": 0,
-                                                                "stride": 1}, hidden_size=8)
+    other = BookSimpleConvNet(
+        input_dim=(1, 10, 10), conv_param={"filter_num": 5, "filter_size": 3, "pad": 0, "stride": 1}, hidden_size=8
+    )
     with pytest.raises(ValueError, match=r"parameter W1 is \(4, 1, 3, 3\) but this net needs \(5, 1, 3, 3\)"):
         other.load_params(str(tmp_path / "params.pkl"))
 
@@ -193,8 +231,9 @@ def test_a_sequential_of_your_own_with_conv_layers_round_trips(tmp_path):
     from zerograd.layers import Affine, Relu
     from zerograd.nets import Sequential
 
-    net = Sequential(Convolution.new(1, 4, 3, pad=1, rng=0), Relu(), Pooling(2, 2, stride=2),
-                     Affine.new(4 * 3 * 3, 5, rng=1))
+    net = Sequential(
+        Convolution.new(1, 4, 3, pad=1, rng=0), Relu(), Pooling(2, 2, stride=2), Affine.new(4 * 3 * 3, 5, rng=1)
+    )
     assert list(net.layers) == ["Conv1", "Relu1", "Pool1", "Affine1"] and list(net.params) == ["W1", "b1", "W2", "b2"]
     x = np.random.default_rng(0).standard_normal((3, 1, 6, 6))
     assert check_net(net, x, np.array([0, 1, 4])).passed

@@ -40,8 +40,12 @@ POOL_CASES = [
 def conv_case(x_shape, filt, stride, pad, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     fn, fh, fw = filt
-    layer = Convolution(rng.standard_normal((fn, x_shape[1], fh, fw)).astype(dtype),
-                        rng.standard_normal(fn).astype(dtype), stride=stride, pad=pad)
+    layer = Convolution(
+        rng.standard_normal((fn, x_shape[1], fh, fw)).astype(dtype),
+        rng.standard_normal(fn).astype(dtype),
+        stride=stride,
+        pad=pad,
+    )
     return layer, rng.standard_normal(x_shape).astype(dtype)
 
 
@@ -50,6 +54,7 @@ def assert_passes(report):
 
 
 # -- central differences --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("x_shape", "filt", "stride", "pad"), CONV_CASES)
 def test_convolution_backward_matches_finite_differences(x_shape, filt, stride, pad):
@@ -67,6 +72,7 @@ def test_pooling_backward_matches_finite_differences(x_shape, pool, stride, pad)
 
 
 # -- PyTorch --------------------------------------------------------------------------------------------------
+
 
 def torch_or_skip():
     return optional("torch", "torch")  # skips locally without PyTorch, fails in CI
@@ -88,8 +94,12 @@ def test_convolution_agrees_with_torch_conv2d(x_shape, filt, stride, pad):
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, layer.W, layer.b))
     expected = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=pad)
     expected.backward(torch.from_numpy(dout))
-    errors = {"out": rel_err(out, expected), "dx": rel_err(dx, xt.grad), "dW": rel_err(layer.dW, wt.grad),
-              "db": rel_err(layer.db, bt.grad)}
+    errors = {
+        "out": rel_err(out, expected),
+        "dx": rel_err(dx, xt.grad),
+        "dW": rel_err(layer.dW, wt.grad),
+        "db": rel_err(layer.db, bt.grad),
+    }
     assert max(errors.values()) <= TORCH_RTOL, errors
 
 
@@ -125,6 +135,7 @@ def test_pooling_ties_go_to_the_first_maximum_like_torch():
 
 # -- a hand-worked example ------------------------------------------------------------------------------------
 
+
 def test_convolution_by_hand():
     # 3x3 image 1..9, one 2x2 filter [[1, 0], [0, -1]] (top-left minus bottom-right), bias 10:
     # windows [[1,2],[4,5]] → 1 - 5 + 10 = 6, [[2,3],[5,6]] → 6, [[4,5],[7,8]] → 6, [[5,6],[8,9]] → 6.
@@ -140,6 +151,7 @@ def test_convolution_by_hand():
 
 
 # -- the book's im2col path -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("x_shape", "filt", "stride", "pad"), CONV_CASES)
 def test_book_im2col_is_the_fast_layers_matrix(x_shape, filt, stride, pad):
@@ -198,6 +210,7 @@ def test_book_pooling_layer_gives_the_same_numbers_on_relu_outputs(x_shape, pool
 
 # -- dtypes, no mutation, errors ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_layers_keep_the_dtype_and_leave_their_arguments_alone(dtype):
     conv, x = conv_case((2, 2, 8, 8), (3, 3, 3), 1, 1, dtype=dtype)
@@ -229,35 +242,51 @@ def test_backward_before_forward_raises():
         Pooling(2, 2).backward(np.ones((1, 1, 2, 2)))
 
 
-@pytest.mark.parametrize(("layer", "x_shape", "message"), [
-    (Convolution.new(1, 4, 5, rng=0), (2, 784), r"Convolution expects x of shape \(N, C, H, W\) with C = 1 .*"
-                                                 r"got \(2, 784\)"),
-    (Convolution.new(3, 4, 3, rng=0), (2, 1, 8, 8), r"C = 3 channels .*\(4, 3, 3, 3\).*got \(2, 1, 8, 8\)"),
-    (Convolution.new(1, 4, 5, pad=1, rng=0), (2, 1, 2, 9),
-     r"Convolution: filter 5x5 is larger than the padded input 4x11 \(x \(N, C, H, W\) = \(2, 1, 2, 9\), pad 1\)"),
-    (Convolution.new(1, 4, 5, stride=2, rng=0), (2, 1, 28, 28),
-     r"Convolution: output height \(H \+ 2\*pad - FH\) / stride \+ 1 = \(28 \+ 2\*0 - 5\) / 2 \+ 1 = 12.5 is not "
-     r"a whole number \(x \(N, C, H, W\) = \(2, 1, 28, 28\), filter 5x5, stride 2, pad 0\)"),
-    (Convolution.new(1, 4, (3, 4), stride=2, rng=0), (1, 1, 9, 9), r"output width \(W \+ 2\*pad - FW\)"),
-    (Pooling(2, 2, stride=2), (2, 30, 24), r"Pooling expects x of shape \(N, C, H, W\), got \(2, 30, 24\)"),
-    (Pooling(2, 2, stride=2), (1, 1, 7, 8), r"Pooling: output height .* = \(7 \+ 2\*0 - 2\) / 2 \+ 1 = 3.5"),
-    (Pooling(4, 4), (1, 1, 3, 8), r"Pooling: pool 4x4 is larger than the padded input 3x8"),
-])
+@pytest.mark.parametrize(
+    ("layer", "x_shape", "message"),
+    [
+        (
+            Convolution.new(1, 4, 5, rng=0),
+            (2, 784),
+            r"Convolution expects x of shape \(N, C, H, W\) with C = 1 .*"
+            r"got \(2, 784\)",
+        ),
+        (Convolution.new(3, 4, 3, rng=0), (2, 1, 8, 8), r"C = 3 channels .*\(4, 3, 3, 3\).*got \(2, 1, 8, 8\)"),
+        (
+            Convolution.new(1, 4, 5, pad=1, rng=0),
+            (2, 1, 2, 9),
+            r"Convolution: filter 5x5 is larger than the padded input 4x11 \(x \(N, C, H, W\) = \(2, 1, 2, 9\), pad 1\)",
+        ),
+        (
+            Convolution.new(1, 4, 5, stride=2, rng=0),
+            (2, 1, 28, 28),
+            r"Convolution: output height \(H \+ 2\*pad - FH\) / stride \+ 1 = \(28 \+ 2\*0 - 5\) / 2 \+ 1 = 12.5 is not "
+            r"a whole number \(x \(N, C, H, W\) = \(2, 1, 28, 28\), filter 5x5, stride 2, pad 0\)",
+        ),
+        (Convolution.new(1, 4, (3, 4), stride=2, rng=0), (1, 1, 9, 9), r"output width \(W \+ 2\*pad - FW\)"),
+        (Pooling(2, 2, stride=2), (2, 30, 24), r"Pooling expects x of shape \(N, C, H, W\), got \(2, 30, 24\)"),
+        (Pooling(2, 2, stride=2), (1, 1, 7, 8), r"Pooling: output height .* = \(7 \+ 2\*0 - 2\) / 2 \+ 1 = 3.5"),
+        (Pooling(4, 4), (1, 1, 3, 8), r"Pooling: pool 4x4 is larger than the padded input 3x8"),
+    ],
+)
 def test_bad_input_is_one_line_naming_layer_shapes_and_formula(layer, x_shape, message):
     with pytest.raises(ValueError, match=message) as info:
         layer.forward(np.zeros(x_shape))
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda: Convolution(np.zeros((3, 3)), np.zeros(3)), "4-D floating array"),
-    (lambda: Convolution(np.zeros((3, 1, 2, 2)), np.zeros(2)), r"b as a floating array of shape \(3,\)"),
-    (lambda: Convolution(np.zeros((3, 1, 2, 2)), np.zeros(3), stride=0), "stride must be an integer >= 1"),
-    (lambda: Convolution.new(1, 3, 0), "kernel_size must be a positive integer"),
-    (lambda: Convolution.new(1, 3, 3, init="lecun"), "weight init must be a number or one of"),
-    (lambda: Pooling(2, 2, pad=2), "pad must be smaller than the pool 2x2"),
-    (lambda: Pooling(0, 2), "pool_h must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Convolution(np.zeros((3, 3)), np.zeros(3)), "4-D floating array"),
+        (lambda: Convolution(np.zeros((3, 1, 2, 2)), np.zeros(2)), r"b as a floating array of shape \(3,\)"),
+        (lambda: Convolution(np.zeros((3, 1, 2, 2)), np.zeros(3), stride=0), "stride must be an integer >= 1"),
+        (lambda: Convolution.new(1, 3, 0), "kernel_size must be a positive integer"),
+        (lambda: Convolution.new(1, 3, 3, init="lecun"), "weight init must be a number or one of"),
+        (lambda: Pooling(2, 2, pad=2), "pad must be smaller than the pool 2x2"),
+        (lambda: Pooling(0, 2), "pool_h must be an integer >= 1"),
+    ],
+)
 def test_bad_construction_raises(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -266,15 +295,25 @@ def test_bad_construction_raises(make, message):
 def test_spec_round_trip_and_repr():
     conv = Convolution.new(3, 8, (3, 5), stride=2, pad=1, rng=0, dtype=np.float32)
     spec = conv.spec()
-    assert spec == {"type": "Convolution", "in_channels": 3, "out_channels": 8, "kernel_size": [3, 5], "stride": 2,
-                    "pad": 1}
+    assert spec == {
+        "type": "Convolution",
+        "in_channels": 3,
+        "out_channels": 8,
+        "kernel_size": [3, 5],
+        "stride": 2,
+        "pad": 1,
+    }
     again = Convolution.from_spec(spec, np.float32)
     assert again.spec() == spec and again.W.shape == conv.W.shape and again.W.dtype == np.float32
     pool = Pooling(3, 2, stride=2, pad=1)
-    assert Pooling.from_spec(pool.spec()).spec() == pool.spec() == {"type": "Pooling", "pool_h": 3, "pool_w": 2,
-                                                                      "stride": 2, "pad": 1}
-    assert repr(conv) == ("Convolution(in_channels=3, out_channels=8, kernel_size=(3, 5), stride=2, pad=1, "
-                          "dtype=float32)")
+    assert (
+        Pooling.from_spec(pool.spec()).spec()
+        == pool.spec()
+        == {"type": "Pooling", "pool_h": 3, "pool_w": 2, "stride": 2, "pad": 1}
+    )
+    assert repr(conv) == (
+        "Convolution(in_channels=3, out_channels=8, kernel_size=(3, 5), stride=2, pad=1, dtype=float32)"
+    )
     assert repr(pool) == "Pooling(pool_h=3, pool_w=2, stride=2, pad=1)"
 
 

@@ -32,11 +32,17 @@ def remote_for(name, data, **kw):
 
 # A tiny MNIST-shaped dataset with its own checksums: the real catalog entry, files and counts swapped.
 FILES = {
-    "train-images-idx3-ubyte.gz": gz(IMAGES), "train-labels-idx1-ubyte.gz": gz(LABELS),
-    "t10k-images-idx3-ubyte.gz": gz(T_IMAGES), "t10k-labels-idx1-ubyte.gz": gz(T_LABELS),
+    "train-images-idx3-ubyte.gz": gz(IMAGES),
+    "train-labels-idx1-ubyte.gz": gz(LABELS),
+    "t10k-images-idx3-ubyte.gz": gz(T_IMAGES),
+    "t10k-labels-idx1-ubyte.gz": gz(T_LABELS),
 }
 TINY = dataclasses.replace(
-    MNIST, name="tiny", n_train=20, n_test=10, mirrors=(),
+    MNIST,
+    name="tiny",
+    n_train=20,
+    n_test=10,
+    mirrors=(),
     train_images=remote_for("train-images-idx3-ubyte.gz", FILES["train-images-idx3-ubyte.gz"]),
     train_labels=remote_for("train-labels-idx1-ubyte.gz", FILES["train-labels-idx1-ubyte.gz"]),
     test_images=remote_for("t10k-images-idx3-ubyte.gz", FILES["t10k-images-idx3-ubyte.gz"]),

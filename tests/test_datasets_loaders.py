@@ -38,13 +38,26 @@ def isolated(tmp_path, monkeypatch):
 
 def tiny_spec(tag: int, system_dirs=()):
     """A 6/4-sample MNIST-shaped dataset whose pixels all equal ``tag``, with matching checksums, and its files."""
-    arrays = [np.full((6, 28, 28), tag, np.uint8), np.arange(6, dtype=np.uint8),
-              np.full((4, 28, 28), tag, np.uint8), np.arange(4, dtype=np.uint8)]
+    arrays = [
+        np.full((6, 28, 28), tag, np.uint8),
+        np.arange(6, dtype=np.uint8),
+        np.full((4, 28, 28), tag, np.uint8),
+        np.arange(4, dtype=np.uint8),
+    ]
     files = {r.name: gzip.compress(idx_bytes(a), mtime=0) for r, a in zip(MNIST.files, arrays, strict=True)}
     remotes = [RemoteFile(r.name, hashlib.md5(files[r.name]).hexdigest()) for r in MNIST.files]
-    spec = dataclasses.replace(MNIST, name="tiny", n_train=6, n_test=4, mirrors=(), system_dirs=tuple(system_dirs),
-                               train_images=remotes[0], train_labels=remotes[1], test_images=remotes[2],
-                               test_labels=remotes[3])
+    spec = dataclasses.replace(
+        MNIST,
+        name="tiny",
+        n_train=6,
+        n_test=4,
+        mirrors=(),
+        system_dirs=tuple(system_dirs),
+        train_images=remotes[0],
+        train_labels=remotes[1],
+        test_images=remotes[2],
+        test_labels=remotes[3],
+    )
     return spec, files
 
 
@@ -61,7 +74,11 @@ def put(directory: Path, files: dict) -> Path:
 def test_search_order_root_then_cache_then_system(tmp_path, monkeypatch):
     system = tmp_path / "usr-share"
     assert search_dirs("tiny", tmp_path / "r", [system]) == [
-        tmp_path / "r" / "tiny", tmp_path / "r", tmp_path / "cache" / "zerograd" / "tiny", system]
+        tmp_path / "r" / "tiny",
+        tmp_path / "r",
+        tmp_path / "cache" / "zerograd" / "tiny",
+        system,
+    ]
     monkeypatch.setenv("ZEROGRAD_DATA", str(tmp_path / "env"))
     assert search_dirs("tiny", None, [system])[:2] == [tmp_path / "env" / "tiny", tmp_path / "env"]
     assert search_dirs("tiny", tmp_path / "r")[0] == tmp_path / "r" / "tiny"  # root= beats the variable
@@ -77,14 +94,18 @@ def test_xdg_cache_home_and_its_default(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("winner", ["root", "root-flat", "cache", "system"])
 def test_first_location_in_order_wins(tmp_path, winner):
-    locations = {"root": tmp_path / "r" / "tiny", "root-flat": tmp_path / "r",
-                 "cache": tmp_path / "cache" / "zerograd" / "tiny", "system": tmp_path / "sys"}
+    locations = {
+        "root": tmp_path / "r" / "tiny",
+        "root-flat": tmp_path / "r",
+        "cache": tmp_path / "cache" / "zerograd" / "tiny",
+        "system": tmp_path / "sys",
+    }
     order = list(locations)
     spec, files = tiny_spec(10, system_dirs=[locations["system"]])
     put(locations[winner], files)
     # Every later location holds other pixels (which would also fail this spec's checksums if read).
     _, other = tiny_spec(99)
-    for where in order[order.index(winner) + 1:]:
+    for where in order[order.index(winner) + 1 :]:
         put(locations[where], other)
     arrays, source = load_idx_files(spec, tmp_path / "r", download=False)
     assert source == str(locations[winner])
@@ -106,8 +127,10 @@ def test_missing_files_are_listed_with_the_places_searched(tmp_path):
     put(tmp_path / "cache" / "zerograd" / "tiny", {k: v for k, v in files.items() if "t10k" not in k})
     with pytest.raises(DatasetNotFoundError) as info:
         load_idx_files(spec, download=False)
-    assert [line.split(":")[0] for line in info.value.tried] == ["t10k-images-idx3-ubyte.gz",
-                                                                  "t10k-labels-idx1-ubyte.gz"]
+    assert [line.split(":")[0] for line in info.value.tried] == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     assert "downloads are off" in str(info.value) and str(tmp_path / "cache") in str(info.value)
 
 
@@ -153,10 +176,15 @@ def test_sample_loads_and_its_checksum_is_enforced(monkeypatch):
 # -- load options ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("normalize, flatten, one_hot, dtype", [
-    (True, True, False, np.float32), (False, True, False, np.float32), (True, False, True, np.float64),
-    (False, False, True, np.float32),
-])
+@pytest.mark.parametrize(
+    "normalize, flatten, one_hot, dtype",
+    [
+        (True, True, False, np.float32),
+        (False, True, False, np.float32),
+        (True, False, True, np.float64),
+        (False, False, True, np.float32),
+    ],
+)
 def test_options_shapes_dtypes_and_ranges(normalize, flatten, one_hot, dtype):
     raw = load_mnist_sample(normalize=False)
     ds = load_dataset("mnist-sample", normalize=normalize, flatten=flatten, one_hot_label=one_hot, dtype=dtype)
@@ -194,14 +222,15 @@ def test_dataset_repr_is_short():
 # -- the book's load_mnist ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("normalize, flatten, one_hot", [(True, True, False), (False, True, False),
-                                                         (True, False, True), (False, False, True)])
+@pytest.mark.parametrize(
+    "normalize, flatten, one_hot",
+    [(True, True, False), (False, True, False), (True, False, True), (False, False, True)],
+)
 def test_book_load_mnist_shapes_and_dtypes(normalize, flatten, one_hot, tmp_path, monkeypatch):
     from zerograd.book.mnist import load_mnist as book_load_mnist
 
     monkeypatch.chdir(tmp_path)
-    (x_train, t_train), (x_test, t_test) = book_load_mnist(normalize=normalize, flatten=flatten,
-                                                           one_hot_label=one_hot)
+    (x_train, t_train), (x_test, t_test) = book_load_mnist(normalize=normalize, flatten=flatten, one_hot_label=one_hot)
     n, m = len(x_train), len(x_test)
     assert x_train.shape == ((n, 784) if flatten else (n, 1, 28, 28)) and len(x_test) == m
     assert x_train.dtype == (np.float32 if normalize else np.uint8)

@@ -16,8 +16,12 @@ def save(path, **arrays):
 
 
 def good(n=12, m=5, features=(784,), k=3):
-    return dict(x_train=RNG.integers(0, 256, (n, *features), dtype=np.uint8), t_train=np.arange(n) % k,
-                x_test=RNG.integers(0, 256, (m, *features), dtype=np.uint8), t_test=np.arange(m) % k)
+    return dict(
+        x_train=RNG.integers(0, 256, (n, *features), dtype=np.uint8),
+        t_train=np.arange(n) % k,
+        x_test=RNG.integers(0, 256, (m, *features), dtype=np.uint8),
+        t_test=np.arange(m) % k,
+    )
 
 
 def test_round_trip_with_options(tmp_path):
@@ -54,20 +58,23 @@ def test_pickle_is_never_loaded(tmp_path):
         load_npz(save(tmp_path / "obj.npz", **arrays))
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda a: a.pop("t_test"), "missing array(s) t_test"),
-    (lambda a: a.update(t_train=a["t_train"][:-1]), "t_train must be (12,)"),
-    (lambda a: a.update(x_test=np.zeros((5, 783), np.uint8)), "x_train samples have shape (784,), x_test"),
-    (lambda a: a.update(x_train=np.zeros(12, np.uint8)), "x_train must be (N, D)"),
-    (lambda a: a.update(x_train=np.zeros((0, 784), np.uint8), t_train=np.zeros(0, int)), "N >= 1"),
-    (lambda a: a.update(x_train=np.full((12, 784), 300)), "values 300..300"),
-    (lambda a: a.update(x_train=np.full((12, 784), np.nan)), "NaN"),
-    (lambda a: a.update(t_train=np.full(12, -1)), "negative label -1"),
-    (lambda a: a.update(t_train=np.full(12, 0.5)), "labels must be integers"),
-    (lambda a: a.update(t_train=np.ones((12, 3))), "not one-hot"),
-    (lambda a: a.update(classes=np.array(["only-one"])), "1 class names but labels go up to 2"),
-    (lambda a: a.update(x_train=np.zeros((12, 784), dtype=complex)), "dtype complex128"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda a: a.pop("t_test"), "missing array(s) t_test"),
+        (lambda a: a.update(t_train=a["t_train"][:-1]), "t_train must be (12,)"),
+        (lambda a: a.update(x_test=np.zeros((5, 783), np.uint8)), "x_train samples have shape (784,), x_test"),
+        (lambda a: a.update(x_train=np.zeros(12, np.uint8)), "x_train must be (N, D)"),
+        (lambda a: a.update(x_train=np.zeros((0, 784), np.uint8), t_train=np.zeros(0, int)), "N >= 1"),
+        (lambda a: a.update(x_train=np.full((12, 784), 300)), "values 300..300"),
+        (lambda a: a.update(x_train=np.full((12, 784), np.nan)), "NaN"),
+        (lambda a: a.update(t_train=np.full(12, -1)), "negative label -1"),
+        (lambda a: a.update(t_train=np.full(12, 0.5)), "labels must be integers"),
+        (lambda a: a.update(t_train=np.ones((12, 3))), "not one-hot"),
+        (lambda a: a.update(classes=np.array(["only-one"])), "1 class names but labels go up to 2"),
+        (lambda a: a.update(x_train=np.zeros((12, 784), dtype=complex)), "dtype complex128"),
+    ],
+)
 def test_bad_contents_are_named(tmp_path, change, words):
     arrays = good()
     change(arrays)

@@ -58,8 +58,11 @@ def batchnorm_case(cls, seed=0, d=4):
 
 def conv_case(cls, seed=0):
     r = rng(seed)
-    return cls(r.standard_normal((3, 2, 2, 2)), r.standard_normal(3), stride=1, pad=1), \
-        (r.standard_normal((2, 2, 5, 4)),), {}
+    return (
+        cls(r.standard_normal((3, 2, 2, 2)), r.standard_normal(3), stride=1, pad=1),
+        (r.standard_normal((2, 2, 5, 4)),),
+        {},
+    )
 
 
 def pooling_case(cls, seed=0):
@@ -445,7 +448,7 @@ class AffineFloat32(Affine):
     def forward(self, x):
         self.original_x_shape = x.shape
         self.x = x
-        return (x.astype(np.float32) @ self.W.astype(np.float32) + self.b.astype(np.float32))
+        return x.astype(np.float32) @ self.W.astype(np.float32) + self.b.astype(np.float32)
 
 
 class BatchNormForgetsTheMean(BatchNormalization):
@@ -534,8 +537,12 @@ CATALOGUE = [
     (lambda: affine_case(AffineFreesInput), "layer", "writes-input", {}),
     (lambda: sigmoid_case(SigmoidConsumesOut), "layer", "writes-state", {}),
     (lambda: affine_case(AffineUpdatesInBackward), "layer", "writes-state", {}),
-    (lambda: (DropoutRedraws(0.5, rng=0), (rng(4).standard_normal((4, 5)),), {"train_flg": True}), "layer",
-     "random", {}),
+    (
+        lambda: (DropoutRedraws(0.5, rng=0), (rng(4).standard_normal((4, 5)),), {"train_flg": True}),
+        "layer",
+        "random",
+        {},
+    ),
     (lambda: relu_case(GlobalRandomDropout), "layer", "random", {}),
     (lambda: batchnorm_case(BatchNormRunningInTraining), "layer", "stateful", {}),
     (lambda: sigmoid_case(SigmoidAnnealed), "layer", "stateful", {}),
@@ -550,8 +557,9 @@ CATALOGUE = [
 ]
 
 
-@pytest.mark.parametrize("case, name, kind, options", CATALOGUE,
-                         ids=[f"{kind}-{i}" for i, (_, _, kind, _) in enumerate(CATALOGUE)])
+@pytest.mark.parametrize(
+    "case, name, kind, options", CATALOGUE, ids=[f"{kind}-{i}" for i, (_, _, kind, _) in enumerate(CATALOGUE)]
+)
 def test_a_planted_mistake_is_named(case, name, kind, options):
     report = check(case(), **options)
     assert not report.passed
@@ -566,10 +574,27 @@ def test_a_planted_mistake_is_named(case, name, kind, options):
 
 def test_every_diagnosis_of_the_issue_is_in_the_catalogue():
     planted = {kind for _, _, kind, _ in CATALOGUE}
-    assert planted >= {"times-batch-size", "divided-by-batch-size", "sign-flipped", "constant-factor", "transpose",
-                       "bias-not-summed", "bias-one-row", "wrong-axes", "permutation", "axes-order",
-                       "ignores-dout", "wrong-variable", "writes-dout", "writes-input", "random", "stateful",
-                       "kink", "step-size", "unrecognised"}
+    assert planted >= {
+        "times-batch-size",
+        "divided-by-batch-size",
+        "sign-flipped",
+        "constant-factor",
+        "transpose",
+        "bias-not-summed",
+        "bias-one-row",
+        "wrong-axes",
+        "permutation",
+        "axes-order",
+        "ignores-dout",
+        "wrong-variable",
+        "writes-dout",
+        "writes-input",
+        "random",
+        "stateful",
+        "kink",
+        "step-size",
+        "unrecognised",
+    }
 
 
 def test_the_issues_example_reads_as_promised():
@@ -634,8 +659,12 @@ def correct_cases(dtype):
     x = a(4, 5)
 
     def bn(d):
-        return BatchNormalization(r.uniform(0.5, 1.5, d).astype(dtype), a(d), running_mean=a(d),
-                                  running_var=r.uniform(0.5, 2.0, d).astype(dtype))
+        return BatchNormalization(
+            r.uniform(0.5, 1.5, d).astype(dtype),
+            a(d),
+            running_mean=a(d),
+            running_var=r.uniform(0.5, 2.0, d).astype(dtype),
+        )
 
     images = a(2, 2, 6, 5)
     return {
@@ -666,8 +695,9 @@ def test_correct_layers_are_never_diagnosed(dtype):
         for name, value in list(vars(layer64).items()):
             if isinstance(value, np.ndarray) and value.dtype.kind == "f":
                 setattr(layer64, name, value.astype(np.float64))
-        inputs64 = tuple(v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
-                         for v in inputs)
+        inputs64 = tuple(
+            v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v for v in inputs
+        )
         out = np.asarray(copy.deepcopy(layer64).forward(*inputs64, **kwargs))
         dout = 1.0 if out.ndim == 0 else rng(6).standard_normal(out.shape)
         probe = LayerProbe(layer64, inputs64, kwargs, dout, 1e-6, [("x", 0)])
@@ -722,12 +752,18 @@ def test_200_random_correct_nets_are_never_diagnosed():
 # -- nets: the layer a wrong gradient starts in -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("make_net, replace, kind", [
-    (lambda: TwoLayerNet(6, 5, 3, weight_init_std=0.5, rng=0), ("Relu1", ReluMaskFromDout()), "wrong-variable"),
-    (lambda: MultiLayerNet(6, [5, 4], 3, activation="sigmoid", rng=0), ("Sigmoid2", SigmoidNeg()), "sign-flipped"),
-    (lambda: MultiLayerNet(6, [5, 4], 3, activation="sigmoid", rng=0), ("Sigmoid1", SigmoidFromX()),
-     "wrong-variable"),
-])
+@pytest.mark.parametrize(
+    "make_net, replace, kind",
+    [
+        (lambda: TwoLayerNet(6, 5, 3, weight_init_std=0.5, rng=0), ("Relu1", ReluMaskFromDout()), "wrong-variable"),
+        (lambda: MultiLayerNet(6, [5, 4], 3, activation="sigmoid", rng=0), ("Sigmoid2", SigmoidNeg()), "sign-flipped"),
+        (
+            lambda: MultiLayerNet(6, [5, 4], 3, activation="sigmoid", rng=0),
+            ("Sigmoid1", SigmoidFromX()),
+            "wrong-variable",
+        ),
+    ],
+)
 def test_check_net_names_the_layer_the_wrong_gradient_starts_in(make_net, replace, kind):
     r = rng(3)
     x, t = r.standard_normal((4, 6)), r.integers(0, 3, 4)
@@ -765,7 +801,7 @@ def test_check_net_names_a_wrong_loss_layer():
 
 # -- zerograd gradcheck --explain and --layer FILE.py:CLASS ------------------------------------------------------
 
-MY_LAYERS = '''
+MY_LAYERS = """
 import numpy as np
 
 
@@ -806,7 +842,7 @@ class NeedsSize:
 
     def backward(self, dout):
         return dout
-'''
+"""
 
 
 @pytest.fixture
@@ -832,15 +868,20 @@ def test_gradcheck_layer_explains_a_users_planted_mistake(my_layers, capsys):
     assert "why" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("nothere.py:MyAffine", "--layer: no file 'nothere.py'"),
-    ("my_layers.py:Nope", "--layer: my_layers.py has no class 'Nope' (its classes: MyAffine, MyRelu, NeedsSize, "
-                          "NoBackward)"),
-    ("my_layers.py:NoBackward", "--layer: class NoBackward has no backward method"),
-    ("my_layers.py", "--layer must be FILE.py:CLASS"),
-    ("my_layers.py:NeedsSize", "--layer: NeedsSize.__init__ needs size, which zerograd cannot guess"),
-    ("broken.py:X", "--layer: running broken.py raised RuntimeError: half-written file"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("nothere.py:MyAffine", "--layer: no file 'nothere.py'"),
+        (
+            "my_layers.py:Nope",
+            "--layer: my_layers.py has no class 'Nope' (its classes: MyAffine, MyRelu, NeedsSize, NoBackward)",
+        ),
+        ("my_layers.py:NoBackward", "--layer: class NoBackward has no backward method"),
+        ("my_layers.py", "--layer must be FILE.py:CLASS"),
+        ("my_layers.py:NeedsSize", "--layer: NeedsSize.__init__ needs size, which zerograd cannot guess"),
+        ("broken.py:X", "--layer: running broken.py raised RuntimeError: half-written file"),
+    ],
+)
 def test_gradcheck_layer_errors_are_one_line(my_layers, capsys, spec, message):
     from zerograd.cli import main
 
@@ -910,17 +951,24 @@ def test_the_graph_data_marks_a_node_with_a_wrong_local_derivative():
     assert [n for n, row in nodes.items() if "wrong" in row] == ["apple_price"]
     first, second = nodes["apple_price"]["wrong"]
     assert first["arg"] == 0 and first["explanation"] == (
-        "apple_price's backward uses the value of apple where ∂(apple·apple_num)/∂apple = apple_num is needed")
+        "apple_price's backward uses the value of apple where ∂(apple·apple_num)/∂apple = apple_num is needed"
+    )
     assert first["evidence"] == "backward sends 100 per unit of gradient; the central difference gives 2"
     assert second["arg"] == 1 and "uses the value of apple_num" in second["explanation"]
 
 
-@pytest.mark.parametrize("text, values", [
-    ("x*y + x", {"x": 2.0, "y": 3.0}), ("exp(x) / (1 + exp(x))", {"x": 0.7}), ("log(x*x + y) - y**3", {"x": 1.5,
-                                                                                                       "y": 2.0}),
-    ("sigmoid(x*y) * relu(x - y)", {"x": 3.0, "y": 1.0}), ("relu(x - y)", {"x": 1.0, "y": 1.0}),
-    ("x**y", {"x": 2.0, "y": 0.5}), ("-x / y", {"x": 4.0, "y": -2.0}),
-])
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ("x*y + x", {"x": 2.0, "y": 3.0}),
+        ("exp(x) / (1 + exp(x))", {"x": 0.7}),
+        ("log(x*x + y) - y**3", {"x": 1.5, "y": 2.0}),
+        ("sigmoid(x*y) * relu(x - y)", {"x": 3.0, "y": 1.0}),
+        ("relu(x - y)", {"x": 1.0, "y": 1.0}),
+        ("x**y", {"x": 2.0, "y": 0.5}),
+        ("-x / y", {"x": 4.0, "y": -2.0}),
+    ],
+)
 def test_the_graph_data_never_marks_zerograds_own_nodes(text, values):
     from zerograd.serve.graphs import SHOPPING, expression_data, graph_data
 

@@ -38,8 +38,9 @@ def test_the_exported_page_marks_the_wrong_node_and_says_why(tmp_path):
     price = (_mul_with_swapped_locals(apple, num).named("apple_price") * tax).named("price")
     path = export_graph_html(price, tmp_path / "apple.html")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                    "--disable-dev-shm-usage"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         try:
             page = browser.new_page()
             page.context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())

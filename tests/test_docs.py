@@ -44,7 +44,7 @@ def code_blocks(text: str) -> list[tuple[str, int, str]]:
             body, start = [], i + 2
             i += 1
             while i < len(lines) and not lines[i].strip().startswith(marker):
-                body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
+                body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
                 i += 1
             blocks.append((lang.lower(), start, "\n".join(body) + "\n"))
             i += 1
@@ -96,8 +96,10 @@ def shown_commands(text: str) -> set[str]:
 
 
 def test_code_block_reader_finds_fenced_and_indented_blocks():
-    text = ("intro\n\n```python\nx = 1\n```\n\n    zerograd train  # go\n\n"
-            "```bash\npip install . && pytest -q\ngit clone x\n```\n")
+    text = (
+        "intro\n\n```python\nx = 1\n```\n\n    zerograd train  # go\n\n"
+        "```bash\npip install . && pytest -q\ngit clone x\n```\n"
+    )
     assert python_blocks(text) == [(4, "x = 1\n")]
     assert shown_commands(text) == {"zerograd train", "pip install .", "pytest -q"}
 
@@ -125,7 +127,9 @@ def test_readme_examples_print_what_they_say(tmp_path, monkeypatch, capsys):
     # The first-look block prints a gradient-check report: every parameter of the chapter's net, all passing.
     namespace: dict = {}
     monkeypatch.chdir(tmp_path)
-    (line, code), = [b for b in python_blocks(READMES["README.md"].read_text(encoding="utf-8")) if "check_net(" in b[1]]
+    ((line, code),) = [
+        b for b in python_blocks(READMES["README.md"].read_text(encoding="utf-8")) if "check_net(" in b[1]
+    ]
     exec(compile(code, f"README.md, the ```python block at line {line}", "exec"), namespace)
     report = capsys.readouterr().out
     assert [row.split()[0] for row in report.splitlines()[:4]] == ["W1", "b1", "W2", "b2"]

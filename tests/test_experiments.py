@@ -25,8 +25,10 @@ def test_optimizers_all_lower_the_loss_and_adam_beats_sgd(digits):
 
 
 def test_small_initial_weights_stall_where_he_learns(digits):
-    final = {label: np.mean(c[-20:]) for label, c in
-             experiments.compare_init(digits.x_train, digits.t_train, iterations=300).panels["loss"].items()}
+    final = {
+        label: np.mean(c[-20:])
+        for label, c in experiments.compare_init(digits.x_train, digits.t_train, iterations=300).panels["loss"].items()
+    }
     assert final["std=0.01"] > 2.2  # ln 10 = 2.30: no signal reaches the output through four tiny layers
     assert final["He"] < 1.0 and final["He"] < final["Xavier"] < final["std=0.01"] - 0.2  # the book's order
 
@@ -51,13 +53,33 @@ def test_compare_command_writes_a_figure(tmp_path):
     from PIL import Image
 
     out = tmp_path / "fig.png"
-    result = subprocess.run([sys.executable, "-m", "zerograd", "compare", "init", "--dataset", "mnist-sample",
-                             "--iterations", "40", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zerograd",
+            "compare",
+            "init",
+            "--dataset",
+            "mnist-sample",
+            "--iterations",
+            "40",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "final loss: std=0.01" in result.stdout and f"wrote {out}" in result.stdout
     with Image.open(out) as img:
         assert img.format == "PNG" and img.size[0] > 400
-    bad = subprocess.run([sys.executable, "-m", "zerograd", "compare", "batchnorm", "--scales", "0"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "zerograd", "compare", "batchnorm", "--scales", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "--scales must be a positive integer" in bad.stderr
     assert "Traceback" not in bad.stderr

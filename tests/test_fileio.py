@@ -49,7 +49,10 @@ def test_every_writer_goes_through_fileio():
     from pathlib import Path
 
     src = Path(fileio.__file__).parent
-    offenders = [str(p.relative_to(src)) for p in src.rglob("*.py")
-                 if p.name != "fileio.py" and ("mkstemp" in p.read_text() or "os.replace(" in p.read_text())]
+    offenders = [
+        str(p.relative_to(src))
+        for p in src.rglob("*.py")
+        if p.name != "fileio.py" and ("mkstemp" in p.read_text() or "os.replace(" in p.read_text())
+    ]
     # commands/common.py probes a folder's writability with mkstemp (and removes the probe): not a writer
     assert offenders == ["commands/common.py"]

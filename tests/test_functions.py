@@ -125,8 +125,9 @@ def test_cross_entropy_rejects_bad_labels():
 def test_elementwise_derivatives_match_finite_differences(f, grad):
     x = np.random.default_rng(0).uniform(-4, 4, size=50)
     x = x[np.abs(x) > 1e-3]  # relu has no derivative at 0
-    numerical = np.array([numerical_gradient(lambda v: float(f(v).sum()), x[i : i + 1].copy(), h=1e-6)[0]
-                          for i in range(len(x))])
+    numerical = np.array(
+        [numerical_gradient(lambda v: float(f(v).sum()), x[i : i + 1].copy(), h=1e-6)[0] for i in range(len(x))]
+    )
     np.testing.assert_allclose(grad(x), numerical, rtol=1e-7, atol=1e-9)
 
 

@@ -66,22 +66,46 @@ def raw_mutation(data: bytes, rng: np.random.Generator) -> bytes:
         return bytes(b[:at] + rng.bytes(int(rng.integers(1, 64))) + b[at:])
     if kind == 3:  # delete a range
         at = rng.integers(len(b))
-        return bytes(b[:at] + b[at + rng.integers(1, 64):])
+        return bytes(b[:at] + b[at + rng.integers(1, 64) :])
     at = rng.integers(len(b))  # overwrite with an interesting integer
     value = rng.choice([0, 1, 0x7F, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF])
-    b[at: at + 4] = struct.pack("<I", int(value))
+    b[at : at + 4] = struct.pack("<I", int(value))
     return bytes(b[: len(data)])
 
 
 # -- .npy / .npz -------------------------------------------------------------------------------------------------
 
 HEADER_FIELDS = [
-    ("'descr': '<f8'", ["'descr': '<f4'", "'descr': '|O'", "'descr': '<U5'", "'descr': '|V8'", "'descr': '<i8'",
-                        "'descr': [('a', '<f8')]", "'descr': 'xyz'", "'descr': '<f8', 'descr': '<f4'", "'descr': 3"]),
+    (
+        "'descr': '<f8'",
+        [
+            "'descr': '<f4'",
+            "'descr': '|O'",
+            "'descr': '<U5'",
+            "'descr': '|V8'",
+            "'descr': '<i8'",
+            "'descr': [('a', '<f8')]",
+            "'descr': 'xyz'",
+            "'descr': '<f8', 'descr': '<f4'",
+            "'descr': 3",
+        ],
+    ),
     ("'fortran_order': False", ["'fortran_order': True", "'fortran_order': 1", "'fortran_order': None"]),
 ]
-SHAPES = ["()", "(0,)", "(-1,)", "(1e3,)", "(2**62, 2**62)", "(4294967296, 4294967296, 100)", "('a',)",
-          "(1, 2, 3, 4, 5)", "[3]", "(" * 50 + ")" * 50, "(3", "None"]
+SHAPES = [
+    "()",
+    "(0,)",
+    "(-1,)",
+    "(1e3,)",
+    "(2**62, 2**62)",
+    "(4294967296, 4294967296, 100)",
+    "('a',)",
+    "(1, 2, 3, 4, 5)",
+    "[3]",
+    "(" * 50 + ")" * 50,
+    "(3",
+    "None",
+]
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -96,7 +120,7 @@ def mutate_npy(data: bytes, rng: np.random.Generator) -> bytes:
     if kind == 0:
         return raw_mutation(data, rng)
     header_len = struct.unpack("<H", data[8:10])[0]
-    header, payload = data[10: 10 + header_len].decode("latin1"), data[10 + header_len:]
+    header, payload = data[10 : 10 + header_len].decode("latin1"), data[10 + header_len :]
     if kind == 1:
         old, choices = HEADER_FIELDS[rng.integers(len(HEADER_FIELDS))]
         key = old.split(":")[0]
@@ -112,7 +136,7 @@ def mutate_npy(data: bytes, rng: np.random.Generator) -> bytes:
     elif len(payload) >= 4:  # one aligned 32-bit word of the data: a string array's character beyond Unicode
         at = 4 * int(rng.integers(len(payload) // 4))
         word = int(rng.choice([0x110000, 0xD800, 0xFFFFFFFF, 0x7FFFFFFF, 0]))
-        payload = payload[:at] + struct.pack("<I", word) + payload[at + 4:]
+        payload = payload[:at] + struct.pack("<I", word) + payload[at + 4 :]
     encoded = header.encode("latin1")
     version = rng.random()
     if version < 0.1:
@@ -176,14 +200,17 @@ def mutate_npz(members: dict[str, bytes], rng: np.random.Generator) -> bytes:
     if kind == 5:  # other compression methods
         method = int(rng.choice([zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]))
         return zip_members(members, method)
-    return raw_mutation(zip_members(members, zipfile.ZIP_DEFLATED if rng.random() < 0.5 else zipfile.ZIP_STORED),
-                        rng)
+    return raw_mutation(zip_members(members, zipfile.ZIP_DEFLATED if rng.random() < 0.5 else zipfile.ZIP_STORED), rng)
 
 
 def dataset_members(rng: np.random.Generator) -> dict[str, bytes]:
-    arrays = {"x_train": rng.integers(0, 256, (12, 4, 4)).astype(np.uint8), "t_train": rng.integers(0, 3, 12),
-              "x_test": rng.random((5, 4, 4)), "t_test": np.eye(3)[rng.integers(0, 3, 5)],
-              "classes": np.array(["a", "b", "c"])}
+    arrays = {
+        "x_train": rng.integers(0, 256, (12, 4, 4)).astype(np.uint8),
+        "t_train": rng.integers(0, 3, 12),
+        "x_test": rng.random((5, 4, 4)),
+        "t_test": np.eye(3)[rng.integers(0, 3, 5)],
+        "classes": np.array(["a", "b", "c"]),
+    }
     return {f"{k}.npy": npy_bytes(v) for k, v in arrays.items()}
 
 
@@ -232,7 +259,7 @@ def mutate_idx(raw: bytes, rng: np.random.Generator) -> bytes:
             b[3] = int(rng.choice([0, 1, 2, 3, 4, 255]))
         else:
             d = int(rng.integers(min(b[3], 3))) if b[3] else 0
-            b[4 + 4 * d: 8 + 4 * d] = int(rng.choice([0, 1, 27, 29, 2**31, 2**32 - 1])).to_bytes(4, "big")
+            b[4 + 4 * d : 8 + 4 * d] = int(rng.choice([0, 1, 27, 29, 2**31, 2**32 - 1])).to_bytes(4, "big")
         out = bytes(b)
     else:
         out = raw_mutation(raw, rng)
@@ -247,8 +274,11 @@ def test_fuzz_idx(scratch):
     from zerograd.datasets.idx import idx_bytes
 
     rng = np.random.default_rng(SEED + 1)
-    raws = [idx_bytes(rng.integers(0, 256, (6, 28, 28)).astype(np.uint8)), idx_bytes(np.arange(6, dtype=np.uint8)),
-            idx_bytes(rng.random((3, 5)).astype(np.float32))]
+    raws = [
+        idx_bytes(rng.integers(0, 256, (6, 28, 28)).astype(np.uint8)),
+        idx_bytes(np.arange(6, dtype=np.uint8)),
+        idx_bytes(rng.random((3, 5)).astype(np.float32)),
+    ]
     path = scratch / "f-idx.gz"
     refused = 0
     n = cases(2000)
@@ -269,8 +299,35 @@ def test_fuzz_idx(scratch):
 
 # -- checkpoints ---------------------------------------------------------------------------------------------
 
-JSON_VALUES = [None, True, False, -1, 0, 1, 3, 2**31, 2**64, 10**30, -(10**9), 1e308, -0.0, 0.5, float("nan"),
-               float("inf"), "", "x", "relu", "Adam", "float16", [], [1, 2], [[3]], {}, {"a": 1}, {"type": "Relu"}]
+JSON_VALUES = [
+    None,
+    True,
+    False,
+    -1,
+    0,
+    1,
+    3,
+    2**31,
+    2**64,
+    10**30,
+    -(10**9),
+    1e308,
+    -0.0,
+    0.5,
+    float("nan"),
+    float("inf"),
+    "",
+    "x",
+    "relu",
+    "Adam",
+    "float16",
+    [],
+    [1, 2],
+    [[3]],
+    {},
+    {"a": 1},
+    {"type": "Relu"},
+]
 
 
 def json_paths(value, path=()):
@@ -367,15 +424,46 @@ def test_fuzz_checkpoints(scratch, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(SEED + 2)
     data = tmp_path / "tiny.npz"
-    np.savez(data, x_train=rng.random((30, 6)), t_train=np.arange(30) % 3, x_test=rng.random((9, 6)),
-             t_test=np.arange(9) % 3)
+    np.savez(
+        data, x_train=rng.random((30, 6)), t_train=np.arange(30) % 3, x_test=rng.random((9, 6)), t_test=np.arange(9) % 3
+    )
     bases = []
-    for i, extra in enumerate((["--hidden", "5", "--optimizer", "adam"],
-                               ["--hidden", "4,3", "--optimizer", "momentum", "--activation", "sigmoid",
-                                "--weight-decay", "0.01", "--sampling", "book"],
-                               ["--hidden", "5,4", "--batchnorm", "--dropout", "0.2", "--optimizer", "rmsprop"])):
-        assert main(["train", "--dataset", str(data), "--epochs", "2", "--out", f"run{i}", "--no-plot",
-                     "--batch-size", "8", *extra]) == 0
+    for i, extra in enumerate(
+        (
+            ["--hidden", "5", "--optimizer", "adam"],
+            [
+                "--hidden",
+                "4,3",
+                "--optimizer",
+                "momentum",
+                "--activation",
+                "sigmoid",
+                "--weight-decay",
+                "0.01",
+                "--sampling",
+                "book",
+            ],
+            ["--hidden", "5,4", "--batchnorm", "--dropout", "0.2", "--optimizer", "rmsprop"],
+        )
+    ):
+        assert (
+            main(
+                [
+                    "train",
+                    "--dataset",
+                    str(data),
+                    "--epochs",
+                    "2",
+                    "--out",
+                    f"run{i}",
+                    "--no-plot",
+                    "--batch-size",
+                    "8",
+                    *extra,
+                ]
+            )
+            == 0
+        )
         with np.load(tmp_path / f"run{i}" / "checkpoint.npz") as z:
             bases.append({name: z[name] for name in z.files})
     from zerograd.layers import Affine, BatchNorm, Dropout, Relu
@@ -402,8 +490,10 @@ def test_fuzz_checkpoints(scratch, tmp_path, monkeypatch, capsys):
             continue
         except Exception as err:  # noqa: BLE001 - the point of the test
             (tmp_path / f"escaped{i}.npz").write_bytes(blob)
-            pytest.fail(f"mutation {i} escaped checkpoint.load as {type(err).__name__}: {err} "
-                        f"(kept as {tmp_path}/escaped{i}.npz)")
+            pytest.fail(
+                f"mutation {i} escaped checkpoint.load as {type(err).__name__}: {err} "
+                f"(kept as {tmp_path}/escaped{i}.npz)"
+            )
         counts["loaded"] += 1
         try:
             from zerograd.commands.common import net_sizes
@@ -413,9 +503,20 @@ def test_fuzz_checkpoints(scratch, tmp_path, monkeypatch, capsys):
             if counts["cli"] < 25:  # the CLI path for a sample: each run costs tens of milliseconds
                 counts["cli"] += 1
                 plot = [] if counts["cli"] <= 3 else ["--no-plot"]  # matplotlib costs more than the rest
-                for argv in (["evaluate", str(path), "--out", str(scratch), *plot],
-                             ["train", "--resume", str(path), "--epochs", str(ckpt.epoch + 1), "--out",
-                              str(scratch / "resumed"), "--overwrite", "--no-plot"]):
+                for argv in (
+                    ["evaluate", str(path), "--out", str(scratch), *plot],
+                    [
+                        "train",
+                        "--resume",
+                        str(path),
+                        "--epochs",
+                        str(ckpt.epoch + 1),
+                        "--out",
+                        str(scratch / "resumed"),
+                        "--overwrite",
+                        "--no-plot",
+                    ],
+                ):
                     code = main(argv)
                     err = capsys.readouterr().err
                     assert code in (0, 1, 2) and "Traceback" not in err, (argv, code, err)
@@ -436,11 +537,11 @@ def png_chunks_fixed(data: bytes) -> bytes:
         return data
     out, at = bytearray(data[:8]), 8
     while at + 12 <= len(data):
-        length = struct.unpack(">I", data[at: at + 4])[0]
-        body = data[at + 4: at + 8 + length]
+        length = struct.unpack(">I", data[at : at + 4])[0]
+        body = data[at + 4 : at + 8 + length]
         if len(body) != 4 + length:
             break
-        out += data[at: at + 4] + body + struct.pack(">I", zlib.crc32(body))
+        out += data[at : at + 4] + body + struct.pack(">I", zlib.crc32(body))
         at += 12 + length
     return bytes(out + data[at:])
 
@@ -453,7 +554,7 @@ def mutate_image(data: bytes, rng: np.random.Generator) -> bytes:
         offsets = (16, 20, 24, 25, 28)
         if field < 2:
             value = int(rng.choice([0, 1, 27, 29, 1000, 2**31 - 1, 2**32 - 1]))
-            b[offsets[field]: offsets[field] + 4] = value.to_bytes(4, "big")
+            b[offsets[field] : offsets[field] + 4] = value.to_bytes(4, "big")
         else:
             b[offsets[field]] = int(rng.choice([0, 1, 2, 3, 4, 6, 8, 16, 255]))
         return png_chunks_fixed(bytes(b))
@@ -468,9 +569,16 @@ def test_fuzz_images(scratch):
 
     rng = np.random.default_rng(SEED + 3)
     bases = []
-    for mode, size, fmt in (("L", (28, 28), "PNG"), ("RGB", (40, 30), "PNG"), ("RGBA", (20, 24), "PNG"),
-                            ("I;16", (28, 28), "PNG"), ("P", (16, 16), "PNG"), ("L", (28, 28), "JPEG"),
-                            ("RGB", (32, 32), "JPEG"), ("L", (12, 12), "BMP")):
+    for mode, size, fmt in (
+        ("L", (28, 28), "PNG"),
+        ("RGB", (40, 30), "PNG"),
+        ("RGBA", (20, 24), "PNG"),
+        ("I;16", (28, 28), "PNG"),
+        ("P", (16, 16), "PNG"),
+        ("L", (28, 28), "JPEG"),
+        ("RGB", (32, 32), "JPEG"),
+        ("L", (12, 12), "BMP"),
+    ):
         pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
         img = Image.fromarray(pixels).convert(mode)
         f = io.BytesIO()

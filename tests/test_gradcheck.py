@@ -157,12 +157,16 @@ def test_compare_gradients_measures_relative_to_the_gradients_scale():
 # -- modes: batched exhaustive differences, the plain loop, random directions ---------------------------------
 
 
-@pytest.mark.parametrize("make_net", [
-    lambda: TwoLayerNet(7, 6, 4, weight_init_std=0.5, rng=10),
-    lambda: MultiLayerNet(7, [6, 5], 4, activation="sigmoid", weight_init_std="xavier", weight_decay_lambda=0.3,
-                          rng=11),
-    lambda: MultiLayerNet(7, [6, 5, 3], 4, weight_init_std="he", rng=12),
-])
+@pytest.mark.parametrize(
+    "make_net",
+    [
+        lambda: TwoLayerNet(7, 6, 4, weight_init_std=0.5, rng=10),
+        lambda: MultiLayerNet(
+            7, [6, 5], 4, activation="sigmoid", weight_init_std="xavier", weight_decay_lambda=0.3, rng=11
+        ),
+        lambda: MultiLayerNet(7, [6, 5, 3], 4, weight_init_std="he", rng=12),
+    ],
+)
 @pytest.mark.parametrize("one_hot", [False, True])
 def test_batched_exhaustive_differences_equal_the_element_loop(make_net, one_hot):
     rng = np.random.default_rng(13)

@@ -90,10 +90,14 @@ def test_apple_dot_has_every_node_and_arrow_with_forward_and_backward_labels():
 def test_apple_orange_dot_has_the_books_labels():
     found = arrows(draw(apple_orange_graph().price).source)
     assert found == {
-        ("apple", "100", "2.2", "×"), ("apple_num", "2", "110", "×"),
-        ("orange", "150", "3.3", "×"), ("orange_num", "3", "165", "×"),
-        ("×", "200", "1.1", "+"), ("×", "450", "1.1", "+"),
-        ("+", "650", "1.1", "×"), ("tax", "1.1", "650", "×"),
+        ("apple", "100", "2.2", "×"),
+        ("apple_num", "2", "110", "×"),
+        ("orange", "150", "3.3", "×"),
+        ("orange_num", "3", "165", "×"),
+        ("×", "200", "1.1", "+"),
+        ("×", "450", "1.1", "+"),
+        ("+", "650", "1.1", "×"),
+        ("tax", "1.1", "650", "×"),
         ("×", "715", "1", "price"),
     }
 
@@ -165,8 +169,11 @@ def test_svg_is_valid_with_values_above_and_red_gradients_below():
     texts = [t.text for t in root.iter(f"{SVG}text")]
     for name in shop.leaves:
         assert name in texts
-    label_groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"
-                    and re.fullmatch(r"e\d+", g.find(f"{SVG}title").text)]
+    label_groups = [
+        g
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "node" and re.fullmatch(r"e\d+", g.find(f"{SVG}title").text)
+    ]
     assert len(label_groups) == 9
     red = set()
     for g in label_groups:
@@ -238,8 +245,12 @@ def test_net_view_of_784_50_10_has_the_right_shapes_and_the_nets_gradients():
     trace = trace_net(net, x, t)
     shapes = {(a.source, a.target): a.shape for a in trace.arrows}
     assert shapes == {
-        ("x", "Affine1"): (5, 784), ("Affine1", "Relu1"): (5, 50), ("Relu1", "Affine2"): (5, 50),
-        ("Affine2", "SoftmaxWithLoss"): (5, 10), ("t", "SoftmaxWithLoss"): (5,), ("SoftmaxWithLoss", "loss"): (),
+        ("x", "Affine1"): (5, 784),
+        ("Affine1", "Relu1"): (5, 50),
+        ("Relu1", "Affine2"): (5, 50),
+        ("Affine2", "SoftmaxWithLoss"): (5, 10),
+        ("t", "SoftmaxWithLoss"): (5,),
+        ("SoftmaxWithLoss", "loss"): (),
     }
     assert [info.name for info in trace.layers] == ["Affine1", "Relu1", "Affine2", "SoftmaxWithLoss"]
     params = {p.name: p for info in trace.layers for p in info.params}
@@ -254,20 +265,38 @@ def test_net_view_of_784_50_10_has_the_right_shapes_and_the_nets_gradients():
     np.testing.assert_allclose(arrow.grad_norm, expected, rtol=1e-12)
 
     source = draw_net(trace).source
-    for text in ("(5, 784)", "(5, 50)", "(5, 10)", "(5,)", "W1 (784, 50)", "b1 (50,)", "W2 (50, 10)", "b2 (10,)",
-                 "Affine1", "Relu1", "Affine2", "SoftmaxWithLoss", format_number(trace.loss),
-                 f"‖dW1‖ = {format_number(params['W1'].grad_norm, 4)}"):
+    for text in (
+        "(5, 784)",
+        "(5, 50)",
+        "(5, 10)",
+        "(5,)",
+        "W1 (784, 50)",
+        "b1 (50,)",
+        "W2 (50, 10)",
+        "b2 (10,)",
+        "Affine1",
+        "Relu1",
+        "Affine2",
+        "SoftmaxWithLoss",
+        format_number(trace.loss),
+        f"‖dW1‖ = {format_number(params['W1'].grad_norm, 4)}",
+    ):
         assert html.escape(text) in source, text
 
 
 def test_net_view_of_a_deeper_sigmoid_net_with_weight_decay():
-    net = MultiLayerNet(12, [8, 6], 4, activation="sigmoid", weight_init_std="xavier", weight_decay_lambda=0.3,
-                        rng=2)
+    net = MultiLayerNet(12, [8, 6], 4, activation="sigmoid", weight_init_std="xavier", weight_decay_lambda=0.3, rng=2)
     rng = np.random.default_rng(3)
     x, t = rng.random((7, 12)), np.eye(4)[rng.integers(0, 4, size=7)]
     trace = trace_net(net, x, t)
-    assert [info.name for info in trace.layers] == ["Affine1", "Sigmoid1", "Affine2", "Sigmoid2", "Affine3",
-                                                    "SoftmaxWithLoss"]
+    assert [info.name for info in trace.layers] == [
+        "Affine1",
+        "Sigmoid1",
+        "Affine2",
+        "Sigmoid2",
+        "Affine3",
+        "SoftmaxWithLoss",
+    ]
     params = {p.name: p for info in trace.layers for p in info.params}
     for key, grad in net.gradient(x, t).items():  # weight decay included, as net.gradient returns it
         np.testing.assert_allclose(params[key].grad_norm, np.linalg.norm(grad), rtol=1e-12, err_msg=key)
@@ -325,12 +354,15 @@ def test_graph_command_net_view_dot(tmp_path):
         assert html.escape(text) in source, text
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["graph", "apple", "--out", "apple.jpg"], "must end in .svg, .png or .dot"),
-    (["graph", "net", "--hidden", "50,x"], "--hidden must be comma-separated positive integers"),
-    (["graph", "net", "--batch-size", "0"], "--batch-size must be a positive integer"),
-    (["graph", "apple", "--dpi", "0"], "--dpi must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["graph", "apple", "--out", "apple.jpg"], "must end in .svg, .png or .dot"),
+        (["graph", "net", "--hidden", "50,x"], "--hidden must be comma-separated positive integers"),
+        (["graph", "net", "--batch-size", "0"], "--batch-size must be a positive integer"),
+        (["graph", "apple", "--dpi", "0"], "--dpi must be a positive integer"),
+    ],
+)
 def test_graph_command_user_mistakes_are_one_line_errors(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err

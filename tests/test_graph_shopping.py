@@ -52,8 +52,9 @@ taxes = st.floats(1.0, 1.5)
 def test_apple_orange_graph_matches_the_layer_naive_computation(apple, apple_num, orange, orange_num, tax):
     # the book's buy_apple_orange.py, step by step with MulLayer and AddLayer
     mul_apple, mul_orange, add, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
-    price = mul_tax.forward(add.forward(mul_apple.forward(apple, apple_num), mul_orange.forward(orange, orange_num)),
-                            tax)
+    price = mul_tax.forward(
+        add.forward(mul_apple.forward(apple, apple_num), mul_orange.forward(orange, orange_num)), tax
+    )
     d_all, d_tax = mul_tax.backward(1)
     d_apple_price, d_orange_price = add.backward(d_all)
     d_apple, d_apple_num = mul_apple.backward(d_apple_price)
@@ -73,5 +74,6 @@ def test_apple_graph_matches_the_layer_naive_computation(apple, apple_num, tax):
     d_apple, d_apple_num = mul_apple.backward(d_apple_price)
     shop = apple_graph(apple, apple_num, tax)
     np.testing.assert_allclose(shop.price.item(), price, rtol=1e-12)
-    np.testing.assert_allclose([float(shop[k].grad) for k in ("apple", "apple_num", "tax")],
-                               [d_apple, d_apple_num, d_tax], rtol=1e-12)
+    np.testing.assert_allclose(
+        [float(shop[k].grad) for k in ("apple", "apple_num", "tax")], [d_apple, d_apple_num, d_tax], rtol=1e-12
+    )

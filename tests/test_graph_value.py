@@ -140,7 +140,10 @@ expressions = st.recursive(
 
 # The same expression evaluated two ways: through Value (with gradients), and with plain NumPy (the reference).
 VALUE_OPS = SimpleNamespace(
-    exp=lambda v: v.exp(), log=lambda v: v.log(), relu=lambda v: v.relu(), sigmoid=lambda v: v.sigmoid(),
+    exp=lambda v: v.exp(),
+    log=lambda v: v.log(),
+    relu=lambda v: v.relu(),
+    sigmoid=lambda v: v.sigmoid(),
     sum=lambda v, **kw: v.sum(**kw),
 )
 NUMPY_OPS = SimpleNamespace(exp=np.exp, log=np.log, relu=relu, sigmoid=sigmoid, sum=lambda v, **kw: np.sum(v, **kw))
@@ -155,8 +158,12 @@ def evaluate(tree, env, ops):
     if op in BINARY:
         y = evaluate(arg, env, ops)
         return {
-            "add": lambda: x + y, "sub": lambda: x - y, "mul": lambda: x * y,
-            "div": lambda: x / (y * y + 1.0), "rdiv": lambda: 2.0 / (x * x + 0.5), "const": lambda: 1.5 * x - y,
+            "add": lambda: x + y,
+            "sub": lambda: x - y,
+            "mul": lambda: x * y,
+            "div": lambda: x / (y * y + 1.0),
+            "rdiv": lambda: 2.0 / (x * x + 0.5),
+            "const": lambda: 1.5 * x - y,
         }[op]()
     if op == "neg":
         return -x
@@ -178,7 +185,9 @@ def evaluate(tree, env, ops):
 @settings(max_examples=150, deadline=None)
 @given(
     tree=expressions,
-    a=arrays((2, 3), st.floats(-2, 2)), b=arrays((3,), st.floats(-2, 2)), c=st.floats(-2, 2),
+    a=arrays((2, 3), st.floats(-2, 2)),
+    b=arrays((3,), st.floats(-2, 2)),
+    c=st.floats(-2, 2),
     w=arrays((3, 3), st.floats(-1, 1)),
 )
 def test_random_expression_gradients_match_finite_differences(tree, a, b, c, w):

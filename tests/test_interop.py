@@ -45,8 +45,12 @@ def _train(net, data, steps, lr, batch_size=100):
 def nets(data):
     """The nets of the issue, trained a little (float64, as the book)."""
     two = _train(TwoLayerNet(784, 50, 10, rng=0), data, 300, 0.5)
-    extend = _train(MultiLayerNetExtend(784, [100, 100, 100], 10, use_batchnorm=True, use_dropout=True,
-                                        dropout_ration=0.2, rng=0), data, 150, 0.1)
+    extend = _train(
+        MultiLayerNetExtend(784, [100, 100, 100], 10, use_batchnorm=True, use_dropout=True, dropout_ration=0.2, rng=0),
+        data,
+        150,
+        0.1,
+    )
     # the running statistics moved away from their start (0 and 0), and the nets learned something
     assert np.abs(extend.buffers["running_mean1"]).max() > 0.1 and extend.buffers["running_var2"].min() > 0
     for net in (two, extend):
@@ -126,8 +130,12 @@ def test_onnx_batchnorm_over_images_and_first_layer_flatten():
     from zerograd.layers import BatchNormalization
 
     rng = np.random.default_rng(1)
-    bn = BatchNormalization(rng.random(12) + 0.5, rng.standard_normal(12), running_mean=rng.standard_normal(12),
-                            running_var=rng.random(12) + 0.1)
+    bn = BatchNormalization(
+        rng.random(12) + 0.5,
+        rng.standard_normal(12),
+        running_mean=rng.standard_normal(12),
+        running_var=rng.random(12) + 0.1,
+    )
     net = Sequential(bn, Relu(), Affine.new(12, 3, rng=0))
     x = rng.standard_normal((5, 3, 2, 2))
     model = to_onnx(net, dtype="float64", input_shape=(3, 2, 2))
@@ -243,8 +251,10 @@ def test_torch_errors_are_one_line(nets, tmp_path):
         (lambda: from_torch(to_torch(two).state_dict()), "pass net="),
         (lambda: from_torch(to_torch(two), net=extend), "not the same architecture"),
         (lambda: from_torch(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Dropout(0.5))), "BookDropout"),
-        (lambda: from_torch(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh())),
-         "module 1 (Tanh) has no zerograd equivalent"),
+        (
+            lambda: from_torch(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh())),
+            "module 1 (Tanh) has no zerograd equivalent",
+        ),
         (lambda: load_state_dict(tmp_path / "missing.pt"), "no such file"),
     ]
     damaged = save_torch(two, tmp_path / "damaged.pt")
@@ -263,8 +273,11 @@ def test_torch_errors_are_one_line(nets, tmp_path):
 
 @pytest.fixture()
 def ckpt(nets, tmp_path):
-    return checkpoint.save(tmp_path / "ckpt.npz", nets["MultiLayerNetExtend"],
-                           metadata={"classes": [str(i) for i in range(10)], "dataset": "mnist-sample"})
+    return checkpoint.save(
+        tmp_path / "ckpt.npz",
+        nets["MultiLayerNetExtend"],
+        metadata={"classes": [str(i) for i in range(10)], "dataset": "mnist-sample"},
+    )
 
 
 def test_cli_export_onnx_and_predict_with_onnx_runtime(ckpt, data, tmp_path, capsys):
@@ -314,8 +327,7 @@ def test_cli_bad_input_one_line(ckpt, tmp_path, capsys):
     damaged.write_bytes(ckpt.read_bytes()[: len(ckpt.read_bytes()) // 2])
     own = checkpoint.save(tmp_path / "own.npz", Sequential(Affine.new(784, 10, rng=0), ("Leaky", Mine())))
     cases = [
-        (["export", str(ckpt), "--format", "tensorflow"], "invalid choice: 'tensorflow' (choose from 'onnx', "
-                                                          "'torch')"),
+        (["export", str(ckpt), "--format", "tensorflow"], "invalid choice: 'tensorflow' (choose from 'onnx', 'torch')"),
         (["export", str(damaged)], "damaged.npz: "),
         (["export", str(tmp_path / "missing.npz")], "no such checkpoint file"),
         (["export", str(own)], "Leaky"),
@@ -358,8 +370,9 @@ def test_torch_numbered_state_dict_loads_in_order(nets):
     torch = optional("torch", "torch")
     from zerograd.interop.torch import from_torch
 
-    plain = torch.nn.Sequential(torch.nn.Linear(784, 50, dtype=torch.float64), torch.nn.ReLU(),
-                                torch.nn.Linear(50, 10, dtype=torch.float64))
+    plain = torch.nn.Sequential(
+        torch.nn.Linear(784, 50, dtype=torch.float64), torch.nn.ReLU(), torch.nn.Linear(50, 10, dtype=torch.float64)
+    )
     net = from_torch(plain.state_dict(), net=TwoLayerNet(784, 50, 10, rng=0))
     assert np.array_equal(net.params["W2"], plain[2].weight.detach().numpy().T)
     x = np.random.default_rng(0).random((8, 784))

@@ -185,10 +185,17 @@ def test_sigmoid_layer_at_extreme_inputs(x):
     assert np.isfinite(dx).all() and abs(dx[0]) < 1e-100
 
 
-@pytest.mark.parametrize("layer, args", [
-    (Relu(), (np.ones(2),)), (Sigmoid(), (np.ones(2),)), (Affine(np.ones((2, 2)), np.zeros(2)), (np.ones((1, 2)),)),
-    (SoftmaxWithLoss(), ()), (MulLayer(), (1.0,)), (AddLayer(), (1.0,)),
-])
+@pytest.mark.parametrize(
+    "layer, args",
+    [
+        (Relu(), (np.ones(2),)),
+        (Sigmoid(), (np.ones(2),)),
+        (Affine(np.ones((2, 2)), np.zeros(2)), (np.ones((1, 2)),)),
+        (SoftmaxWithLoss(), ()),
+        (MulLayer(), (1.0,)),
+        (AddLayer(), (1.0,)),
+    ],
+)
 def test_backward_before_forward_raises(layer, args):
     with pytest.raises(RuntimeError, match="backward called before forward"):
         layer.backward(*args)
@@ -222,7 +229,8 @@ def test_softmax_with_loss_errors():
 
 def test_repr_is_informative():
     assert repr(Affine(np.zeros((784, 50), np.float32), np.zeros(50, np.float32))) == (
-        "Affine(in_features=784, out_features=50, dtype=float32)")
+        "Affine(in_features=784, out_features=50, dtype=float32)"
+    )
     assert repr(Relu()) == "Relu()"
 
 

@@ -20,8 +20,9 @@ def _batch(n=5, d=12, c=4, seed=0):
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
 def test_multi_layer_net_backprop_matches_numerical_gradient(hidden, activation, weight_decay):
-    net = MultiLayerNet(12, hidden, 4, activation=activation, weight_init_std="he",
-                        weight_decay_lambda=weight_decay, rng=1)
+    net = MultiLayerNet(
+        12, hidden, 4, activation=activation, weight_init_std="he", weight_decay_lambda=weight_decay, rng=1
+    )
     x, t = _batch()
     report = check_net(net, x, t, rtol=RTOL, atol=ATOL)
     assert report.passed, f"\n{report}"
@@ -91,9 +92,16 @@ def test_accuracy_in_batches_equals_accuracy_at_once():
     assert net.accuracy(x, t, batch_size=10) == net.accuracy(x, t)
 
 
-@pytest.mark.parametrize("init, n_in, expected", [("he", 400, np.sqrt(2 / 400)), ("relu", 400, np.sqrt(2 / 400)),
-                                                  ("xavier", 400, np.sqrt(1 / 400)),
-                                                  ("sigmoid", 400, np.sqrt(1 / 400)), (0.01, 400, 0.01)])
+@pytest.mark.parametrize(
+    "init, n_in, expected",
+    [
+        ("he", 400, np.sqrt(2 / 400)),
+        ("relu", 400, np.sqrt(2 / 400)),
+        ("xavier", 400, np.sqrt(1 / 400)),
+        ("sigmoid", 400, np.sqrt(1 / 400)),
+        (0.01, 400, 0.01),
+    ],
+)
 def test_initial_weight_scales(init, n_in, expected):
     net = MultiLayerNet(n_in, [300], 10, weight_init_std=init, rng=8)
     # 120,000 draws: the sample std is within 1 % of the true one with overwhelming probability.
@@ -132,4 +140,5 @@ def test_bad_arguments_get_clear_errors():
 
 def test_repr():
     assert repr(MultiLayerNet(784, [100, 50], 10, dtype=np.float32)) == (
-        "MultiLayerNet(784 → 100 → 50 → 10, activation=relu, dtype=float32)")
+        "MultiLayerNet(784 → 100 → 50 → 10, activation=relu, dtype=float32)"
+    )

@@ -92,6 +92,7 @@ def test_adam_is_its_three_formulas_bit_for_bit(dtype, shape):
     assert params["W"].dtype == dtype
     np.testing.assert_array_equal(params["W"], expected)
 
+
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_update_is_in_place_and_keeps_float32(name):
     net = TwoLayerNet(6, 4, 3, dtype=np.float32, rng=0)
@@ -106,8 +107,10 @@ def test_update_is_in_place_and_keeps_float32(name):
     assert net.layers["Affine1"].W is net.params["W1"]  # the layer sees the update
 
 
-@pytest.mark.parametrize("name,lr", [("sgd", 0.1), ("momentum", 0.05), ("nesterov", 0.05), ("adagrad", 0.05),
-                                     ("rmsprop", 0.002), ("adam", 0.002)])
+@pytest.mark.parametrize(
+    "name,lr",
+    [("sgd", 0.1), ("momentum", 0.05), ("nesterov", 0.05), ("adagrad", 0.05), ("rmsprop", 0.002), ("adam", 0.002)],
+)
 def test_every_optimizer_decreases_the_loss_on_real_digits(name, lr):
     x, t = real_subset()
     net = TwoLayerNet(784, 50, 10, weight_init_std="he", dtype=np.float32, rng=0)

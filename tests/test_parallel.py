@@ -189,8 +189,10 @@ def test_a_convnet_trains_to_the_same_weights_on_one_thread_and_two():
 
 
 def test_keep_freed_memory_applies_once_and_can_be_declined():
-    code = ("from zerograd.memory import keep_freed_memory as k; import sys; "
-            "print(k(), k(), sys.platform.startswith('linux'))")
+    code = (
+        "from zerograd.memory import keep_freed_memory as k; import sys; "
+        "print(k(), k(), sys.platform.startswith('linux'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[1] == "False"  # the second call does nothing
     if out[2] == "True":

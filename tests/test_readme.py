@@ -245,8 +245,14 @@ def _environment(scratch: Path) -> dict[str, str]:
     (bin_dir / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     for script in bin_dir.iterdir():
         script.chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg",
-               XDG_CACHE_HOME=str(scratch / ".cache"), ZEROGRAD_OFFLINE="1", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        MPLBACKEND="Agg",
+        XDG_CACHE_HOME=str(scratch / ".cache"),
+        ZEROGRAD_OFFLINE="1",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -257,8 +263,10 @@ def _check_claims(step: Step, output: str, scratch: Path) -> list[str]:
         if not printed:
             problems.append(f"{step.where}: the README quotes test accuracy {quoted}, the command printed none")
         elif abs(float(printed[-1]) - float(quoted)) > ACCURACY_TOLERANCE:
-            problems.append(f"{step.where}: the README quotes test accuracy {quoted}, the command gave {printed[-1]} "
-                            f"(tolerance {ACCURACY_TOLERANCE})")
+            problems.append(
+                f"{step.where}: the README quotes test accuracy {quoted}, the command gave {printed[-1]} "
+                f"(tolerance {ACCURACY_TOLERANCE})"
+            )
     if "→" in step.comment:
         for path in re.split(r"[,\s]+", step.comment.split("→", 1)[1]):
             path = path.strip("`()")
@@ -271,19 +279,28 @@ def _run_server(step: Step, scratch: Path, env: dict[str, str]) -> None:
     words = shlex.split(step.command)
     port = int(words[words.index("--port") + 1]) if "--port" in words else 8000
     host = words[words.index("--host") + 1] if "--host" in words else "127.0.0.1"
-    proc = subprocess.Popen(["bash", "-c", step.command], cwd=scratch, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", "-c", step.command],
+        cwd=scratch,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise AssertionError(f"{step.where}: {step.command!r} exited with {proc.returncode}:\n"
-                                     f"{proc.stdout.read()[-2000:]}")
+                raise AssertionError(
+                    f"{step.where}: {step.command!r} exited with {proc.returncode}:\n{proc.stdout.read()[-2000:]}"
+                )
             with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
                 return
             time.sleep(0.3)
-        raise AssertionError(f"{step.where}: {step.command!r} did not answer on {host}:{port} "
-                             f"within {SERVER_START_TIMEOUT} s")
+        raise AssertionError(
+            f"{step.where}: {step.command!r} did not answer on {host}:{port} within {SERVER_START_TIMEOUT} s"
+        )
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, 15)
@@ -316,8 +333,9 @@ def walk(steps: list[Step], scratch: Path) -> None:
         if shlex.split(runnable[-1])[:2] == ["zerograd", "serve"]:
             _run_server(Step(step.readme, step.line, "shell", command), scratch, env)
             continue
-        result = subprocess.run(["bash", "-c", command], cwd=scratch, env=env, capture_output=True, text=True,
-                                timeout=COMMAND_TIMEOUT)
+        result = subprocess.run(
+            ["bash", "-c", command], cwd=scratch, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT
+        )
         output = result.stdout + result.stderr
         if result.returncode != 0:
             raise AssertionError(f"{step.where}: {command!r} exited with {result.returncode}:\n{output[-3000:]}")
@@ -336,8 +354,10 @@ def _scratch_copy(tmp_path: Path) -> Path:
 
 
 def test_the_walk_names_the_line_that_fails(tmp_path):
-    readme = ("# x\n\n```bash\nzerograd graph apple --out apple.dot   # → apple.dot\n"
-              "zerograd graph apple --out-renamed b.dot\n```\n")
+    readme = (
+        "# x\n\n```bash\nzerograd graph apple --out apple.dot   # → apple.dot\n"
+        "zerograd graph apple --out-renamed b.dot\n```\n"
+    )
     steps = readme_steps(readme, "TEST.md")
     walk(steps[:1], _scratch_copy(tmp_path))  # the first line works and writes what it claims
     (tmp_path / "reader" / "apple.dot").unlink()

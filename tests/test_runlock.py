@@ -78,8 +78,10 @@ def test_eight_racing_processes_never_make_two_holders(tmp_path, stale):
 
 
 def test_a_live_holder_is_named_and_its_lock_kept(tmp_path):
-    code = ("import sys, time; from zerograd.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
-            "print(1, flush=True); time.sleep(60)")
+    code = (
+        "import sys, time; from zerograd.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
+        "print(1, flush=True); time.sleep(60)"
+    )
     other = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout.readline().strip() == "1"

@@ -27,8 +27,12 @@ def archive(tmp_path, members, compression=zipfile.ZIP_STORED):
 
 
 def test_reads_what_np_savez_writes_in_both_orders_and_compressions(tmp_path):
-    arrays = {"a": np.arange(12.0).reshape(3, 4), "f": np.asfortranarray(np.ones((2, 3), np.float32)),
-              "s": np.array(["x", "yz"]), "e": np.zeros((0, 5))}
+    arrays = {
+        "a": np.arange(12.0).reshape(3, 4),
+        "f": np.asfortranarray(np.ones((2, 3), np.float32)),
+        "s": np.array(["x", "yz"]),
+        "e": np.zeros((0, 5)),
+    }
     for save in (np.savez, np.savez_compressed):
         save(tmp_path / "ok.npz", **arrays)
         got = read_npz(tmp_path / "ok.npz")
@@ -41,8 +45,8 @@ def test_reads_what_np_savez_writes_in_both_orders_and_compressions(tmp_path):
 def test_a_header_declaring_terabytes_is_refused_before_allocating(tmp_path):
     data = npy(np.zeros(4))
     header_len = struct.unpack("<H", data[8:10])[0]
-    header = data[10: 10 + header_len].replace(b"(4,)", b"(1000000, 1000000)")
-    path = archive(tmp_path, {"x.npy": data[:10] + header + data[10 + header_len:]})
+    header = data[10 : 10 + header_len].replace(b"(4,)", b"(1000000, 1000000)")
+    path = archive(tmp_path, {"x.npy": data[:10] + header + data[10 + header_len :]})
     tracemalloc.start()
     with pytest.raises(NpzFormatError, match=r"declares .* \(1000000, 1000000\) .* but \d+ bytes follow"):
         read_npz(path)
@@ -50,15 +54,18 @@ def test_a_header_declaring_terabytes_is_refused_before_allocating(tmp_path):
     tracemalloc.stop()
 
 
-@pytest.mark.parametrize("case,message", [
-    ("object", "cannot be read without pickle"),
-    ("encrypted", "is encrypted"),
-    ("not npy", "is not an .npy array"),
-    ("bzip2", "compression method 12"),
-    ("bomb", "more than deflate can produce"),
-    ("crc", "damaged"),
-    ("truncated npy", "bytes follow the header"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("object", "cannot be read without pickle"),
+        ("encrypted", "is encrypted"),
+        ("not npy", "is not an .npy array"),
+        ("bzip2", "compression method 12"),
+        ("bomb", "more than deflate can produce"),
+        ("crc", "damaged"),
+        ("truncated npy", "bytes follow the header"),
+    ],
+)
 def test_hostile_archives(tmp_path, case, message):
     good = npy(np.arange(100.0))
     if case == "object":
@@ -112,24 +119,31 @@ def test_no_private_numpy_api_in_the_package():
 
     # np.lib.format._read_array_header (gone in NumPy 2.4), numpy.core (private since 2.0), np._x
     private = re.compile(r"\b(np|numpy)\.((\w+\.)*_[a-z]\w*|core\b)")
-    hits = [f"{p.name}:{i}" for p in Path(zerograd.__file__).parent.rglob("*.py")
-            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if private.search(line)]
+    hits = [
+        f"{p.name}:{i}"
+        for p in Path(zerograd.__file__).parent.rglob("*.py")
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if private.search(line)
+    ]
     assert not hits, hits
 
 
-@pytest.mark.parametrize("header,message", [
-    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (3), }", "needs its comma"),
-    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }", "unexpected text"),
-    (b"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (3,), }", "structured"),
-    (b"{'descr': '<f8', 'fortran_order': 0, 'shape': (3,), }", "fortran_order"),
-    (b"{'descr': '<f8', 'shape': (3,), }", "keys"),
-    (b"{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", "new key"),
-    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), } x", "unexpected text"),
-    (b"{'descr': 'xyz', 'fortran_order': False, 'shape': (3,), }", "unknown dtype"),
-    (b"{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", "without pickle"),
-    (b"{'descr': '<f8', 'fortran_order': False, 'shape': " + b"(" * 200 + b")" * 200 + b", }", "integers"),
-    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (" + b"1, " * 40 + b"), }", "dimensions"),
-])
+@pytest.mark.parametrize(
+    "header,message",
+    [
+        (b"{'descr': '<f8', 'fortran_order': False, 'shape': (3), }", "needs its comma"),
+        (b"{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }", "unexpected text"),
+        (b"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (3,), }", "structured"),
+        (b"{'descr': '<f8', 'fortran_order': 0, 'shape': (3,), }", "fortran_order"),
+        (b"{'descr': '<f8', 'shape': (3,), }", "keys"),
+        (b"{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", "new key"),
+        (b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), } x", "unexpected text"),
+        (b"{'descr': 'xyz', 'fortran_order': False, 'shape': (3,), }", "unknown dtype"),
+        (b"{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", "without pickle"),
+        (b"{'descr': '<f8', 'fortran_order': False, 'shape': " + b"(" * 200 + b")" * 200 + b", }", "integers"),
+        (b"{'descr': '<f8', 'fortran_order': False, 'shape': (" + b"1, " * 40 + b"), }", "dimensions"),
+    ],
+)
 def test_damaged_npy_headers_are_named(tmp_path, header, message):
     header = header.ljust(118) + b"\n"
     data = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + bytes(24)
@@ -163,8 +177,12 @@ def deflate_bomb(path, name, gib=1.0):
     size = len(header) + count * chunk
     member = f"{name}.npy".encode()
     local = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(body), size, len(member), 0) + member
-    central = struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(body), size, len(member), 0, 0,
-                          0, 0, 0, 0) + member
+    central = (
+        struct.pack(
+            "<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(body), size, len(member), 0, 0, 0, 0, 0, 0
+        )
+        + member
+    )
     end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local) + len(body), 0)
     path.write_bytes(local + body + central + end)
     return path
@@ -184,8 +202,10 @@ print("peak", int(hwm.split()[1]) * 1024)
 """
 
 
-@pytest.mark.parametrize("module,function,name,error", [("datasets", "load_npz", "x_train", "DatasetError"),
-                                                        ("checkpoint", "load", "header", "CheckpointError")])
+@pytest.mark.parametrize(
+    "module,function,name,error",
+    [("datasets", "load_npz", "x_train", "DatasetError"), ("checkpoint", "load", "header", "CheckpointError")],
+)
 def test_a_1_gib_deflated_member_in_1_mb_is_refused_before_inflating(tmp_path, module, function, name, error):
     import os
     import subprocess
@@ -196,8 +216,13 @@ def test_a_1_gib_deflated_member_in_1_mb_is_refused_before_inflating(tmp_path, m
     with zipfile.ZipFile(path) as z:  # a valid archive: zipfile itself would inflate all of it
         assert z.infolist()[0].file_size > 2**30
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT.format(module=module, function=function), str(path)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_SCRIPT.format(module=module, function=function), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     lines = done.stdout.splitlines()
     assert done.returncode == 0 and lines[0].startswith(error) and "inflate" in lines[0], done.stdout + done.stderr
     peak = int(lines[-1].split()[1])

@@ -29,8 +29,12 @@ def _batch(n=6, d=7, c=4, seed=0):
 def test_batchnorm_backward_matches_central_differences(shape, train_flg):
     rng = np.random.default_rng(1)
     features = int(np.prod(shape[1:]))
-    layer = BatchNormalization(rng.uniform(0.5, 1.5, features), rng.standard_normal(features),
-                               running_mean=rng.standard_normal(features), running_var=rng.uniform(0.5, 2, features))
+    layer = BatchNormalization(
+        rng.uniform(0.5, 1.5, features),
+        rng.standard_normal(features),
+        running_mean=rng.standard_normal(features),
+        running_var=rng.uniform(0.5, 2, features),
+    )
     report = check_layer(layer, rng.standard_normal(shape) * 2 + 1, train_flg=train_flg, rtol=RTOL, atol=ATOL)
     assert report.passed, f"\n{report}"
     assert [c.name for c in report] == ["x", "gamma", "beta"]
@@ -112,8 +116,16 @@ def test_batchnorm_agrees_with_pytorch():
 
 
 def _extend_net(**kwargs):
-    return Sequential(Affine.new(7, 6, rng=0), BatchNorm(6), Relu(), Dropout(0.3, rng=1), Affine.new(6, 5, rng=2),
-                      Sigmoid(), Affine.new(5, 4, rng=3), **kwargs)
+    return Sequential(
+        Affine.new(7, 6, rng=0),
+        BatchNorm(6),
+        Relu(),
+        Dropout(0.3, rng=1),
+        Affine.new(6, 5, rng=2),
+        Sigmoid(),
+        Affine.new(5, 4, rng=3),
+        **kwargs,
+    )
 
 
 def test_layers_are_named_like_the_books_and_params_are_the_layers_arrays():
@@ -138,8 +150,16 @@ def test_check_net_on_batchnorm_and_dropout_nets(mode, weight_decay):
     methods = {c.name: c.method for c in report}
     if mode == "exhaustive":
         # W2, b2, W3, b3 lie above the Dropout, so only samplewise layers follow them: batched; the rest: loop
-        assert methods == {"W1": "loop", "b1": "loop", "gamma1": "loop", "beta1": "loop",
-                           "W2": "batched", "b2": "batched", "W3": "batched", "b3": "batched"}
+        assert methods == {
+            "W1": "loop",
+            "b1": "loop",
+            "gamma1": "loop",
+            "beta1": "loop",
+            "W2": "batched",
+            "b2": "batched",
+            "W3": "batched",
+            "b3": "batched",
+        }
     else:
         assert set(methods.values()) == {"loop" if mode == "loop" else "direction"}
 
@@ -258,8 +278,10 @@ def test_multi_layer_net_extend_round_trips_and_rebuilds_from_config(tmp_path):
 
 def test_builders_give_the_same_numbers_as_drawing_the_weights_by_hand():
     rng = np.random.default_rng(11)
-    expected = {"W1": np.sqrt(2 / 12) * rng.standard_normal((12, 8)),
-                "W2": np.sqrt(2 / 8) * rng.standard_normal((8, 4))}
+    expected = {
+        "W1": np.sqrt(2 / 12) * rng.standard_normal((12, 8)),
+        "W2": np.sqrt(2 / 8) * rng.standard_normal((8, 4)),
+    }
     net = MultiLayerNet(12, [8], 4, weight_init_std="he", rng=11)
     for key, value in expected.items():
         np.testing.assert_array_equal(net.params[key], value)

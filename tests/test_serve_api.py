@@ -65,9 +65,14 @@ def test_graph_api_get_and_post(client):
 
 
 def test_pages_are_served_with_their_hooks(client):
-    for path, hooks in (("/graph/apple", ["input-apple", "step-backward"]), ("/graph/net", ["sgd-step"]),
-                        ("/digits", ["canvas", "prediction", "probabilities"]), ("/train", ["epoch", "loss-chart"]),
-                        ("/graph/expr", ["expression"]), ("/", [])):
+    for path, hooks in (
+        ("/graph/apple", ["input-apple", "step-backward"]),
+        ("/graph/net", ["sgd-step"]),
+        ("/digits", ["canvas", "prediction", "probabilities"]),
+        ("/train", ["epoch", "loss-chart"]),
+        ("/graph/expr", ["expression"]),
+        ("/", []),
+    ):
         response = client.get(path)
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
         assert "connect-src 'self'" in response.headers["content-security-policy"]
@@ -90,19 +95,22 @@ def test_predict_from_a_png_and_from_pixels(client, model):
     assert answer["class"] == "1"
 
 
-@pytest.mark.parametrize("kwargs, status, message", [
-    (dict(content=b"{not json", headers={"Content-Type": "application/json"}), 400, "malformed JSON"),
-    (dict(content=b"[1, 2]", headers={"Content-Type": "application/json"}), 400, "JSON object"),
-    (dict(content=b"hello", headers={"Content-Type": "image/png"}), 400, "cannot read this image"),
-    (dict(content=b"", headers={"Content-Type": "image/png"}), 400, "no image"),
-    (dict(content=b"x", headers={"Content-Type": "text/plain"}), 415, "send the body as"),
-    (dict(json={"pixels": [[0.0] * 28] * 27}), 400, "28×28"),
-    (dict(json={"pixels": [[0.0] * 27] * 28}), 400, "28×28"),
-    (dict(json={"pixels": [[2.0] * 28] * 28}), 400, r"\[0, 1\]"),
-    (dict(json={"pixels": [["a"] * 28] * 28}), 400, "numbers only"),
-    (dict(content=b'{"pixels": [[NaN]]}', headers={"Content-Type": "application/json"}), 400, "NaN"),
-    (dict(json={"pixels": 3, "extra": 1}), 400, "unknown field"),
-])
+@pytest.mark.parametrize(
+    "kwargs, status, message",
+    [
+        (dict(content=b"{not json", headers={"Content-Type": "application/json"}), 400, "malformed JSON"),
+        (dict(content=b"[1, 2]", headers={"Content-Type": "application/json"}), 400, "JSON object"),
+        (dict(content=b"hello", headers={"Content-Type": "image/png"}), 400, "cannot read this image"),
+        (dict(content=b"", headers={"Content-Type": "image/png"}), 400, "no image"),
+        (dict(content=b"x", headers={"Content-Type": "text/plain"}), 415, "send the body as"),
+        (dict(json={"pixels": [[0.0] * 28] * 27}), 400, "28×28"),
+        (dict(json={"pixels": [[0.0] * 27] * 28}), 400, "28×28"),
+        (dict(json={"pixels": [[2.0] * 28] * 28}), 400, r"\[0, 1\]"),
+        (dict(json={"pixels": [["a"] * 28] * 28}), 400, "numbers only"),
+        (dict(content=b'{"pixels": [[NaN]]}', headers={"Content-Type": "application/json"}), 400, "NaN"),
+        (dict(json={"pixels": 3, "extra": 1}), 400, "unknown field"),
+    ],
+)
 def test_bad_predict_requests_get_one_line_4xx(client, kwargs, status, message):
     import re
 
@@ -123,27 +131,31 @@ def test_huge_bodies_and_images_are_refused(client):
     Image.new("1", (5000, 5000)).save(bomb, format="PNG")  # 25 Mpx in a few KB
     assert len(bomb.getvalue()) < 512 * 1024
     message = assert_one_line_error(
-        client.post("/api/predict", content=bomb.getvalue(), headers={"Content-Type": "image/png"}), 400)
+        client.post("/api/predict", content=bomb.getvalue(), headers={"Content-Type": "image/png"}), 400
+    )
     assert "too large" in message
 
 
-@pytest.mark.parametrize("method, path, body, message", [
-    ("get", "/api/graph/apple?apple=abc", None, "must be a number"),
-    ("get", "/api/graph/apple?apple=nan", None, "finite"),
-    ("get", "/api/graph/apple?pear=1", None, "unknown input"),
-    ("post", "/api/graph/apple", {"values": {"apple": "1"}}, "must be a number"),
-    ("post", "/api/graph/apple", {"values": [1]}, "object of name"),
-    ("post", "/api/graph/apple", {"vals": {}}, "unknown field"),
-    ("post", "/api/graph/expr", {"expr": "__import__('os')"}, "only the functions"),
-    ("post", "/api/graph/expr", {"expr": 5}, "must be a string"),
-    ("post", "/api/graph/net", {"digit": -1}, "digit must be"),
-    ("get", "/api/graph/net?steps=1000", None, "steps must be"),
-    ("get", "/api/graph/banana", None, "no page or API"),
-    ("put", "/api/predict", None, "not allowed"),
-    ("post", "/api/train", {"epochs": 10**6}, "epochs must be"),
-    ("post", "/api/train", {"dataset": "/etc/passwd"}, "dataset must be one of"),
-    ("post", "/api/train", {"lr": -1}, "lr must be"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, message",
+    [
+        ("get", "/api/graph/apple?apple=abc", None, "must be a number"),
+        ("get", "/api/graph/apple?apple=nan", None, "finite"),
+        ("get", "/api/graph/apple?pear=1", None, "unknown input"),
+        ("post", "/api/graph/apple", {"values": {"apple": "1"}}, "must be a number"),
+        ("post", "/api/graph/apple", {"values": [1]}, "object of name"),
+        ("post", "/api/graph/apple", {"vals": {}}, "unknown field"),
+        ("post", "/api/graph/expr", {"expr": "__import__('os')"}, "only the functions"),
+        ("post", "/api/graph/expr", {"expr": 5}, "must be a string"),
+        ("post", "/api/graph/net", {"digit": -1}, "digit must be"),
+        ("get", "/api/graph/net?steps=1000", None, "steps must be"),
+        ("get", "/api/graph/banana", None, "no page or API"),
+        ("put", "/api/predict", None, "not allowed"),
+        ("post", "/api/train", {"epochs": 10**6}, "epochs must be"),
+        ("post", "/api/train", {"dataset": "/etc/passwd"}, "dataset must be one of"),
+        ("post", "/api/train", {"lr": -1}, "lr must be"),
+    ],
+)
 def test_bad_api_requests_get_one_line_4xx(client, method, path, body, message):
     response = getattr(client, method)(path, **({"json": body} if body is not None else {}))
     assert message in assert_one_line_error(response, 404 if "banana" in path else 405 if method == "put" else 400)
@@ -151,10 +163,39 @@ def test_bad_api_requests_get_one_line_4xx(client, method, path, body, message):
 
 def test_a_fuzz_of_the_api_never_gets_a_500(client):
     rng = random.Random(12)
-    paths = ["/api/predict", "/api/graph/apple", "/api/graph/apple-orange", "/api/graph/expr", "/api/graph/net",
-             "/api/train/stop", "/api/graph/x", "/graph/apple", "/graph/expr"]
-    atoms = [0, -1, 1e308, -1e308, 1.5, 10**30, "", "x", "x*y+x", "exp(", None, True, [], {}, [[0.5] * 28] * 28,
-             "1" * 300, "ａ", "\u0000", {"apple": 2}, {"x": "nan"}]
+    paths = [
+        "/api/predict",
+        "/api/graph/apple",
+        "/api/graph/apple-orange",
+        "/api/graph/expr",
+        "/api/graph/net",
+        "/api/train/stop",
+        "/api/graph/x",
+        "/graph/apple",
+        "/graph/expr",
+    ]
+    atoms = [
+        0,
+        -1,
+        1e308,
+        -1e308,
+        1.5,
+        10**30,
+        "",
+        "x",
+        "x*y+x",
+        "exp(",
+        None,
+        True,
+        [],
+        {},
+        [[0.5] * 28] * 28,
+        "1" * 300,
+        "ａ",
+        "\u0000",
+        {"apple": 2},
+        {"x": "nan"},
+    ]
     keys = ["values", "expr", "digit", "steps", "pixels", "apple", "x", "epochs", "lr", "dataset", "🍎"]
 
     def value(depth=0):
@@ -173,14 +214,22 @@ def test_a_fuzz_of_the_api_never_gets_a_500(client):
             response = client.post(path, json=value())
         elif kind < 0.6:
             raw = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64)))
-            response = client.post(path, content=raw, headers={"Content-Type": rng.choice(
-                ["application/json", "image/png", "application/octet-stream", "text/plain"])})
+            response = client.post(
+                path,
+                content=raw,
+                headers={
+                    "Content-Type": rng.choice(
+                        ["application/json", "image/png", "application/octet-stream", "text/plain"]
+                    )
+                },
+            )
         elif kind < 0.8:
             params = {rng.choice(keys): str(value()) for _ in range(rng.randint(0, 3))}
             response = client.get(path, params=params)
         else:
-            response = client.post(path, content=json.dumps(value()).replace("0.5", "NaN"),
-                                   headers={"Content-Type": "application/json"})
+            response = client.post(
+                path, content=json.dumps(value()).replace("0.5", "NaN"), headers={"Content-Type": "application/json"}
+            )
         statuses.append(response.status_code)
         assert response.status_code < 500, (path, response.text)
         if response.status_code >= 400:
@@ -195,7 +244,7 @@ def test_a_training_run_streams_its_epochs_and_refuses_a_second_run(client):
     busy = client.post("/api/train", json={"epochs": 3})
     assert busy.status_code == 409 or client.get("/api/train").json()["running"] is False
     with client.stream("GET", "/api/train/events") as stream:
-        events = [json.loads(line[len("data: "):]) for line in stream.iter_lines() if line.startswith("data: ")]
+        events = [json.loads(line[len("data: ") :]) for line in stream.iter_lines() if line.startswith("data: ")]
     kinds = [e["type"] for e in events]
     assert kinds[0] == "start" and kinds[-1] == "done", kinds
     epochs = [e["epoch"] for e in events if e["type"] == "epoch"]
@@ -222,11 +271,13 @@ def test_a_run_can_be_stopped(client):
 
 
 def test_a_loopback_server_answers_loopback_names_only(model):
-    with TestClient(create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost"]),
-                    base_url="http://evil.example") as c:
+    with TestClient(
+        create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost"]), base_url="http://evil.example"
+    ) as c:
         assert c.get("/graph/apple").status_code == 403
-    with TestClient(create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost"]),
-                    base_url="http://127.0.0.1:8000") as c:
+    with TestClient(
+        create_app(digit_model=model, allowed_hosts=["127.0.0.1", "localhost"]), base_url="http://127.0.0.1:8000"
+    ) as c:
         assert c.get("/graph/apple").status_code == 200
 
 
@@ -244,8 +295,12 @@ def test_zerograd_serve_binds_loopback_and_answers(tmp_path):
     import urllib.request
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zerograd", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if line.startswith("zerograd serve: http://127.0.0.1:"):
@@ -272,8 +327,23 @@ def test_zerograd_serve_warns_off_loopback_and_refuses_a_bad_checkpoint(tmp_path
 
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")
-    result = subprocess.run([sys.executable, "-m", "zerograd", "serve", "--host", "0.0.0.0", "--port",
-                             str(free_port()), "--checkpoint", str(bad)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zerograd",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(free_port()),
+            "--checkpoint",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "warning: listening on 0.0.0.0" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("zerograd serve: error: ")

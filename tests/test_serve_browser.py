@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def require(module):
@@ -153,9 +159,13 @@ def test_the_pages_arithmetic_agrees_with_zerograd(page, server):
     page.goto(f"{server}/graph/apple-orange")
     rng = np.random.default_rng(5)
     for _ in range(3):
-        values = {"apple": float(rng.integers(1, 500)), "apple_num": float(rng.integers(1, 9)),
-                  "orange": round(float(rng.uniform(1, 300)), 2), "orange_num": float(rng.integers(1, 9)),
-                  "tax": round(float(rng.uniform(1, 1.3)), 3)}
+        values = {
+            "apple": float(rng.integers(1, 500)),
+            "apple_num": float(rng.integers(1, 9)),
+            "orange": round(float(rng.uniform(1, 300)), 2),
+            "orange_num": float(rng.integers(1, 9)),
+            "tax": round(float(rng.uniform(1, 1.3)), 3),
+        }
         for name, v in values.items():
             by_testid(page, f"input-{name}").fill(repr(v))
         by_testid(page, "run").click()
@@ -232,7 +242,8 @@ def test_the_net_page_shows_gradient_norms_and_sgd_lowers_the_loss(page, server)
 
 def draw_pixels(page, pixels):
     """Paint a 28×28 image onto the 280×280 canvas, scaled up, and let the page send it."""
-    page.evaluate("""(pixels) => {
+    page.evaluate(
+        """(pixels) => {
         const off = document.createElement("canvas");
         off.width = off.height = 28;
         drawImage28(off, pixels);
@@ -241,7 +252,9 @@ def draw_pixels(page, pixels):
         ctx.imageSmoothingEnabled = true;
         ctx.drawImage(off, 0, 0, pad.width, pad.height);
         window.zerogradDigits.changed();
-    }""", pixels)
+    }""",
+        pixels,
+    )
 
 
 def predictions(page):
@@ -301,7 +314,23 @@ def test_the_pages_numbers_read_as_zerograds_format_number(page, tmp_path):
     path = tmp_path / "apple.html"
     path.write_text(graph_html(graph_data("apple")), encoding="utf-8")
     page.goto(path.as_uri())
-    numbers = [220.00000000000003, 110.00000000000001, 3.3000000000000003, 1e-8, 123456789.0, 0.0001234, 1.2345e-5,
-               -0.0, 9.9999996, 1e21, -2.5e-7, 0.1 + 0.2, 2 / 3, -1234567.0, 5e-324, 1.7976931348623157e308]
+    numbers = [
+        220.00000000000003,
+        110.00000000000001,
+        3.3000000000000003,
+        1e-8,
+        123456789.0,
+        0.0001234,
+        1.2345e-5,
+        -0.0,
+        9.9999996,
+        1e21,
+        -2.5e-7,
+        0.1 + 0.2,
+        2 / 3,
+        -1234567.0,
+        5e-324,
+        1.7976931348623157e308,
+    ]
     shown = page.evaluate("(xs) => xs.map(x => fmt(x))", numbers)
     assert shown == [format_number(x) for x in numbers]

@@ -36,10 +36,13 @@ def test_changed_inputs_change_values_and_gradients():
     assert n["price"]["value"] == pytest.approx(330) and n["tax"]["grad"] == pytest.approx(300)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: apple_orange_graph(backward=False).price,
-    lambda: parse_expression("x*y + x + exp(-x)/2 - sigmoid(y)**2", {"x": 0.7, "y": -1.2}),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: apple_orange_graph(backward=False).price,
+        lambda: parse_expression("x*y + x + exp(-x)/2 - sigmoid(y)**2", {"x": 0.7, "y": -1.2}),
+    ],
+)
 def test_every_edge_gradient_is_the_arriving_gradient_times_the_local_derivative(make):
     out = make()
     data = value_graph_data(out)
@@ -123,8 +126,9 @@ def run_cli(*args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_zerograd_graph_html_writes_one_self_contained_page(tmp_path):
@@ -134,20 +138,24 @@ def test_zerograd_graph_html_writes_one_self_contained_page(tmp_path):
     assert len(text.encode()) < 300_000 and 'data-testid="step-backward"' in text
     data = json.loads(re.search(r'id="page-data">(.*?)</script>', text, re.S)[1])
     assert by_name(data)["price"]["value"] == pytest.approx(330)
-    result = run_cli("graph", "expr", "--expr", "x*y + x", "--set", "x=2", "--set", "y=3", "--html",
-                     tmp_path / "f.html")
+    result = run_cli(
+        "graph", "expr", "--expr", "x*y + x", "--set", "x=2", "--set", "y=3", "--html", tmp_path / "f.html"
+    )
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (("graph", "apple", "--html", "a.html", "--out", "a.svg"), "not both"),
-    (("graph", "apple", "--html", "a.html", "--set", "pear=1"), "unknown input 'pear'"),
-    (("graph", "apple", "--set", "apple"), "NAME=NUMBER"),
-    (("graph", "expr", "--expr", "x.y"), "Attribute is not allowed"),
-    (("graph", "expr", "--expr", "x*2", "--set", "z=1"), "no variable 'z'"),
-    (("graph", "net", "--expr", "x"), "--expr is for the expr graph"),
-    (("graph", "apple", "--html", "/no/such/dir/a.html"), "cannot write"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("graph", "apple", "--html", "a.html", "--out", "a.svg"), "not both"),
+        (("graph", "apple", "--html", "a.html", "--set", "pear=1"), "unknown input 'pear'"),
+        (("graph", "apple", "--set", "apple"), "NAME=NUMBER"),
+        (("graph", "expr", "--expr", "x.y"), "Attribute is not allowed"),
+        (("graph", "expr", "--expr", "x*2", "--set", "z=1"), "no variable 'z'"),
+        (("graph", "net", "--expr", "x"), "--expr is for the expr graph"),
+        (("graph", "apple", "--html", "/no/such/dir/a.html"), "cannot write"),
+    ],
+)
 def test_zerograd_graph_bad_arguments_are_one_line(tmp_path, args, message):
     result = run_cli(*args)
     assert result.returncode == 2 and message in result.stderr, result.stderr

@@ -21,12 +21,15 @@ def zerograd_threads():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("sizes, batch, expected", [
-    ([784, 50, 10], 100, 1),  # the chapter's net: 3.9 M multiply-adds per product
-    ([784, 1000, 10], 256, None),
-    ([784, 256, 128, 10], 100, None),
-    ([10, 3, 10], 1, 1),
-])
+@pytest.mark.parametrize(
+    "sizes, batch, expected",
+    [
+        ([784, 50, 10], 100, 1),  # the chapter's net: 3.9 M multiply-adds per product
+        ([784, 1000, 10], 256, None),
+        ([784, 256, 128, 10], 100, None),
+        ([10, 3, 10], 1, 1),
+    ],
+)
 def test_one_thread_for_small_products_only(sizes, batch, expected, threads, zerograd_threads):
     zerograd_threads(threads)  # the same choice whatever zerograd's own threads
     net = MultiLayerNet(sizes[0], sizes[1:-1], sizes[-1], rng=0)

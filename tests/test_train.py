@@ -61,8 +61,15 @@ def test_history_and_callbacks():
     x, t = blobs()
     seen = []
     net = TwoLayerNet(8, 16, 3, weight_init_std="he", dtype=np.float32, rng=0)
-    trainer = Trainer(net, TrainConfig(epochs=4, batch_size=32, lr=0.1), x[:180], t[:180], x[180:], t[180:],
-                      callbacks=[lambda tr: seen.append(tr.epoch)])
+    trainer = Trainer(
+        net,
+        TrainConfig(epochs=4, batch_size=32, lr=0.1),
+        x[:180],
+        t[:180],
+        x[180:],
+        t[180:],
+        callbacks=[lambda tr: seen.append(tr.epoch)],
+    )
     h = trainer.fit()
     assert seen == [1, 2, 3, 4]
     assert h.iterations_per_epoch == 6 and len(h.loss) == 24
@@ -105,8 +112,9 @@ def test_divergence_does_not_overwrite_the_good_checkpoint(tmp_path):
         trainer.save_checkpoint(path)
         trainer.optimizer.lr = 1e30  # the next epoch blows up
 
-    trainer = Trainer(TwoLayerNet(8, 16, 3, rng=0), TrainConfig(epochs=5, batch_size=10), x, t,
-                      callbacks=[save_then_sabotage])
+    trainer = Trainer(
+        TwoLayerNet(8, 16, 3, rng=0), TrainConfig(epochs=5, batch_size=10), x, t, callbacks=[save_then_sabotage]
+    )
     good = None
 
     def remember(tr):
@@ -122,24 +130,28 @@ def test_divergence_does_not_overwrite_the_good_checkpoint(tmp_path):
         np.testing.assert_array_equal(saved.net.params[key], value)
 
 
-@pytest.mark.parametrize("sampling,optimizer,extend", [("epoch", "sgd", False), ("book", "adam", False),
-                                                        ("epoch", "momentum", False), ("epoch", "adam", True)])
+@pytest.mark.parametrize(
+    "sampling,optimizer,extend",
+    [("epoch", "sgd", False), ("book", "adam", False), ("epoch", "momentum", False), ("epoch", "adam", True)],
+)
 def test_resume_after_an_interrupt_equals_the_uninterrupted_run(tmp_path, sampling, optimizer, extend):
     x, t = blobs(n=205)
     config = TrainConfig(epochs=5, batch_size=20, optimizer=optimizer, lr=0.01, sampling=sampling, seed=7)
 
     def net():
         if extend:  # batch norm's running statistics and dropout's generators must travel in the checkpoint too
-            return MultiLayerNetExtend(8, [12, 6], 3, use_batchnorm=True, use_dropout=True, dropout_ration=0.3,
-                                       dtype=np.float32, rng=3)
+            return MultiLayerNetExtend(
+                8, [12, 6], 3, use_batchnorm=True, use_dropout=True, dropout_ration=0.3, dtype=np.float32, rng=3
+            )
         return MultiLayerNet(8, [12, 6], 3, weight_init_std="he", dtype=np.float32, rng=3)
 
     straight = Trainer(net(), config, x[:160], t[:160], x[160:], t[160:])
     straight.fit()
 
     path = tmp_path / "run.npz"
-    interrupted = Trainer(net(), config, x[:160], t[:160], x[160:], t[160:],
-                          callbacks=[lambda tr: tr.save_checkpoint(path)])
+    interrupted = Trainer(
+        net(), config, x[:160], t[:160], x[160:], t[160:], callbacks=[lambda tr: tr.save_checkpoint(path)]
+    )
     real_gradient = interrupted.net.gradient
 
     def gradient_then_ctrl_c(xb, tb):
@@ -187,8 +199,7 @@ def test_config_and_input_errors():
         Trainer(TwoLayerNet(8, 4, 3), TrainConfig(), x, t[:10])
     with pytest.raises(ValueError, match="both x_test and t_test"):
         Trainer(TwoLayerNet(8, 4, 3), TrainConfig(), x, t, x_test=x)
-    assert TrainConfig.from_dict(TrainConfig(lr=0.3, sampling="book").to_dict()) == TrainConfig(lr=0.3,
-                                                                                                 sampling="book")
+    assert TrainConfig.from_dict(TrainConfig(lr=0.3, sampling="book").to_dict()) == TrainConfig(lr=0.3, sampling="book")
     assert History.from_dict(History(loss=[1.0], iterations_per_epoch=3).to_dict()).loss == [1.0]
 
 
@@ -199,9 +210,19 @@ def test_book_trainer_runs_the_books_loop(capsys):
     x, t = blobs(n=300)
     np.random.seed(0)
     net = BookNet(input_size=8, hidden_size_list=[10, 10], output_size=3)
-    trainer = BookTrainer(net, x[:200], t[:200], x[200:], t[200:], epochs=3, mini_batch_size=50,
-                          optimizer="Adam", optimizer_param={"lr": 0.01}, evaluate_sample_num_per_epoch=100,
-                          verbose=True)
+    trainer = BookTrainer(
+        net,
+        x[:200],
+        t[:200],
+        x[200:],
+        t[200:],
+        epochs=3,
+        mini_batch_size=50,
+        optimizer="Adam",
+        optimizer_param={"lr": 0.01},
+        evaluate_sample_num_per_epoch=100,
+        verbose=True,
+    )
     trainer.train()
     assert trainer.max_iter == 12 and len(trainer.train_loss_list) == 12
     assert len(trainer.train_acc_list) == len(trainer.test_acc_list) == 3
@@ -225,8 +246,7 @@ def test_the_chapter_example_script_learns_the_digit_sample():
     except DatasetError as err:
         pytest.skip(f"the bundled MNIST sample is missing: {err}")
     script = Path(__file__).resolve().parents[1] / "examples" / "train_neuralnet.py"
-    result = subprocess.run([sys.executable, str(script), "mnist-sample"], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([sys.executable, str(script), "mnist-sample"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     final = float(result.stdout.strip().splitlines()[-1].split()[-1])
     assert final >= 0.9, result.stdout

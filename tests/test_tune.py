@@ -26,8 +26,18 @@ from zerograd.tune.sampler import TrialSeededRandomSampler  # noqa: E402
 from zerograd.tune.space import Choice, IntRange, parse_hidden, parse_param  # noqa: E402
 
 # The book preset, scaled down: 300 images (240 train / 60 validation), 2 hidden layers of 20, 3 epochs.
-SMALL = ["--preset", "book", "--dataset", "mnist-sample", "--train-samples", "300", "--hidden", "20,20",
-         "--epochs", "3"]
+SMALL = [
+    "--preset",
+    "book",
+    "--dataset",
+    "mnist-sample",
+    "--train-samples",
+    "300",
+    "--hidden",
+    "20,20",
+    "--epochs",
+    "3",
+]
 
 
 def small_config(**changes):
@@ -36,8 +46,9 @@ def small_config(**changes):
 
 
 def zerograd(*args, timeout=300, **kwargs):
-    return subprocess.run([sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "zerograd", *map(str, args)], capture_output=True, text=True, timeout=timeout, **kwargs
+    )
 
 
 def cli(argv):
@@ -103,8 +114,9 @@ def test_trial_seeded_sampler_is_log_uniform_and_reproducible():
     assert ks((np.log10(lr) + 6) / 4) < 1.95 / math.sqrt(n)
     assert ks(drop / 0.5) < 1.95 / math.sqrt(n)
     assert ks((lr - 1e-6) / (1e-2 - 1e-6)) > 0.5  # and the test can tell: these are far from linear-uniform
-    sizes = [sampler.sample_independent(None, _fake_trial(k), "b", IntDistribution(16, 256, log=True))
-             for k in range(n)]
+    sizes = [
+        sampler.sample_independent(None, _fake_trial(k), "b", IntDistribution(16, 256, log=True)) for k in range(n)
+    ]
     assert 16 <= min(sizes) and max(sizes) <= 256 and abs(np.mean(np.array(sizes) < 64) - 0.5) < 0.05
     choice = CategoricalDistribution(["sgd", "adam"])
     picks = [sampler.sample_independent(None, _fake_trial(k), "optimizer", choice) for k in range(n)]
@@ -166,9 +178,15 @@ def test_dropout_batchnorm_optimizer_batch_size_and_init_searched(tmp_path):
     from zerograd.nets import MultiLayerNetExtend
     from zerograd.tune.objective import build_net, load_split
 
-    config = small_config(dropout=FloatRange(0.05, 0.5), batchnorm=True, optimizer=Choice(("sgd", "adam")),
-                          batch_size=IntRange(16, 128, log=True), init=Choice(("he", "xavier", 0.01)),
-                          sampler="tpe", prune="median")
+    config = small_config(
+        dropout=FloatRange(0.05, 0.5),
+        batchnorm=True,
+        optimizer=Choice(("sgd", "adam")),
+        batch_size=IntRange(16, 128, log=True),
+        init=Choice(("he", "xavier", 0.01)),
+        sampler="tpe",
+        prune="median",
+    )
     result = run(config, trials=4, storage=f"sqlite:///{tmp_path / 'tune.db'}")
     assert result.finished == 4
     for r in result.records:
@@ -245,9 +263,14 @@ def test_killed_worker_and_killed_run_lose_nothing(tmp_path, capsys):
     # 200 epochs: long enough trials that a quiet machine cannot finish the run before one is caught mid-trial
     args = ["tune", *SMALL, "--epochs", "200", "--workers", "2", "--out", out]
     # 1. one worker SIGKILLed mid-trial: the other fails its trial at once (dead pid), runs it again, finishes
-    proc = subprocess.Popen([sys.executable, "-m", "zerograd", *map(str, args), "--trials", "6"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zerograd", *map(str, args), "--trials", "6"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     killed = _kill_when_running(storage, proc, pick_worker=True)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
@@ -262,9 +285,14 @@ def test_killed_worker_and_killed_run_lose_nothing(tmp_path, capsys):
     # 2. the whole run (one worker, in the command's own process) SIGKILLed while continuing the study to 9:
     # its trial is left RUNNING; the rerun fails it (its process is gone), runs it again and finishes exactly 9
     one = [a if a != "2" else "1" for a in args]
-    proc = subprocess.Popen([sys.executable, "-m", "zerograd", *map(str, one), "--trials", "9"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zerograd", *map(str, one), "--trials", "9"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     stranded = _kill_when_running(storage, proc, pick_worker=False)
     proc.communicate(timeout=60)
     assert load(storage).trials[stranded].state.name == "RUNNING"
@@ -286,8 +314,15 @@ def test_two_commands_share_one_postgresql_study(tmp_path):
     name = f"test-{uuid.uuid4().hex[:8]}"
     args = ["tune", *SMALL, "--epochs", "8", "--trials", "12", "--storage", url, "--study", name, "--no-plot"]
     # two separately started commands, one worker each, as on two machines
-    procs = [subprocess.Popen([sys.executable, "-m", "zerograd", *map(str, args), "--out", tmp_path / f"m{i}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "zerograd", *map(str, args), "--out", tmp_path / f"m{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err
@@ -302,19 +337,22 @@ def test_two_commands_share_one_postgresql_study(tmp_path):
 # -- mistakes: one line, the study untouched -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--storage", "postgresql://nobody:secret@127.0.0.1:1/nothing"], "cannot open the storage"),
-    (["--storage", "not a url"], "is not a database URL"),
-    (["--storage", "oracle://host/db"], "unsupported database"),
-    (["--storage", "sqlite:////no/such/folder/tune.db"], "does not exist"),
-    (["--lr", "1e-2..1e-6"], "is empty"),
-    (["--weight-decay", "0..1e-4"], "log range needs low > 0"),
-    (["--trials", "-1"], "--trials must be an integer >= 0"),
-    (["--workers", "0"], "--workers must be an integer >= 1"),
-    (["--epochs", "0"], "epochs must be a positive integer"),
-    (["--optimizer", "sgd/lbfgs"], "unknown value 'lbfgs'"),
-    (["--hidden", "20,x"], "hidden: widths must be positive integers"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--storage", "postgresql://nobody:secret@127.0.0.1:1/nothing"], "cannot open the storage"),
+        (["--storage", "not a url"], "is not a database URL"),
+        (["--storage", "oracle://host/db"], "unsupported database"),
+        (["--storage", "sqlite:////no/such/folder/tune.db"], "does not exist"),
+        (["--lr", "1e-2..1e-6"], "is empty"),
+        (["--weight-decay", "0..1e-4"], "log range needs low > 0"),
+        (["--trials", "-1"], "--trials must be an integer >= 0"),
+        (["--workers", "0"], "--workers must be an integer >= 1"),
+        (["--epochs", "0"], "epochs must be a positive integer"),
+        (["--optimizer", "sgd/lbfgs"], "unknown value 'lbfgs'"),
+        (["--hidden", "20,x"], "hidden: widths must be positive integers"),
+    ],
+)
 def test_mistakes_give_one_line(extra, message, tmp_path, capsys):
     assert cli(["tune", *SMALL, "--out", tmp_path, *extra]) == 2
     err = capsys.readouterr().err.strip()

@@ -21,8 +21,30 @@ from .nets import MultiLayerNet, MultiLayerNetExtend, Sequential, TwoLayerNet
 __version__ = "0.1.0"
 
 __all__ = [
-    "Affine", "AddLayer", "BatchNormalization", "Dropout", "GradCheckReport", "Layer", "MulLayer", "MultiLayerNet",
-    "MultiLayerNetExtend", "Relu", "Sequential", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet", "check_layer",
-    "check_net", "cross_entropy_error", "numerical_gradient", "relu", "sigmoid", "softmax", "softmax_cross_entropy",
-    "Convolution", "DeepConvNet", "Pooling", "SimpleConvNet",  # chapters 7 and 8
+    "Affine",
+    "AddLayer",
+    "BatchNormalization",
+    "Dropout",
+    "GradCheckReport",
+    "Layer",
+    "MulLayer",
+    "MultiLayerNet",
+    "MultiLayerNetExtend",
+    "Relu",
+    "Sequential",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "TwoLayerNet",
+    "check_layer",
+    "check_net",
+    "cross_entropy_error",
+    "numerical_gradient",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "Convolution",
+    "DeepConvNet",
+    "Pooling",
+    "SimpleConvNet",  # chapters 7 and 8
 ]

@@ -45,8 +45,9 @@ def batchable_parameters(net: Any) -> list[str]:
     return keys
 
 
-def layered_numerical_gradients(net: Sequential, x: NDArray, t: NDArray, h: float, keys: list[str] | None = None,
-                                train_flg: bool | None = None) -> dict[str, NDArray] | None:
+def layered_numerical_gradients(
+    net: Sequential, x: NDArray, t: NDArray, h: float, keys: list[str] | None = None, train_flg: bool | None = None
+) -> dict[str, NDArray] | None:
     """Central-difference gradients of ``net.loss(x, t, train_flg)`` for the parameters ``keys`` (default and
     at most: ``batchable_parameters(net)``), L2 penalty included; ``None`` when there are none to batch.
 

@@ -88,8 +88,12 @@ def save(
     }
     if optimizer is not None:
         state = optimizer.state_dict()
-        header["optimizer"] = {"type": state["type"], "hyperparameters": state["hyperparameters"],
-                               "steps": state["steps"], "slots": {s: sorted(b) for s, b in state["state"].items()}}
+        header["optimizer"] = {
+            "type": state["type"],
+            "hyperparameters": state["hyperparameters"],
+            "steps": state["steps"],
+            "slots": {s: sorted(b) for s, b in state["state"].items()},
+        }
         for slot, buffers in state["state"].items():
             for key, value in buffers.items():
                 arrays[f"optim/{slot}/{key}"] = value
@@ -133,9 +137,14 @@ def load(path: str | os.PathLike, net: Any = None) -> Checkpoint:
     optimizer = None
     if header.get("optimizer") is not None:
         spec = header["optimizer"]
-        state = {"type": spec["type"], "hyperparameters": spec["hyperparameters"], "steps": spec["steps"],
-                 "state": {slot: {key: arrays[f"optim/{slot}/{key}"] for key in keys}
-                           for slot, keys in spec["slots"].items()}}
+        state = {
+            "type": spec["type"],
+            "hyperparameters": spec["hyperparameters"],
+            "steps": spec["steps"],
+            "state": {
+                slot: {key: arrays[f"optim/{slot}/{key}"] for key in keys} for slot, keys in spec["slots"].items()
+            },
+        }
         try:
             optimizer = optimizer_from_state(state)
         except (ValueError, TypeError, KeyError) as err:
@@ -143,16 +152,24 @@ def load(path: str | os.PathLike, net: Any = None) -> Checkpoint:
         for slot, buffers in optimizer.state.items():
             for key, value in buffers.items():
                 if key not in net.params or value.shape != net.params[key].shape:
-                    raise CheckpointError(f"{path}: optimizer state {slot}/{key} of shape {value.shape} does not "
-                                          f"match any parameter of the net")
+                    raise CheckpointError(
+                        f"{path}: optimizer state {slot}/{key} of shape {value.shape} does not "
+                        f"match any parameter of the net"
+                    )
 
     history = dict(header.get("history") or {})
     for name, value in arrays.items():
         if name.startswith("history/"):
             history[name.removeprefix("history/")] = value.tolist()
-    return Checkpoint(net=net, optimizer=optimizer, epoch=int(header.get("epoch", 0)),
-                      rng_state=header.get("rng_state"), history=history, train_config=header.get("train_config"),
-                      metadata=dict(header.get("metadata") or {}))
+    return Checkpoint(
+        net=net,
+        optimizer=optimizer,
+        epoch=int(header.get("epoch", 0)),
+        rng_state=header.get("rng_state"),
+        history=history,
+        train_config=header.get("train_config"),
+        metadata=dict(header.get("metadata") or {}),
+    )
 
 
 def _read_arrays(path: Path) -> dict[str, NDArray]:
@@ -163,8 +180,9 @@ def _read_arrays(path: Path) -> dict[str, NDArray]:
         with open(path, "rb") as f:
             magic = f.read(6)
         if magic == b"\x93NUMPY":
-            raise CheckpointError(f"{path}: not a zerograd checkpoint (a single .npy array, not an .npz archive)") \
-                from None
+            raise CheckpointError(
+                f"{path}: not a zerograd checkpoint (a single .npy array, not an .npz archive)"
+            ) from None
         if not zipfile.is_zipfile(path):
             raise CheckpointError(f"{path}: not a zerograd checkpoint (not an .npz archive)") from None
         raise CheckpointError(f"{path}: damaged or truncated checkpoint ({err})") from None
@@ -187,13 +205,16 @@ def _restore_net(path: Path, header: dict[str, Any], arrays: dict[str, NDArray],
     for prefix, word, targets in kinds:
         saved_keys = {name.removeprefix(prefix + "/") for name in arrays if name.startswith(prefix + "/")}
         if saved_keys != set(targets):
-            raise CheckpointError(f"{path}: the checkpoint's {word}s {sorted(saved_keys)} do not match {what}'s "
-                                  f"{sorted(targets)}")
+            raise CheckpointError(
+                f"{path}: the checkpoint's {word}s {sorted(saved_keys)} do not match {what}'s {sorted(targets)}"
+            )
         for key, target in targets.items():
             saved = arrays[f"{prefix}/{key}"]
             if saved.shape != target.shape or saved.dtype != target.dtype:
-                raise CheckpointError(f"{path}: {word} {key!r} is {saved.dtype} {saved.shape} but {what} needs "
-                                      f"{target.dtype} {target.shape}")
+                raise CheckpointError(
+                    f"{path}: {word} {key!r} is {saved.dtype} {saved.shape} but {what} needs "
+                    f"{target.dtype} {target.shape}"
+                )
             target[...] = saved  # in place: the layers hold these very arrays
     states = header.get("layer_random_states") or {}
     if states:
@@ -215,11 +236,14 @@ def _read_header(path: Path, raw: NDArray) -> dict[str, Any]:
         # ValueError: bad JSON, or an integer of more digits than Python converts; RecursionError: absurd nesting
         raise CheckpointError(f"{path}: not a zerograd checkpoint (its header is not valid JSON)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a zerograd checkpoint (header format is "
-                              f"{header.get('format') if isinstance(header, dict) else None!r})")
+        raise CheckpointError(
+            f"{path}: not a zerograd checkpoint (header format is "
+            f"{header.get('format') if isinstance(header, dict) else None!r})"
+        )
     if header.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {header.get('version')!r}; this zerograd reads "
-                              f"version {VERSION}")
+        raise CheckpointError(
+            f"{path}: checkpoint format version {header.get('version')!r}; this zerograd reads version {VERSION}"
+        )
     for key in ("net", "arrays"):
         if not isinstance(header.get(key), dict):
             raise CheckpointError(f"{path}: damaged checkpoint header (no {key!r} entry)")

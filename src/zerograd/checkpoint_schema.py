@@ -84,19 +84,31 @@ def _int(value: Any, field: str, low: int = 0, high: int = MAX_INT) -> int:
     return value
 
 
-def _number(value: Any, field: str, low: float = -math.inf, high: float = math.inf, *, low_open: bool = False,
-            high_open: bool = False) -> float:
+def _number(
+    value: Any,
+    field: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     # NOTE: JSON integers have no size limit: math.isfinite(10**400) is an OverflowError, so ints are compared as
     # ints (Python compares an int with a float exactly) and only converted once they are known to be in range
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        (isinstance(value, int) or math.isfinite(value))
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if ok and isinstance(value, int):
         ok = abs(value) <= _FLOAT_MAX
     if not ok:
-        raise HeaderError(f"{field} must be a finite number in {'(' if low_open else '['}{low:g}, {high:g}"
-                          f"{')' if high_open else ']'}, got {_short(value)}")
+        raise HeaderError(
+            f"{field} must be a finite number in {'(' if low_open else '['}{low:g}, {high:g}"
+            f"{')' if high_open else ']'}, got {_short(value)}"
+        )
     return float(value)
 
 
@@ -129,8 +141,11 @@ def _check_array_table(table: Any, arrays: dict[str, np.ndarray]) -> None:
         shape, dtype = spec.get("shape"), spec.get("dtype")
         a = arrays[name]
         if not isinstance(shape, list) or list(a.shape) != shape or not isinstance(dtype, str) or a.dtype.str != dtype:
-            said = (f"{dtype} {tuple(shape)}" if isinstance(dtype, str) and isinstance(shape, list) and len(shape) < 33
-                    else f"{_short(dtype)} {_short(shape)}")
+            said = (
+                f"{dtype} {tuple(shape)}"
+                if isinstance(dtype, str) and isinstance(shape, list) and len(shape) < 33
+                else f"{_short(dtype)} {_short(shape)}"
+            )
             raise HeaderError(f"array {name!r} is {a.dtype.str} {tuple(a.shape)} but the header says {said[:80]}")
         if not name.startswith(("param/", "buffer/", "optim/", "history/")):
             raise HeaderError(f"unknown array {name!r}")
@@ -192,8 +207,10 @@ def _sequential_elements(net: dict[str, Any], stored: int) -> int | None:
         spec = _dict(spec, f"net.layers[{i}]")
         kind = spec.get("type")
         if kind is None:  # refused before any layer is built: the others could allocate from their sizes
-            raise HeaderError(f"layer {spec.get('name')!r} is a {str(spec.get('class'))[:60]} of your own, which "
-                              "zerograd cannot rebuild by name: build the net yourself and pass it as net=")
+            raise HeaderError(
+                f"layer {spec.get('name')!r} is a {str(spec.get('class'))[:60]} of your own, which "
+                "zerograd cannot rebuild by name: build the net yourself and pass it as net="
+            )
         _str(kind, f"net.layers[{i}].type", tuple(LAYER_TYPES))
         _str(spec.get("name", ""), f"net.layers[{i}].name")
         for key, value in spec.items():
@@ -219,8 +236,10 @@ def _own_shapes_elements(name: str, net: dict[str, Any], arrays: dict[str, np.nd
     for key, shape in shapes.items():
         saved = arrays.get(key)
         if saved is None or saved.shape != shape:
-            raise HeaderError(f"parameter {key.split('/')[1]!r} of the {name} is "
-                              f"{'missing' if saved is None else saved.shape} but its config needs {shape}")
+            raise HeaderError(
+                f"parameter {key.split('/')[1]!r} of the {name} is "
+                f"{'missing' if saved is None else saved.shape} but its config needs {shape}"
+            )
     return sum(math.prod(shape) for shape in shapes.values())
 
 
@@ -257,8 +276,9 @@ def _chapter_net_elements(name: str, net: dict[str, Any], arrays: dict[str, np.n
         if saved is None:
             raise HeaderError(f"{kind} {short!r} of the {name} is missing")
         if saved.shape != shape:
-            raise HeaderError(f"{kind} {short!r} is {saved.dtype} {saved.shape} but the {name} needs "
-                              f"{saved.dtype} {shape}")
+            raise HeaderError(
+                f"{kind} {short!r} is {saved.dtype} {saved.shape} but the {name} needs {saved.dtype} {shape}"
+            )
     return sum(math.prod(shape) for shape in shapes.values())
 
 
@@ -290,8 +310,11 @@ def _check_train_config(config: Any) -> None:
     if "lr" in config:
         _number(config["lr"], "train_config.lr", 0, low_open=True)
     if "optimizer" in config:
-        _str(str(config["optimizer"]).lower() if isinstance(config["optimizer"], str) else config["optimizer"],
-             "train_config.optimizer", tuple(OPTIMIZERS))
+        _str(
+            str(config["optimizer"]).lower() if isinstance(config["optimizer"], str) else config["optimizer"],
+            "train_config.optimizer",
+            tuple(OPTIMIZERS),
+        )
     if "seed" in config:
         _int(config["seed"], "train_config.seed", 0, 2**32 - 1)
     if "sampling" in config:
@@ -341,8 +364,10 @@ def _check_optimizer(spec: Any, arrays: dict[str, np.ndarray], params: dict[str,
             if key not in params or name not in arrays:
                 raise HeaderError(f"optimizer state {slot}/{key} matches no stored parameter")
             if arrays[name].shape != params[key].shape or arrays[name].dtype != params[key].dtype:
-                raise HeaderError(f"optimizer state {slot}/{key} is {arrays[name].dtype} {arrays[name].shape} but "
-                                  f"parameter {key} is {params[key].dtype} {params[key].shape}")
+                raise HeaderError(
+                    f"optimizer state {slot}/{key} is {arrays[name].dtype} {arrays[name].shape} but "
+                    f"parameter {key} is {params[key].dtype} {params[key].shape}"
+                )
             listed.add(name)
     if listed != stored_slots:
         raise HeaderError(f"optimizer state arrays {sorted(stored_slots - listed)[:5]} are not listed in its slots")

@@ -14,19 +14,31 @@ from .validators import RunError
 
 # Each name is a module zerograd.commands.<name> with `add_parser(subparsers)` and `run(args) -> int`.
 # Keep those modules' top-level imports light: `zerograd --help` imports all of them.
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "predict", "sample-image", "gradcheck", "graph", "compare",
-                             "serve", "tune", "filters", "export")
+COMMANDS: tuple[str, ...] = (
+    "train",
+    "evaluate",
+    "predict",
+    "sample-image",
+    "gradcheck",
+    "graph",
+    "compare",
+    "serve",
+    "tune",
+    "filters",
+    "export",
+)
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
-        prog="zerograd", formatter_class=HelpFormatter,
+        prog="zerograd",
+        formatter_class=HelpFormatter,
         description="Deep learning from scratch, chapters 5-8: backpropagation through computational graphs and "
-                    "layers (5), optimizers, initialisation, batch norm and regularisation (6), convolutional nets "
-                    "(7) and a deeper one (8); train, evaluate, predict, check gradients, draw graphs, search "
-                    "hyperparameters, export.",
+        "layers (5), optimizers, initialisation, batch norm and regularisation (6), convolutional nets "
+        "(7) and a deeper one (8); train, evaluate, predict, check gradients, draw graphs, search "
+        "hyperparameters, export.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     # every subcommand's parser is a Parser: one help format for all (zerograd.commands.helpformat)

@@ -36,10 +36,15 @@ DEEP_CONV_PARAMS = (
 def _conv_param(param: Mapping[str, Any], name: str) -> dict[str, int]:
     """``{"filter_num", "filter_size", "pad", "stride"}`` as ints (pad 0 and stride 1 when missing)."""
     if not isinstance(param, Mapping) or not {"filter_num", "filter_size"} <= set(param):
-        raise ValueError(f"{name}: a conv_param needs filter_num and filter_size (and optionally pad, stride), "
-                         f"got {param!r}")
-    out = {"filter_num": param["filter_num"], "filter_size": param["filter_size"], "pad": param.get("pad", 0),
-           "stride": param.get("stride", 1)}
+        raise ValueError(
+            f"{name}: a conv_param needs filter_num and filter_size (and optionally pad, stride), got {param!r}"
+        )
+    out = {
+        "filter_num": param["filter_num"],
+        "filter_size": param["filter_size"],
+        "pad": param.get("pad", 0),
+        "stride": param.get("stride", 1),
+    }
     for key, value in out.items():
         low = 0 if key == "pad" else 1
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -90,8 +95,10 @@ class _ConvNet(Sequential):
         if x.ndim == 2 and x.shape[1] == c * h * w:
             x = x.reshape(len(x), c, h, w)  # flattened images, as the datasets load them: a view, not a copy
         elif x.ndim != 4 or x.shape[1:] != (c, h, w):
-            raise ValueError(f"{type(self).__name__} expects images x of shape (N, {c}, {h}, {w}) or (N, {c * h * w}),"
-                             f" got {x.shape!r}")
+            raise ValueError(
+                f"{type(self).__name__} expects images x of shape (N, {c}, {h}, {w}) or (N, {c * h * w}),"
+                f" got {x.shape!r}"
+            )
         return super()._check_input(x)
 
 
@@ -148,15 +155,22 @@ class SimpleConvNet(_ConvNet):
 
         c = self.input_dim[0]
         fn, f = self.conv_param["filter_num"], self.conv_param["filter_size"]
-        conv = Convolution(self._draw(rng, (fn, c, f, f), c * f * f, dtype), np.zeros(fn, dtype=dtype),
-                           stride=self.conv_param["stride"], pad=self.conv_param["pad"])
+        conv = Convolution(
+            self._draw(rng, (fn, c, f, f), c * f * f, dtype),
+            np.zeros(fn, dtype=dtype),
+            stride=self.conv_param["stride"],
+            pad=self.conv_param["pad"],
+        )
         pool = Pooling(2, 2, stride=2)
         _, pooled_c, pooled_h, pooled_w = self._trace_shapes([conv, pool], name)
         pooled = pooled_c * pooled_h * pooled_w  # the book's pool_output_size
-        affine1 = Affine(self._draw(rng, (pooled, self.hidden_size), pooled, dtype),
-                         np.zeros(self.hidden_size, dtype=dtype))
-        affine2 = Affine(self._draw(rng, (self.hidden_size, self.output_size), self.hidden_size, dtype),
-                         np.zeros(self.output_size, dtype=dtype))
+        affine1 = Affine(
+            self._draw(rng, (pooled, self.hidden_size), pooled, dtype), np.zeros(self.hidden_size, dtype=dtype)
+        )
+        affine2 = Affine(
+            self._draw(rng, (self.hidden_size, self.output_size), self.hidden_size, dtype),
+            np.zeros(self.output_size, dtype=dtype),
+        )
         first = (conv, pool, Relu()) if self.pool_before_relu else (conv, Relu(), pool)
         super().__init__(*first, affine1, Relu(), affine2, weight_decay_lambda=weight_decay_lambda)
 
@@ -170,24 +184,39 @@ class SimpleConvNet(_ConvNet):
         fn, f = p["filter_num"], p["filter_size"]
         oh, ow = _output_shape("Convolution", (1, c, h, w), "filter", f, f, p["stride"], p["pad"])
         ph, pw = _output_shape("Pooling", (1, fn, oh, ow), "pool", 2, 2, 2, 0)
-        return {"W1": (fn, c, f, f), "b1": (fn,), "W2": (fn * ph * pw, hidden), "b2": (hidden,),
-                "W3": (hidden, out), "b3": (out,)}
+        return {
+            "W1": (fn, c, f, f),
+            "b1": (fn,),
+            "W2": (fn * ph * pw, hidden),
+            "b2": (hidden,),
+            "W3": (hidden, out),
+            "b3": (out,),
+        }
 
     def _draw(self, rng: Any, shape: tuple[int, ...], fan_in: int, dtype: np.dtype) -> NDArray:
         scale = init_scale(self.weight_init_std, fan_in, type(self).__name__)
         return (scale * rng.standard_normal(shape)).astype(dtype)
 
     def config(self) -> dict[str, Any]:
-        return {"class": type(self).__name__, "input_dim": list(self.input_dim), "conv_param": dict(self.conv_param),
-                "hidden_size": self.hidden_size, "output_size": self.output_size,
-                "weight_init_std": self.weight_init_std, "weight_decay_lambda": self.weight_decay_lambda,
-                "dtype": self.dtype.name, "pool_before_relu": self.pool_before_relu}
+        return {
+            "class": type(self).__name__,
+            "input_dim": list(self.input_dim),
+            "conv_param": dict(self.conv_param),
+            "hidden_size": self.hidden_size,
+            "output_size": self.output_size,
+            "weight_init_std": self.weight_init_std,
+            "weight_decay_lambda": self.weight_decay_lambda,
+            "dtype": self.dtype.name,
+            "pool_before_relu": self.pool_before_relu,
+        }
 
     def __repr__(self) -> str:
         p = self.conv_param
-        return (f"{type(self).__name__}(input_dim={self.input_dim}, conv {p['filter_num']}x{p['filter_size']}x"
-                f"{p['filter_size']} pad {p['pad']} stride {p['stride']}, pool 2x2, hidden {self.hidden_size}, "
-                f"output {self.output_size}, dtype={self.dtype.name})")
+        return (
+            f"{type(self).__name__}(input_dim={self.input_dim}, conv {p['filter_num']}x{p['filter_size']}x"
+            f"{p['filter_size']} pad {p['pad']} stride {p['stride']}, pool 2x2, hidden {self.hidden_size}, "
+            f"output {self.output_size}, dtype={self.dtype.name})"
+        )
 
 
 @register_net
@@ -222,8 +251,9 @@ class DeepConvNet(_ConvNet):
         name = type(self).__name__
         self.input_dim = _input_dim(input_dim, name)
         given = (conv_param_1, conv_param_2, conv_param_3, conv_param_4, conv_param_5, conv_param_6)
-        self.conv_params = [_conv_param(default if p is None else p, name)
-                            for p, default in zip(given, DEEP_CONV_PARAMS, strict=True)]
+        self.conv_params = [
+            _conv_param(default if p is None else p, name) for p, default in zip(given, DEEP_CONV_PARAMS, strict=True)
+        ]
         for what, size in (("hidden_size", hidden_size), ("output_size", output_size)):
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
                 raise ValueError(f"{name}: {what} must be a positive integer, got {size!r}")
@@ -248,12 +278,17 @@ class DeepConvNet(_ConvNet):
             channels = fn
         _, c, h, w = self._trace_shapes(layers, name)
         sizes = (c * h * w, self.hidden_size, self.output_size)
-        W7, W8 = ((math.sqrt(2.0 / n_in) * gen.standard_normal((n_in, n_out))).astype(dtype)  # noqa: N806
-                  for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
-        layers += [Affine(W7, np.zeros(self.hidden_size, dtype=dtype)), Relu(),
-                   Dropout(self.dropout_ratio, rng=_child_generator(gen)),
-                   Affine(W8, np.zeros(self.output_size, dtype=dtype)),
-                   Dropout(self.dropout_ratio, rng=_child_generator(gen))]
+        W7, W8 = (  # noqa: N806 - the book's names
+            (math.sqrt(2.0 / n_in) * gen.standard_normal((n_in, n_out))).astype(dtype)
+            for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+        layers += [
+            Affine(W7, np.zeros(self.hidden_size, dtype=dtype)),
+            Relu(),
+            Dropout(self.dropout_ratio, rng=_child_generator(gen)),
+            Affine(W8, np.zeros(self.output_size, dtype=dtype)),
+            Dropout(self.dropout_ratio, rng=_child_generator(gen)),
+        ]
         super().__init__(*layers, weight_decay_lambda=weight_decay_lambda)
 
     @staticmethod
@@ -274,13 +309,20 @@ class DeepConvNet(_ConvNet):
         return shapes
 
     def config(self) -> dict[str, Any]:
-        return {"class": type(self).__name__, "input_dim": list(self.input_dim),
-                **{f"conv_param_{i}": dict(p) for i, p in enumerate(self.conv_params, start=1)},
-                "hidden_size": self.hidden_size, "output_size": self.output_size,
-                "dropout_ratio": self.dropout_ratio, "weight_decay_lambda": self.weight_decay_lambda,
-                "dtype": self.dtype.name}
+        return {
+            "class": type(self).__name__,
+            "input_dim": list(self.input_dim),
+            **{f"conv_param_{i}": dict(p) for i, p in enumerate(self.conv_params, start=1)},
+            "hidden_size": self.hidden_size,
+            "output_size": self.output_size,
+            "dropout_ratio": self.dropout_ratio,
+            "weight_decay_lambda": self.weight_decay_lambda,
+            "dtype": self.dtype.name,
+        }
 
     def __repr__(self) -> str:
         filters = ", ".join(str(p["filter_num"]) for p in self.conv_params)
-        return (f"{type(self).__name__}(input_dim={self.input_dim}, filters {filters}, hidden {self.hidden_size}, "
-                f"output {self.output_size}, dropout {self.dropout_ratio:g}, dtype={self.dtype.name})")
+        return (
+            f"{type(self).__name__}(input_dim={self.input_dim}, filters {filters}, hidden {self.hidden_size}, "
+            f"output {self.output_size}, dropout {self.dropout_ratio:g}, dtype={self.dtype.name})"
+        )

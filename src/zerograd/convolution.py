@@ -62,13 +62,15 @@ def conv_output_size(size: int, filter_size: int, stride: int = 1, pad: int = 0)
     """``(size + 2*pad - filter_size) / stride + 1`` when it is a whole number >= 1, else ``ValueError``."""
     span = size + 2 * pad - filter_size
     if span < 0 or span % stride:
-        raise ValueError(f"({size} + 2*{pad} - {filter_size}) / {stride} + 1 = {span / stride + 1:g} "
-                         "is not a positive whole number")
+        raise ValueError(
+            f"({size} + 2*{pad} - {filter_size}) / {stride} + 1 = {span / stride + 1:g} is not a positive whole number"
+        )
     return span // stride + 1
 
 
-def _output_shape(layer: str, x_shape: tuple[int, ...], what: str, fh: int, fw: int, stride: int, pad: int
-                  ) -> tuple[int, int]:
+def _output_shape(
+    layer: str, x_shape: tuple[int, ...], what: str, fh: int, fw: int, stride: int, pad: int
+) -> tuple[int, int]:
     """(OH, OW) for an input ``(N, C, H, W)``, or a one-line ValueError naming the layer, the shapes and the formula."""
     _, _, h, w = x_shape
     if h + 2 * pad < fh or w + 2 * pad < fw:
@@ -135,9 +137,17 @@ class Convolution(Layer):
         self.db: NDArray | None = None
 
     @classmethod
-    def new(cls, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int], stride: int = 1,
-            pad: int = 0, init: str | float = "he", rng: np.random.Generator | int | None = None,
-            dtype: DTypeLike = np.float64) -> Convolution:
+    def new(
+        cls,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int = 1,
+        pad: int = 0,
+        init: str | float = "he",
+        rng: np.random.Generator | int | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> Convolution:
         """Filters drawn from ``N(0, std²)``: ``init="he"`` std ``sqrt(2 / (C*FH*FW))`` (suits ReLU),
         ``"xavier"`` ``sqrt(1 / (C*FH*FW))``, or a number (the book's SimpleConvNet uses 0.01); zero biases."""
         c = _check_int(in_channels, "in_channels", "Convolution", 1)
@@ -251,8 +261,14 @@ class Convolution(Layer):
         return dx[:, :, p : p + h, p : p + w] if p else dx
 
     def spec(self) -> dict[str, Any]:
-        return {"type": "Convolution", "in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel_size": list(self.kernel_size), "stride": self.stride, "pad": self.pad}
+        return {
+            "type": "Convolution",
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": self.stride,
+            "pad": self.pad,
+        }
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Convolution:
@@ -263,8 +279,10 @@ class Convolution(Layer):
         return cls(W, np.zeros(fn, dtype=dtype), stride=spec.get("stride", 1), pad=spec.get("pad", 0))
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, pad={self.pad}, dtype={self.W.dtype}")
+        return (
+            f"in_channels={self.in_channels}, out_channels={self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, pad={self.pad}, dtype={self.W.dtype}"
+        )
 
 
 @register_layer
@@ -295,8 +313,10 @@ class Pooling(Layer):
         self.stride = _check_int(stride, "stride", "Pooling", 1)
         self.pad = _check_int(pad, "pad", "Pooling", 0)
         if self.pad >= min(self.pool_h, self.pool_w):
-            raise ValueError(f"Pooling: pad must be smaller than the pool {self.pool_h}x{self.pool_w} (a window of "
-                             f"padding alone has no maximum), got pad {pad}")
+            raise ValueError(
+                f"Pooling: pad must be smaller than the pool {self.pool_h}x{self.pool_w} (a window of "
+                f"padding alone has no maximum), got pad {pad}"
+            )
         self.x_shape: tuple[int, ...] | None = None
         self.arg_w: NDArray | None = None  # (N, C, H+2p, OW): column offset of each row's maximum in its window
         self.arg_h: NDArray | None = None  # (N, C, OH, OW): row offset of each window's maximum
@@ -354,8 +374,9 @@ class Pooling(Layer):
         cols_tiled = s == self.pool_w and s * ow == w + 2 * p
         # give dx the layout x had, so that the ReLU and convolution below see one layout
         drows = _empty_like_layout((n, c, h + 2 * p, ow), dtype, self._x_c_major, zero=not rows_tiled)
-        dxp = _empty_like_layout((n, c, h + 2 * p, w + 2 * p), dtype, self._x_c_major,
-                                 zero=not (rows_tiled and cols_tiled))
+        dxp = _empty_like_layout(
+            (n, c, h + 2 * p, w + 2 * p), dtype, self._x_c_major, zero=not (rows_tiled and cols_tiled)
+        )
 
         def unpool(samples: slice) -> None:
             _scatter_max(drows[samples], dout[samples], arg_h[samples], 2, self.pool_h, s, oh)
@@ -377,8 +398,7 @@ class Pooling(Layer):
         return self.arg_h.astype(np.intp) * self.pool_w + cols
 
     def spec(self) -> dict[str, Any]:
-        return {"type": "Pooling", "pool_h": self.pool_h, "pool_w": self.pool_w, "stride": self.stride,
-                "pad": self.pad}
+        return {"type": "Pooling", "pool_h": self.pool_h, "pool_w": self.pool_w, "stride": self.stride, "pad": self.pad}
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any], dtype: DTypeLike = np.float64) -> Pooling:
@@ -401,8 +421,9 @@ def _arg_dtype(size: int) -> np.dtype:
     return np.dtype(np.min_scalar_type(max(size - 1, 1)))
 
 
-def _empty_like_layout(shape: tuple[int, int, int, int], dtype: DTypeLike, c_major: bool, zero: bool = False
-                       ) -> NDArray:
+def _empty_like_layout(
+    shape: tuple[int, int, int, int], dtype: DTypeLike, c_major: bool, zero: bool = False
+) -> NDArray:
     """A new ``(N, C, H, W)`` array, laid out in memory as ``(C, N, H, W)`` when ``c_major`` (a convolution's
     output layout), zero-filled when ``zero``."""
     n, c, h, w = shape
@@ -436,8 +457,7 @@ def _running_max(a: NDArray, axis: int, size: int, stride: int, out: NDArray, ar
             np.maximum(arg, greater.view(np.uint8) * arg.dtype.type(k), out=arg)
 
 
-def _scatter_max(target: NDArray, dout: NDArray, arg: NDArray, axis: int, size: int, stride: int, count: int
-                 ) -> None:
+def _scatter_max(target: NDArray, dout: NDArray, arg: NDArray, axis: int, size: int, stride: int, count: int) -> None:
     """Send ``dout`` to offset ``arg`` of each window along ``axis`` of ``target``, in place.
 
     Windows that do not overlap write their parts straight into ``target`` (which need not be zeroed where they

@@ -29,8 +29,15 @@ from .threads import blas_threads
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["EXPERIMENTS", "Comparison", "compare_batchnorm", "compare_init", "compare_optimizers",
-           "compare_overfit", "figure"]
+__all__ = [
+    "EXPERIMENTS",
+    "Comparison",
+    "compare_batchnorm",
+    "compare_init",
+    "compare_optimizers",
+    "compare_overfit",
+    "figure",
+]
 
 
 @dataclass
@@ -63,12 +70,19 @@ def _net(x: NDArray, t: NDArray, hidden: int, seed: int, **options: Any) -> Any:
     return spec.build_net(x.shape[1:], int(t.max()) + 1)
 
 
-def compare_optimizers(x: NDArray, t: NDArray, iterations: int = 2000, batch_size: int = 128, seed: int = 0,
-                       optimizers: Sequence[str] = ("sgd", "momentum", "adagrad", "adam")) -> Comparison:
+def compare_optimizers(
+    x: NDArray,
+    t: NDArray,
+    iterations: int = 2000,
+    batch_size: int = 128,
+    seed: int = 0,
+    optimizers: Sequence[str] = ("sgd", "momentum", "adagrad", "adam"),
+) -> Comparison:
     """SGD, Momentum, AdaGrad and Adam (the book's default learning rates) on the same ``[100]*4`` ReLU net:
     the training loss of every iteration. Shape: x ``(N, D)``, t ``(N,)``."""
-    result = Comparison("optimizers", "update rules on the same net (book figure 6-9)", "iterations", "loss",
-                        smooth=True)
+    result = Comparison(
+        "optimizers", "update rules on the same net (book figure 6-9)", "iterations", "loss", smooth=True
+    )
     curves: dict[str, list[float]] = {}
     for name in optimizers:
         net = _net(x, t, 4, seed, init="he")
@@ -79,8 +93,9 @@ def compare_optimizers(x: NDArray, t: NDArray, iterations: int = 2000, batch_siz
 
 def compare_init(x: NDArray, t: NDArray, iterations: int = 2000, batch_size: int = 128, seed: int = 0) -> Comparison:
     """Initial weights std 0.01, Xavier and He on a ``[100]*4`` ReLU net, SGD lr 0.01: the training loss."""
-    result = Comparison("init", "initial weight scales, ReLU net, SGD (book figure 6-15)", "iterations", "loss",
-                        smooth=True)
+    result = Comparison(
+        "init", "initial weight scales, ReLU net, SGD (book figure 6-15)", "iterations", "loss", smooth=True
+    )
     curves: dict[str, list[float]] = {}
     for label, init in (("std=0.01", 0.01), ("Xavier", "xavier"), ("He", "he")):
         net = _net(x, t, 4, seed, init=init)
@@ -89,13 +104,24 @@ def compare_init(x: NDArray, t: NDArray, iterations: int = 2000, batch_size: int
     return result
 
 
-def compare_batchnorm(x: NDArray, t: NDArray, scales: Sequence[float] = tuple(np.logspace(0, -4, num=16)),
-                      epochs: int = 20, train_size: int = 1000, batch_size: int = 100, lr: float = 0.01,
-                      seed: int = 0) -> Comparison:
+def compare_batchnorm(
+    x: NDArray,
+    t: NDArray,
+    scales: Sequence[float] = tuple(np.logspace(0, -4, num=16)),
+    epochs: int = 20,
+    train_size: int = 1000,
+    batch_size: int = 100,
+    lr: float = 0.01,
+    seed: int = 0,
+) -> Comparison:
     """With and without batch normalization, ``[100]*5`` nets at each initial weight scale, SGD: the training
     accuracy after each epoch on ``train_size`` samples (book figures 6-18 and 6-19)."""
-    result = Comparison("batchnorm", "batch normalization against none, per initial weight std (figure 6-18)",
-                        "epochs", "training accuracy")
+    result = Comparison(
+        "batchnorm",
+        "batch normalization against none, per initial weight std (figure 6-18)",
+        "epochs",
+        "training accuracy",
+    )
     x, t = x[:train_size], t[:train_size]
     per_epoch = max(len(x) // batch_size, 1)
     for scale in scales:
@@ -115,22 +141,34 @@ def compare_batchnorm(x: NDArray, t: NDArray, scales: Sequence[float] = tuple(np
     return result
 
 
-def compare_overfit(x: NDArray, t: NDArray, x_test: NDArray, t_test: NDArray, epochs: int = 201,
-                    train_size: int = 300, test_size: int = 2000, weight_decay: float = 0.1, dropout: float = 0.2,
-                    seed: int = 0) -> Comparison:
+def compare_overfit(
+    x: NDArray,
+    t: NDArray,
+    x_test: NDArray,
+    t_test: NDArray,
+    epochs: int = 201,
+    train_size: int = 300,
+    test_size: int = 2000,
+    weight_decay: float = 0.1,
+    dropout: float = 0.2,
+    seed: int = 0,
+) -> Comparison:
     """A ``[100]*6`` net on ``train_size`` samples, plain, with weight decay, with dropout: training and test
     accuracy after each epoch (book figures 6-20 to 6-23), SGD lr 0.01, batches of 100.
 
     The test accuracy is taken on the first ``test_size`` test samples (the book: all 10,000): 600 evaluations of
     the whole test set would cost more than the training itself, and 2,000 samples pin the accuracy to ±1 %.
     """
-    result = Comparison("overfit", f"overfitting {train_size} samples, and two remedies (figures 6-20 to 6-23)",
-                        "epochs", "accuracy")
+    result = Comparison(
+        "overfit", f"overfitting {train_size} samples, and two remedies (figures 6-20 to 6-23)", "epochs", "accuracy"
+    )
     x, t = x[:train_size], t[:train_size]
     x_test, t_test = x_test[:test_size], t_test[:test_size]
     runs: tuple[tuple[str, dict[str, float]], ...] = (
-        ("no regularisation", {}), (f"weight decay λ={weight_decay:g}", {"weight_decay": weight_decay}),
-        (f"dropout {dropout:g}", {"dropout": dropout}))
+        ("no regularisation", {}),
+        (f"weight decay λ={weight_decay:g}", {"weight_decay": weight_decay}),
+        (f"dropout {dropout:g}", {"dropout": dropout}),
+    )
     for label, options in runs:
         net = _net(x, t, 6, seed, init="he", **options)  # He: MultiLayerNetExtend's default, as the book's
         optimizer, draw = make_optimizer("sgd", lr=0.01), _batches(len(x), 100, np.random.default_rng(seed))
@@ -146,8 +184,9 @@ def compare_overfit(x: NDArray, t: NDArray, x_test: NDArray, t_test: NDArray, ep
     return result
 
 
-def _train_loss(net: Any, optimizer: Any, x: NDArray, t: NDArray, iterations: int, batch_size: int,
-                seed: int) -> list[float]:
+def _train_loss(
+    net: Any, optimizer: Any, x: NDArray, t: NDArray, iterations: int, batch_size: int, seed: int
+) -> list[float]:
     draw = _batches(len(x), batch_size, np.random.default_rng(seed))  # the same batches for every contender
     losses = []
     with blas_threads(1):
@@ -174,8 +213,7 @@ def figure(result: Comparison, dataset: str = "") -> Figure:
     n = len(result.panels)
     cols = min(n, 4)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 1, 3.0 * rows + 0.8), squeeze=False,
-                             sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 1, 3.0 * rows + 0.8), squeeze=False, sharey=True)
     for ax, (panel, curves) in zip(axes.flat, result.panels.items(), strict=False):
         for label, values in curves.items():
             y = smooth_curve(values) if result.smooth and len(values) > 11 else values

@@ -25,8 +25,14 @@ TEMP_SUFFIX = ".tmp"
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "wb", *, make_dirs: bool = False,
-                file_mode: int = FILE_MODE, **open_kwargs: Any) -> Iterator[IO[Any]]:
+def atomic_open(
+    path: str | os.PathLike[str],
+    mode: str = "wb",
+    *,
+    make_dirs: bool = False,
+    file_mode: int = FILE_MODE,
+    **open_kwargs: Any,
+) -> Iterator[IO[Any]]:
     """A file object open for writing whose contents replace ``path`` only when the ``with`` block succeeds.
 
     mode: ``"wb"`` or ``"w"`` (text, UTF-8 unless ``encoding=`` says otherwise). make_dirs: create missing parent

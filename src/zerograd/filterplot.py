@@ -31,20 +31,24 @@ def _tiles(filters: ArrayLike) -> np.ndarray:
     return (images - low) / np.where(span > 0, span, 1.0)
 
 
-def plot_filters(before: ArrayLike, after: ArrayLike | None = None, titles: tuple[str, str] = ("before", "after"),
-                 columns: int | None = None) -> Figure:
+def plot_filters(
+    before: ArrayLike,
+    after: ArrayLike | None = None,
+    titles: tuple[str, str] = ("before", "after"),
+    columns: int | None = None,
+) -> Figure:
     """Filters ``(FN, C, FH, FW)`` as a grid of tiles; with ``after``, two grids side by side (figure 7-24)."""
     from matplotlib.figure import Figure
 
     panels = [_tiles(before)] + ([] if after is None else [_tiles(after)])
     if after is not None and panels[0].shape != panels[1].shape:
-        raise ValueError(f"plot_filters: the two sets of filters differ in shape, {np.shape(before)!r} and "
-                         f"{np.shape(after)!r}")
+        raise ValueError(
+            f"plot_filters: the two sets of filters differ in shape, {np.shape(before)!r} and {np.shape(after)!r}"
+        )
     count = len(panels[0])
     cols = columns or min(count, 6 if count <= 36 else math.ceil(math.sqrt(count)))
     rows = math.ceil(count / cols)
-    fig = Figure(figsize=(1.0 * cols * len(panels) + 0.5 * (len(panels) - 1), 1.0 * rows + 0.4),
-                 layout="constrained")
+    fig = Figure(figsize=(1.0 * cols * len(panels) + 0.5 * (len(panels) - 1), 1.0 * rows + 0.4), layout="constrained")
     subfigs = fig.subfigures(1, len(panels), squeeze=False)[0]
     for subfig, tiles, title in zip(subfigs, panels, titles, strict=False):
         axes = subfig.subplots(rows, cols, squeeze=False)

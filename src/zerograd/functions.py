@@ -106,9 +106,7 @@ def _as_label_indices(t: NDArray, n_classes: int, who: str) -> NDArray[np.intp]:
             raise TypeError(f"{who}: labels must be integers or one-hot rows, got dtype {t.dtype}")
     # (unsigned labels, as datasets store them, cannot be negative: one reduction fewer per batch)
     if t.size and ((t.dtype.kind == "i" and t.min() < 0) or t.max() >= n_classes):
-        raise ValueError(
-            f"{who}: labels must lie in [0, {n_classes}), got values from {t.min()} to {t.max()}"
-        )
+        raise ValueError(f"{who}: labels must lie in [0, {n_classes}), got values from {t.min()} to {t.max()}")
     return t
 
 

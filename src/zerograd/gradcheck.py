@@ -25,8 +25,14 @@ from .batched_numgrad import batchable_parameters, layered_numerical_gradients
 from .diagnose import Diagnosis, LayerProbe, diagnose_gradient, diagnose_layer, locate_in_net
 from .numgrad import numerical_gradient, perturbed_pair
 
-__all__ = ["GradCheckReport", "GradientComparison", "check_layer", "check_net", "compare_gradients",
-           "numerical_gradient"]
+__all__ = [
+    "GradCheckReport",
+    "GradientComparison",
+    "check_layer",
+    "check_net",
+    "compare_gradients",
+    "numerical_gradient",
+]
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,13 @@ class GradientComparison:
     def __str__(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
         where = {"elementwise": f"worst {self.worst_index}", "direction": "along a random direction"}.get(
-            self.kind, self.kind)  # or "backprop shape (3, 4)": a gradient of the wrong shape (explain=True)
-        values = f" (backprop {self.analytic_at_worst:+.6e}, numerical {self.numerical_at_worst:+.6e})" \
-            if self.kind in ("elementwise", "direction") else ""
+            self.kind, self.kind
+        )  # or "backprop shape (3, 4)": a gradient of the wrong shape (explain=True)
+        values = (
+            f" (backprop {self.analytic_at_worst:+.6e}, numerical {self.numerical_at_worst:+.6e})"
+            if self.kind in ("elementwise", "direction")
+            else ""
+        )
         return (
             f"{self.name:<8} {str(self.shape):<14} mean|diff| {self.mean_abs_diff:.2e}  "
             f"max rel {self.max_rel_error:.2e}  {where}{values}  [{self.method}]  {verdict}"
@@ -103,8 +113,9 @@ class GradCheckReport:
         return "\n".join(lines)
 
 
-def compare_gradients(name: str, analytic: ArrayLike, numerical: ArrayLike, rtol: float, atol: float
-                      ) -> GradientComparison:
+def compare_gradients(
+    name: str, analytic: ArrayLike, numerical: ArrayLike, rtol: float, atol: float
+) -> GradientComparison:
     """Compare two gradients of the same shape; see the module docstring for the measure and the verdict.
 
     Shape: analytic (*), numerical (*) of the same shape → one ``GradientComparison``.
@@ -125,9 +136,15 @@ def compare_gradients(name: str, analytic: ArrayLike, numerical: ArrayLike, rtol
         rel = max_diff / scale if scale > 0 else 0.0
         passed = max_diff <= atol + rtol * scale
     return GradientComparison(
-        name=name, shape=a.shape, mean_abs_diff=float(np.mean(diff)), max_abs_diff=max_diff, max_rel_error=rel,
-        worst_index=tuple(int(i) for i in worst), analytic_at_worst=float(a[worst]),
-        numerical_at_worst=float(n[worst]), passed=passed,
+        name=name,
+        shape=a.shape,
+        mean_abs_diff=float(np.mean(diff)),
+        max_abs_diff=max_diff,
+        max_rel_error=rel,
+        worst_index=tuple(int(i) for i in worst),
+        analytic_at_worst=float(a[worst]),
+        numerical_at_worst=float(n[worst]),
+        passed=passed,
     )
 
 
@@ -146,8 +163,10 @@ def _layer_param_names(layer: Any) -> list[str]:
     if names is not None:
         return list(names)
     return [
-        name for name, value in vars(layer).items()
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f"
+        name
+        for name, value in vars(layer).items()
+        if isinstance(value, np.ndarray)
+        and value.dtype.kind == "f"
         and isinstance(getattr(layer, "d" + name, None), np.ndarray)
         and getattr(layer, "d" + name).shape == value.shape
     ]
@@ -258,8 +277,18 @@ def check_layer(
 
 def _wrong_shape(name: str, analytic: NDArray, numerical: NDArray) -> GradientComparison:
     """A failed row for a backprop gradient of another shape than its array (explain's diagnosis says why)."""
-    return GradientComparison(name, numerical.shape, float("inf"), float("inf"), float("inf"), (), float("nan"),
-                              float("nan"), False, kind=f"backprop shape {analytic.shape}")
+    return GradientComparison(
+        name,
+        numerical.shape,
+        float("inf"),
+        float("inf"),
+        float("inf"),
+        (),
+        float("nan"),
+        float("nan"),
+        False,
+        kind=f"backprop shape {analytic.shape}",
+    )
 
 
 def check_net(
@@ -317,9 +346,12 @@ def check_net(
         if mode == "fast":
             rng = np.random.default_rng(seed)
             report = GradCheckReport(
-                [_directional_comparison(key, analytic[key], param, loss, 1.0, h, rng, rtol, atol)
-                 for key, param in net.params.items()],
-                rtol, atol,
+                [
+                    _directional_comparison(key, analytic[key], param, loss, 1.0, h, rng, rtol, atol)
+                    for key, param in net.params.items()
+                ],
+                rtol,
+                atol,
             )
             if explain and not report.passed:
                 report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, {}, loss, h, seed)
@@ -339,18 +371,30 @@ def check_net(
                 numerical[key] = numerical_gradient(loss, param, h)
                 method[key] = "loop"
         report = GradCheckReport(
-            [replace(compare_gradients(key, analytic[key], numerical[key], rtol, atol), method=method[key])
-             for key in net.params],
-            rtol, atol,
+            [
+                replace(compare_gradients(key, analytic[key], numerical[key], rtol, atol), method=method[key])
+                for key in net.params
+            ],
+            rtol,
+            atol,
         )
         if explain and not report.passed:
             report.diagnoses = _explain_net(net, x, t, train_flg, report, analytic, numerical, loss, h, seed)
     return report
 
 
-def _explain_net(net: Any, x: Any, t: Any, train_flg: bool, report: GradCheckReport, analytic: dict[str, NDArray],
-                 numerical: dict[str, NDArray], loss: Callable[[Any], float], h: float, seed: int
-                 ) -> list[Diagnosis]:
+def _explain_net(
+    net: Any,
+    x: Any,
+    t: Any,
+    train_flg: bool,
+    report: GradCheckReport,
+    analytic: dict[str, NDArray],
+    numerical: dict[str, NDArray],
+    loss: Callable[[Any], float],
+    h: float,
+    seed: int,
+) -> list[Diagnosis]:
     """The layer the wrong gradient starts in and that layer's own diagnosis; when no layer is wrong (or the net
     is not a ``Sequential``), each failing parameter's gradient diagnosed from the two arrays alone."""
     failing = [c.name for c in report if not c.passed]
@@ -365,15 +409,29 @@ def _explain_net(net: Any, x: Any, t: Any, train_flg: bool, report: GradCheckRep
         worst = max(c.max_rel_error for c in report if not c.passed)
         # NOTE: 1e-3: far above what rounding and the step leave in float64, far below any slip
         if worst < 1e-3:
-            return [Diagnosis("net", "rounding", (
-                f"no layer is wrong: {where.name} passes its own check on the input and dout it saw, so the net's "
-                f"differences (max rel {worst:.1e}) are the finite differences' own error (the step "
-                "h against a sharp curvature, such as a BatchNorm over near-equal samples, or rounding) — not a bug"),
-                evidence)]
-        head = [Diagnosis("net", "outside-layers", (
-            f"every layer passes its own check ({where.name} included, on the input and dout it saw): what is wrong "
-            "is in the net's own loss or gradient, outside the layers (a weight-decay term, an extra penalty)"),
-            evidence)]
+            return [
+                Diagnosis(
+                    "net",
+                    "rounding",
+                    (
+                        f"no layer is wrong: {where.name} passes its own check on the input and dout it saw, so the net's "
+                        f"differences (max rel {worst:.1e}) are the finite differences' own error (the step "
+                        "h against a sharp curvature, such as a BatchNorm over near-equal samples, or rounding) — not a bug"
+                    ),
+                    evidence,
+                )
+            ]
+        head = [
+            Diagnosis(
+                "net",
+                "outside-layers",
+                (
+                    f"every layer passes its own check ({where.name} included, on the input and dout it saw): what is wrong "
+                    "is in the net's own loss or gradient, outside the layers (a weight-decay term, an extra penalty)"
+                ),
+                evidence,
+            )
+        ]
     for key in failing:
         if key not in numerical:  # fast mode: the failing parameters, element by element now
             numerical[key] = numerical_gradient(loss, net.params[key], h)
@@ -398,8 +456,14 @@ def _masks_held(net: Any) -> Iterator[None]:
         yield
 
 
-def _agrees_with_loop(numerical: dict[str, NDArray], params: dict[str, NDArray], loss: Callable[[], float],
-                      h: float, seed: int, samples: int = 3) -> bool:
+def _agrees_with_loop(
+    numerical: dict[str, NDArray],
+    params: dict[str, NDArray],
+    loss: Callable[[], float],
+    h: float,
+    seed: int,
+    samples: int = 3,
+) -> bool:
     """Do a few random elements of the batched differences equal the element loop's? (Same differences, so they
     agree to rounding; a net whose loss is not what its layers compute — an extra penalty, say — does not.)"""
     rng = np.random.default_rng(seed)
@@ -429,8 +493,17 @@ def _output_differences(outputs: Callable[[], NDArray], x: NDArray, dout: Any, h
     return grad
 
 
-def _directional_comparison(name: str, analytic: NDArray, param: NDArray, outputs: Callable[[], Any], weight: Any,
-                            h: float, rng: np.random.Generator, rtol: float, atol: float) -> GradientComparison:
+def _directional_comparison(
+    name: str,
+    analytic: NDArray,
+    param: NDArray,
+    outputs: Callable[[], Any],
+    weight: Any,
+    h: float,
+    rng: np.random.Generator,
+    rtol: float,
+    atol: float,
+) -> GradientComparison:
     """``grad · v`` against the central difference of ``sum(outputs() * weight)`` along a random unit ``v``."""
     v = rng.standard_normal(param.shape)
     v /= np.linalg.norm(v) or 1.0
@@ -449,5 +522,6 @@ def _directional_comparison(name: str, analytic: NDArray, param: NDArray, output
     scale = max(float(np.linalg.norm(analytic)), abs(numerical))
     rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
     passed = bool(np.isfinite(diff)) and diff <= atol + rtol * scale
-    return GradientComparison(name, param.shape, diff, diff, rel, (), directional, numerical, passed, "direction",
-                              "direction")
+    return GradientComparison(
+        name, param.shape, diff, diff, rel, (), directional, numerical, passed, "direction", "direction"
+    )

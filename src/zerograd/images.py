@@ -14,8 +14,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DIGIT_BOX", "MAX_DECODED_BYTES", "MAX_PIXELS", "SIDE", "WORK_SIDE", "ImageError", "array_to_input",
-           "decoded_bytes", "image_to_gray", "image_to_input", "is_blank"]
+__all__ = [
+    "DIGIT_BOX",
+    "MAX_DECODED_BYTES",
+    "MAX_PIXELS",
+    "SIDE",
+    "WORK_SIDE",
+    "ImageError",
+    "array_to_input",
+    "decoded_bytes",
+    "image_to_gray",
+    "image_to_input",
+    "is_blank",
+]
 
 SIDE = 28  # MNIST and Fashion-MNIST images are 28×28
 DIGIT_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
@@ -60,8 +71,10 @@ def image_to_gray(source: str | os.PathLike[str] | bytes) -> np.ndarray:
     except FileNotFoundError:
         raise ImageError(f"{name}: no such image file") from None
     except Image.DecompressionBombError:  # Pillow's own limit, met while reading the header of a giant
-        raise ImageError(f"{name}: too large an image; zerograd decodes at most {MAX_PIXELS} pixels and "
-                         f"{MAX_DECODED_BYTES // 2**20} MiB") from None
+        raise ImageError(
+            f"{name}: too large an image; zerograd decodes at most {MAX_PIXELS} pixels and "
+            f"{MAX_DECODED_BYTES // 2**20} MiB"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as err:
         if isinstance(err, ImageError):
             raise
@@ -106,8 +119,10 @@ def _check_size(img: Any, name: str) -> None:
         raise ImageError(f"{name}: {width}×{height} pixels is too large (zerograd decodes at most {limit} pixels)")
     needed = decoded_bytes(img)
     if needed > MAX_DECODED_BYTES:
-        raise ImageError(f"{name}: {width}×{height} pixels of mode {img.mode} take {needed / 2**20:.0f} MiB "
-                         f"decoded; zerograd decodes at most {MAX_DECODED_BYTES // 2**20} MiB")
+        raise ImageError(
+            f"{name}: {width}×{height} pixels of mode {img.mode} take {needed / 2**20:.0f} MiB "
+            f"decoded; zerograd decodes at most {MAX_DECODED_BYTES // 2**20} MiB"
+        )
 
 
 def _shrunk(img: Any) -> Any:

@@ -16,8 +16,19 @@ from .functions import _as_label_indices, sigmoid
 from .parallel import elementwise, matmul
 
 __all__ = [
-    "LAYER_TYPES", "Affine", "AddLayer", "BatchNorm", "BatchNormalization", "Dropout", "Layer", "MulLayer", "Relu",
-    "Sigmoid", "SoftmaxWithLoss", "layer_from_spec", "register_layer",
+    "LAYER_TYPES",
+    "Affine",
+    "AddLayer",
+    "BatchNorm",
+    "BatchNormalization",
+    "Dropout",
+    "Layer",
+    "MulLayer",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "layer_from_spec",
+    "register_layer",
 ]
 
 # Layer classes by name, for rebuilding a net from the layer specs in a checkpoint's header.
@@ -295,8 +306,14 @@ class Affine(Layer):
         self.db: NDArray | None = None
 
     @classmethod
-    def new(cls, in_features: int, out_features: int, init: float | str = "he",
-            rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float64) -> Affine:
+    def new(
+        cls,
+        in_features: int,
+        out_features: int,
+        init: float | str = "he",
+        rng: np.random.Generator | int | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> Affine:
         """A fresh layer: ``W`` normal with standard deviation ``init`` (a number) or ``sqrt(2/in_features)``
         (``"he"``, for ReLU) or ``sqrt(1/in_features)`` (``"xavier"``, for sigmoid); ``b`` zero."""
         for name, n in (("in_features", in_features), ("out_features", out_features)):
@@ -483,9 +500,16 @@ class BatchNormalization(Layer):
     samplewise = False  # a training batch's statistics mix its samples
     name_prefix = "BatchNorm"
 
-    def __init__(self, gamma: NDArray | int, beta: NDArray | None = None, momentum: float = 0.9,
-                 running_mean: NDArray | None = None, running_var: NDArray | None = None,
-                 eps: float = 1e-6, dtype: DTypeLike = np.float64) -> None:
+    def __init__(
+        self,
+        gamma: NDArray | int,
+        beta: NDArray | None = None,
+        momentum: float = 0.9,
+        running_mean: NDArray | None = None,
+        running_var: NDArray | None = None,
+        eps: float = 1e-6,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         if isinstance(gamma, (int, np.integer)) and not isinstance(gamma, bool):
             if gamma < 1:
                 raise ValueError(f"BatchNormalization needs a positive feature count, got {gamma}")
@@ -518,13 +542,17 @@ class BatchNormalization(Layer):
 
     def forward(self, x: NDArray, train_flg: bool | None = None) -> NDArray:
         if train_flg is None:
-            raise ValueError("BatchNormalization.forward needs train_flg=True (batch statistics, training) or "
-                             "False (running statistics, inference)")
+            raise ValueError(
+                "BatchNormalization.forward needs train_flg=True (batch statistics, training) or "
+                "False (running statistics, inference)"
+            )
         self.input_shape = x.shape
         x = x.reshape(x.shape[0], -1) if x.ndim != 2 else x
         if x.shape[1] != self.features:
-            raise ValueError(f"BatchNormalization expects x with {self.features} features per sample (N, "
-                             f"{self.features}), got {self.input_shape!r}")
+            raise ValueError(
+                f"BatchNormalization expects x with {self.features} features per sample (N, "
+                f"{self.features}), got {self.input_shape!r}"
+            )
         if train_flg:
             mean = x.mean(axis=0)
             xc = x - mean
@@ -597,8 +625,7 @@ class Dropout(Layer):
     samplewise = False  # masks are drawn per sample: a stack of copies would draw different ones
 
     def __init__(self, dropout_ratio: float = 0.5, rng: Any = None) -> None:
-        if isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, (int, float)) or \
-                not 0 <= dropout_ratio < 1:
+        if isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, (int, float)) or not 0 <= dropout_ratio < 1:
             raise ValueError(f"Dropout: dropout_ratio must be in [0, 1), got {dropout_ratio!r}")
         self.dropout_ratio = float(dropout_ratio)
         self.rng: Any = rng if hasattr(rng, "random") else np.random.default_rng(rng)
@@ -611,8 +638,7 @@ class Dropout(Layer):
 
     def forward(self, x: NDArray, train_flg: bool | None = None) -> NDArray:
         if train_flg is None:
-            raise ValueError("Dropout.forward needs train_flg=True (drop units, training) or False (scale, "
-                             "inference)")
+            raise ValueError("Dropout.forward needs train_flg=True (drop units, training) or False (scale, inference)")
         self.train_flg = bool(train_flg)
         if not train_flg:
             return self.infer(x)

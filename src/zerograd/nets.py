@@ -135,13 +135,19 @@ class Sequential:
                 loss = SoftmaxWithLoss()
         for name, layer in named:
             if _is_loss(layer):
-                raise ValueError(f"Sequential: the loss layer {name} ({type(layer).__name__}) must be last; pass it "
-                                 "as loss= or as the last layer")
+                raise ValueError(
+                    f"Sequential: the loss layer {name} ({type(layer).__name__}) must be last; pass it "
+                    "as loss= or as the last layer"
+                )
         _check_layer_api("the loss layer", loss)
-        if isinstance(weight_decay_lambda, bool) or not isinstance(weight_decay_lambda, (int, float)) or \
-                not 0 <= weight_decay_lambda < math.inf:
-            raise ValueError(f"{type(self).__name__}: weight_decay_lambda must be a finite number >= 0, got "
-                             f"{weight_decay_lambda!r}")
+        if (
+            isinstance(weight_decay_lambda, bool)
+            or not isinstance(weight_decay_lambda, (int, float))
+            or not 0 <= weight_decay_lambda < math.inf
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: weight_decay_lambda must be a finite number >= 0, got {weight_decay_lambda!r}"
+            )
         _check_widths(named)
         self.layers: LayerDict = LayerDict(named)
         self.last_layer = loss
@@ -224,8 +230,9 @@ class Sequential:
         """``(layer name, layer)`` holding parameter or buffer ``key`` (``"W3"``, ``"running_mean1"``)."""
         where = self.param_owner.get(key) or self.buffer_owner.get(key)
         if where is None:
-            raise KeyError(f"{type(self).__name__} has no parameter or buffer {key!r}; parameters: "
-                           f"{list(self.param_owner)}")
+            raise KeyError(
+                f"{type(self).__name__} has no parameter or buffer {key!r}; parameters: {list(self.param_owner)}"
+            )
         return where[0], self.layers[where[0]]
 
     # -- the one walk through the layers -----------------------------------------------------------------------
@@ -266,8 +273,11 @@ class Sequential:
                 trace.append(dout)
             slot = slots[i]
             # the input images need no gradient: the first Affine skips dx (a third of its arithmetic)
-            dout = slot.layer.backward(dout, need_dx=False) if slot.skips_dx and trace is None \
+            dout = (
+                slot.layer.backward(dout, need_dx=False)
+                if slot.skips_dx and trace is None
                 else slot.layer.backward(dout)
+            )
         if trace is not None:
             trace.append(dout)
         return dout
@@ -276,8 +286,11 @@ class Sequential:
         """The L2 penalty ``λ/2 · Σ‖W‖²`` over the decayed weights (0 when λ = 0)."""
         if self.weight_decay_lambda == 0:
             return 0.0
-        squares = sum(float(np.sum(np.square(getattr(slot.layer, attr))))
-                      for slot in self._slots.values() for _, attr in slot.decayed)
+        squares = sum(
+            float(np.sum(np.square(getattr(slot.layer, attr))))
+            for slot in self._slots.values()
+            for _, attr in slot.decayed
+        )
         return 0.5 * self.weight_decay_lambda * squares
 
     def collect_gradients(self) -> dict[str, NDArray]:
@@ -357,8 +370,10 @@ class Sequential:
         The loss is taken in the mode ``gradient`` uses, with dropout masks held at their last draw.
         """
         with self.masks_held():
-            return {key: numerical_gradient(lambda _: self.loss(x, t, train_flg=self.training), param, h=h)
-                    for key, param in self.params.items()}
+            return {
+                key: numerical_gradient(lambda _: self.loss(x, t, train_flg=self.training), param, h=h)
+                for key, param in self.params.items()
+            }
 
     # -- modes -------------------------------------------------------------------------------------------------
 
@@ -398,18 +413,26 @@ class Sequential:
         layers = []
         for name, layer in self.layers.items():
             spec = layer.spec() if hasattr(layer, "spec") else None
-            layers.append({"name": name, **spec} if spec else {"name": name, "type": None,
-                                                              "class": type(layer).__name__})
+            layers.append(
+                {"name": name, **spec} if spec else {"name": name, "type": None, "class": type(layer).__name__}
+            )
         loss_spec = self.last_layer.spec() if hasattr(self.last_layer, "spec") else None
-        return {"class": "Sequential", "layers": layers,
-                "loss": loss_spec or {"type": None, "class": type(self.last_layer).__name__},
-                "weight_decay_lambda": self.weight_decay_lambda, "dtype": self.dtype.name}
+        return {
+            "class": "Sequential",
+            "layers": layers,
+            "loss": loss_spec or {"type": None, "class": type(self.last_layer).__name__},
+            "weight_decay_lambda": self.weight_decay_lambda,
+            "dtype": self.dtype.name,
+        }
 
     def random_states(self) -> dict[str, Any]:
         """The state of each random layer's generator (Dropout's), by layer name: a resumed run draws the same
         masks as the uninterrupted one."""
-        return {name: layer.rng.bit_generator.state for name, layer in self.layers.items()
-                if isinstance(getattr(layer, "rng", None), np.random.Generator)}
+        return {
+            name: layer.rng.bit_generator.state
+            for name, layer in self.layers.items()
+            if isinstance(getattr(layer, "rng", None), np.random.Generator)
+        }
 
     def set_random_states(self, states: dict[str, Any]) -> None:
         for name, state in states.items():
@@ -484,8 +507,15 @@ class MultiLayerNet(Sequential):
         rng = _generator(rng)
         super().__init__(*self._build(rng), weight_decay_lambda=weight_decay_lambda)
 
-    def _set_architecture(self, input_size: int, hidden_size_list: Sequence[int], output_size: int, activation: str,
-                          weight_init_std: float | str, dtype: DTypeLike) -> None:
+    def _set_architecture(
+        self,
+        input_size: int,
+        hidden_size_list: Sequence[int],
+        output_size: int,
+        activation: str,
+        weight_init_std: float | str,
+        dtype: DTypeLike,
+    ) -> None:
         name = type(self).__name__
         sizes = [input_size, *hidden_size_list, output_size]
         if any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1 for s in sizes):
@@ -512,8 +542,10 @@ class MultiLayerNet(Sequential):
     def _affines(self, rng: Any) -> list[Affine]:
         """The Affine layers, weights drawn in order ``W1, W2, ...`` from ``rng`` (the book's order)."""
         sizes = [self.input_size, *self.hidden_size_list, self.output_size]
-        return [Affine.new(n_in, n_out, init=self.weight_init_std, rng=rng, dtype=self._dtype)
-                for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+        return [
+            Affine.new(n_in, n_out, init=self.weight_init_std, rng=rng, dtype=self._dtype)
+            for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+        ]
 
     def _build(self, rng: Any) -> list[Layer]:
         act = ACTIVATIONS[self.activation]
@@ -561,8 +593,15 @@ class TwoLayerNet(MultiLayerNet):
         dtype: DTypeLike = np.float64,
         rng: np.random.Generator | int | NormalSource | None = None,
     ) -> None:
-        super().__init__(input_size, [hidden_size], output_size, activation="relu", weight_init_std=weight_init_std,
-                         dtype=dtype, rng=rng)
+        super().__init__(
+            input_size,
+            [hidden_size],
+            output_size,
+            activation="relu",
+            weight_init_std=weight_init_std,
+            dtype=dtype,
+            rng=rng,
+        )
 
     def config(self) -> dict[str, Any]:
         return {
@@ -602,9 +641,16 @@ class MultiLayerNetExtend(MultiLayerNet):
             raise ValueError(f"{type(self).__name__}: dropout_ration must be in [0, 1), got {dropout_ration!r}")
         self.use_dropout, self.use_batchnorm = bool(use_dropout), bool(use_batchnorm)
         self.dropout_ration = float(dropout_ration)
-        super().__init__(input_size, hidden_size_list, output_size, activation=activation,
-                         weight_init_std=weight_init_std, weight_decay_lambda=weight_decay_lambda, dtype=dtype,
-                         rng=rng)
+        super().__init__(
+            input_size,
+            hidden_size_list,
+            output_size,
+            activation=activation,
+            weight_init_std=weight_init_std,
+            weight_decay_lambda=weight_decay_lambda,
+            dtype=dtype,
+            rng=rng,
+        )
 
     def _build(self, rng: Any) -> list[Layer]:
         act = ACTIVATIONS[self.activation]
@@ -621,14 +667,22 @@ class MultiLayerNetExtend(MultiLayerNet):
         return layers
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "class": "MultiLayerNetExtend", "use_dropout": self.use_dropout,
-                "dropout_ration": self.dropout_ration, "use_batchnorm": self.use_batchnorm}
+        return {
+            **super().config(),
+            "class": "MultiLayerNetExtend",
+            "use_dropout": self.use_dropout,
+            "dropout_ration": self.dropout_ration,
+            "use_batchnorm": self.use_batchnorm,
+        }
 
     def __repr__(self) -> str:
-        extras = "".join([", batchnorm" if self.use_batchnorm else "",
-                          f", dropout={self.dropout_ration:g}" if self.use_dropout else ""])
-        return (f"{type(self).__name__}({self._sizes()}, activation={self.activation}{extras}, "
-                f"dtype={self.dtype.name})")
+        extras = "".join(
+            [
+                ", batchnorm" if self.use_batchnorm else "",
+                f", dropout={self.dropout_ration:g}" if self.use_dropout else "",
+            ]
+        )
+        return f"{type(self).__name__}({self._sizes()}, activation={self.activation}{extras}, dtype={self.dtype.name})"
 
 
 # -- rebuilding a net from its config ------------------------------------------------------------------------
@@ -655,8 +709,9 @@ def net_from_config(config: dict[str, Any], rng: np.random.Generator | int | Non
     if name == "Sequential":
         return _sequential_from_config(config)
     if name not in NET_CLASSES:
-        raise ValueError(f"unknown net class {name!r} in config; expected one of "
-                         f"{sorted([*NET_CLASSES, 'Sequential'])}")
+        raise ValueError(
+            f"unknown net class {name!r} in config; expected one of {sorted([*NET_CLASSES, 'Sequential'])}"
+        )
     try:
         cls: Any = NET_CLASSES[name]  # each class has its own constructor (sizes, rng)
         return cls(**config, rng=rng)
@@ -676,8 +731,10 @@ def _sequential_from_config(config: dict[str, Any]) -> Sequential:
         if not isinstance(spec, dict):
             raise ValueError(f"a layer spec must be a dict, got {type(spec).__name__}")
         if spec.get("type") is None:
-            raise ValueError(f"layer {spec.get('name')!r} is a {spec.get('class')} of your own, which zerograd cannot "
-                             "rebuild by name: build the net yourself and pass it as net=")
+            raise ValueError(
+                f"layer {spec.get('name')!r} is a {spec.get('class')} of your own, which zerograd cannot "
+                "rebuild by name: build the net yourself and pass it as net="
+            )
         layer = layer_from_spec({k: v for k, v in spec.items() if k != "name"}, dtype)
         layers.append((spec["name"], layer) if isinstance(spec.get("name"), str) else layer)
     *body, loss = layers
@@ -715,9 +772,11 @@ def _is_loss(layer: Any) -> bool:
 def _check_layer_api(what: str, layer: Any) -> None:
     missing = [m for m in ("forward", "backward") if not callable(getattr(layer, m, None))]
     if missing:
-        raise TypeError(f"Sequential: {what} is a {type(layer).__name__} without "
-                        f"{' and '.join(m + '()' for m in missing)}; a layer "
-                        "needs forward(x) and backward(dout)")
+        raise TypeError(
+            f"Sequential: {what} is a {type(layer).__name__} without "
+            f"{' and '.join(m + '()' for m in missing)}; a layer "
+            "needs forward(x) and backward(dout)"
+        )
 
 
 def _array_names(layer: Any, attribute: str, book_names: tuple[str, ...]) -> list[str]:

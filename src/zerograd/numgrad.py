@@ -36,8 +36,10 @@ def numerical_gradient(f: Callable[[NDArray], Any], x: NDArray, h: float = 1e-4)
     f: called as ``f(x)``; a closure that ignores its argument (``lambda _: net.loss(x, t)``) works as in the book.
     """
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise TypeError(f"numerical_gradient needs a floating NumPy array to perturb, got {type(x).__name__}"
-                        + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
+        raise TypeError(
+            f"numerical_gradient needs a floating NumPy array to perturb, got {type(x).__name__}"
+            + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
+        )
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         f_plus, f_minus = perturbed_pair(lambda: float(f(x)), x, idx, h)

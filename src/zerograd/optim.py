@@ -21,7 +21,15 @@ from numpy.typing import NDArray
 from .parallel import MIN_BLOCK, run_blocks
 
 __all__ = [
-    "OPTIMIZERS", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop", "SGD", "make_optimizer",
+    "OPTIMIZERS",
+    "AdaGrad",
+    "Adam",
+    "Momentum",
+    "Nesterov",
+    "Optimizer",
+    "RMSprop",
+    "SGD",
+    "make_optimizer",
     "optimizer_from_state",
 ]
 
@@ -87,11 +95,15 @@ class Optimizer:
             raise KeyError(f"{name}.update: grads have keys {sorted(grads)} but params have {sorted(params)}")
         for key, param in params.items():
             if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
-                raise TypeError(f"{name}.update: params[{key!r}] must be a floating NumPy array (it is updated in "
-                                f"place), got {type(param).__name__}")
+                raise TypeError(
+                    f"{name}.update: params[{key!r}] must be a floating NumPy array (it is updated in "
+                    f"place), got {type(param).__name__}"
+                )
             if np.shape(grads[key]) != param.shape:
-                raise ValueError(f"{name}.update: grads[{key!r}] has shape {np.shape(grads[key])!r}, "
-                                 f"params[{key!r}] has {param.shape!r}")
+                raise ValueError(
+                    f"{name}.update: grads[{key!r}] has shape {np.shape(grads[key])!r}, "
+                    f"params[{key!r}] has {param.shape!r}"
+                )
 
     # -- saving and restoring ----------------------------------------------------------------------------------
 
@@ -114,17 +126,21 @@ class Optimizer:
             raise ValueError(f"{name}.load_state_dict: the state is of a {state.get('type')!r} optimizer")
         slots = state.get("state", {})
         if set(slots) != set(self.slot_names):
-            raise ValueError(f"{name}.load_state_dict: expected state slots {list(self.slot_names)}, "
-                             f"got {sorted(slots)}")
+            raise ValueError(
+                f"{name}.load_state_dict: expected state slots {list(self.slot_names)}, got {sorted(slots)}"
+            )
         hyper = dict(state.get("hyperparameters", {}))
         if set(hyper) != set(self.hyperparameter_names):
-            raise ValueError(f"{name}.load_state_dict: expected hyperparameters {list(self.hyperparameter_names)}, "
-                             f"got {sorted(hyper)}")
+            raise ValueError(
+                f"{name}.load_state_dict: expected hyperparameters {list(self.hyperparameter_names)}, "
+                f"got {sorted(hyper)}"
+            )
         for key, value in hyper.items():
             setattr(self, key, float(value))
         self.steps = int(state.get("steps", 0))
-        self.state = {slot: {key: np.array(buf, copy=True) for key, buf in slots[slot].items()}
-                      for slot in self.slot_names}
+        self.state = {
+            slot: {key: np.array(buf, copy=True) for key, buf in slots[slot].items()} for slot in self.slot_names
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items())
@@ -246,13 +262,24 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam,
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
 }
 
 # The learning rate to use when none is given: chapter 5's 0.1 for SGD on MNIST (the book's train_neuralnet.py;
 # the SGD class's own default, 0.01, is chapter 6's), and the book's chapter-6 defaults for the others.
-DEFAULT_LR: dict[str, float] = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.01,
-                                "adam": 0.001}
+DEFAULT_LR: dict[str, float] = {
+    "sgd": 0.1,
+    "momentum": 0.01,
+    "nesterov": 0.01,
+    "adagrad": 0.01,
+    "rmsprop": 0.01,
+    "adam": 0.001,
+}
 
 
 def make_optimizer(name: str, **hyperparameters: float) -> Optimizer:
@@ -262,8 +289,10 @@ def make_optimizer(name: str, **hyperparameters: float) -> Optimizer:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     unknown = set(hyperparameters) - set(cls.hyperparameter_names)
     if unknown:
-        raise ValueError(f"{cls.__name__} has no hyperparameter {', '.join(sorted(unknown))}; "
-                         f"it takes {', '.join(cls.hyperparameter_names)}")
+        raise ValueError(
+            f"{cls.__name__} has no hyperparameter {', '.join(sorted(unknown))}; "
+            f"it takes {', '.join(cls.hyperparameter_names)}"
+        )
     return cls(**hyperparameters)
 
 

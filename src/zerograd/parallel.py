@@ -31,8 +31,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MIN_BLOCK", "MIN_PRODUCT_BLOCK", "blocks", "cgroup_cpu_limit", "cores", "elementwise", "from_environment",
-           "matmul", "run_blocks", "set_threads", "threads", "using_threads"]
+__all__ = [
+    "MIN_BLOCK",
+    "MIN_PRODUCT_BLOCK",
+    "blocks",
+    "cgroup_cpu_limit",
+    "cores",
+    "elementwise",
+    "from_environment",
+    "matmul",
+    "run_blocks",
+    "set_threads",
+    "threads",
+    "using_threads",
+]
 
 # Elements a block must hold before a split of a one-pass job (ReLU, pooling) pays: below it, the hand-off and
 # the halves left in two cores' caches for the next (unsplit) step cost more than the second core saves.
@@ -140,8 +152,7 @@ def blocks(n: int, elements_per_row: int = 1, minimum: int = MIN_BLOCK) -> list[
     return [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
 
 
-def run_blocks(work: Callable[[slice], object], n: int, elements_per_row: int = 1, minimum: int = MIN_BLOCK
-               ) -> list:
+def run_blocks(work: Callable[[slice], object], n: int, elements_per_row: int = 1, minimum: int = MIN_BLOCK) -> list:
     """Call ``work(rows)`` for each of ``blocks(n, elements_per_row, minimum)`` at once; their results in order.
 
     ``work`` must touch only its own rows of the outputs. An exception in any block is raised here, after every
@@ -168,8 +179,12 @@ def elementwise(ufunc: np.ufunc, *operands: Any) -> NDArray:
     """
     first = operands[0]
     # the common case first, cheaply: a small array (the chapter's nets) goes straight to NumPy
-    if (getattr(first, "size", 0) < 2 * MIN_BLOCK or not _blas_one_thread or not isinstance(first, np.ndarray)
-            or threads() == 1):
+    if (
+        getattr(first, "size", 0) < 2 * MIN_BLOCK
+        or not _blas_one_thread
+        or not isinstance(first, np.ndarray)
+        or threads() == 1
+    ):
         return ufunc(*operands)
     arrays = [isinstance(a, np.ndarray) and a.ndim > 0 for a in operands]
     if any(is_array and a.shape != first.shape for a, is_array in zip(operands, arrays, strict=True)):
@@ -195,8 +210,16 @@ def matmul(a: NDArray, b: NDArray, add: NDArray | None = None) -> NDArray:
         small = a.shape[0] * b.size < 2 * MIN_PRODUCT_BLOCK  # rows x K x M multiply-adds
     except (AttributeError, IndexError):
         small = True
-    if (small or not _blas_one_thread or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray)
-            or a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or threads() == 1):
+    if (
+        small
+        or not _blas_one_thread
+        or not isinstance(a, np.ndarray)
+        or not isinstance(b, np.ndarray)
+        or a.ndim != 2
+        or b.ndim != 2
+        or a.shape[1] != b.shape[0]
+        or threads() == 1
+    ):
         out = a @ b
         if add is not None:
             out += add

@@ -48,8 +48,7 @@ def plot_curves(history: Any, title: str | None = None) -> Figure:
     for name, marker, label in (("train_acc", "o", "train"), ("test_acc", "s", "test")):
         acc = h.get(name, [])
         if acc:
-            ax_acc.plot(np.arange(1, len(acc) + 1), acc, marker=marker, markevery=max(len(acc) // 20, 1),
-                        label=label)
+            ax_acc.plot(np.arange(1, len(acc) + 1), acc, marker=marker, markevery=max(len(acc) // 20, 1), label=label)
     ax_acc.set(xlabel="epochs", ylabel="accuracy", title="accuracy", ylim=(0, 1.0))
     _legend(ax_acc, loc="lower right")
     if title:
@@ -85,8 +84,15 @@ def plot_confusion(confusion: ArrayLike, classes: Sequence[str] | None = None, t
     for i in range(n):
         for j in range(n):
             share = cm[i, j] / max(rows[i, 0], 1)
-            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
-                    color="white" if share > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(int(cm[i, j])),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if share > 0.5 else "black",
+            )
     ax.set_xticks(range(n), names, rotation=45, ha="right")
     ax.set_yticks(range(n), names)
     ax.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")

@@ -291,8 +291,9 @@ class RunSpec:
                     ckpt, data.x_train, data.t_train, x_test, t_test, callbacks=epoch_end, epochs=self.epochs
                 )
             else:
-                net = self.build_net(data.x_train.shape[1:], number_of_classes(data),
-                                     image_shape=getattr(data, "image_shape", None))
+                net = self.build_net(
+                    data.x_train.shape[1:], number_of_classes(data), image_shape=getattr(data, "image_shape", None)
+                )
                 trainer = Trainer(
                     net, self.train_config(), data.x_train, data.t_train, x_test, t_test, callbacks=epoch_end
                 )

@@ -38,8 +38,11 @@ class LockHeldError(RuntimeError):
     def __init__(self, path: Path, pid: int | None, message: str | None = None) -> None:
         self.path, self.pid = path, pid
         owner = f"pid {pid}, " if pid is not None else ""
-        super().__init__(message or f"{path.parent} is in use by another zerograd run ({owner}lock file {path}); "
-                                    "wait for it or choose another --out")
+        super().__init__(
+            message
+            or f"{path.parent} is in use by another zerograd run ({owner}lock file {path}); "
+            "wait for it or choose another --out"
+        )
 
 
 class RunLock:
@@ -103,8 +106,12 @@ class RunLock:
                 os.link(temp, self.path)  # fails if the name exists: creation and content in one step
             except FileExistsError:
                 pid = _read_pid_at(self.path)
-                raise LockHeldError(self.path, pid, f"{self.path.parent} is locked by {self.path} (pid {pid}); if no "
-                                               "zerograd run is using that folder, delete the file") from None
+                raise LockHeldError(
+                    self.path,
+                    pid,
+                    f"{self.path.parent} is locked by {self.path} (pid {pid}); if no "
+                    "zerograd run is using that folder, delete the file",
+                ) from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)

@@ -45,17 +45,34 @@ MAX_INFLATED_FLOOR = 16 << 20
 MAX_HEADER_BYTES = 65_536  # an .npy header of a plain array is ~128 bytes; NumPy itself reads at most 10,000
 MAX_NDIM = 32  # NumPy 1.x's limit (2.x allows 64)
 _MAX_MEMBERS = 10_000
-_FORMAT_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError,
-                  RuntimeError, struct.error, zlib.error, tokenize.TokenError, SyntaxError, KeyError, IndexError,
-                  OverflowError, UnicodeDecodeError, TypeError, RecursionError)
+_FORMAT_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+    tokenize.TokenError,
+    SyntaxError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    UnicodeDecodeError,
+    TypeError,
+    RecursionError,
+)
 
 
 class NpzFormatError(ValueError):
     """The archive is not a well-formed ``.npz`` of plain arrays; the message names the member and the problem."""
 
 
-def read_npz(path: str | os.PathLike[str], *, max_bytes: int | None = None,
-             max_inflated: int | None = None) -> dict[str, np.ndarray]:
+def read_npz(
+    path: str | os.PathLike[str], *, max_bytes: int | None = None, max_inflated: int | None = None
+) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``, by name (``"x_train"`` for the member ``x_train.npy``).
 
     max_bytes: refuse archives whose arrays add up to more bytes than this (besides the bound from the file size).
@@ -84,8 +101,9 @@ def read_npz(path: str | os.PathLike[str], *, max_bytes: int | None = None,
     return arrays
 
 
-def _check_directory(infos: list[zipfile.ZipInfo], file_size: int, max_bytes: int | None,
-                     max_inflated: int | None) -> list[zipfile.ZipInfo]:
+def _check_directory(
+    infos: list[zipfile.ZipInfo], file_size: int, max_bytes: int | None, max_inflated: int | None
+) -> list[zipfile.ZipInfo]:
     if len(infos) > _MAX_MEMBERS:
         raise NpzFormatError(f"{len(infos)} members; an .npz of arrays has a handful")
     seen: set[str] = set()
@@ -101,17 +119,23 @@ def _check_directory(infos: list[zipfile.ZipInfo], file_size: int, max_bytes: in
             raise NpzFormatError(f"member {name!r} is encrypted")
         if info.compress_type == zipfile.ZIP_STORED:
             if info.file_size != info.compress_size:
-                raise NpzFormatError(f"member {name!r} is stored uncompressed but its sizes disagree "
-                                     f"({info.file_size} vs {info.compress_size} bytes)")
+                raise NpzFormatError(
+                    f"member {name!r} is stored uncompressed but its sizes disagree "
+                    f"({info.file_size} vs {info.compress_size} bytes)"
+                )
         elif info.compress_type == zipfile.ZIP_DEFLATED:
             if info.file_size > DEFLATE_MAX_RATIO * info.compress_size + 64:
-                raise NpzFormatError(f"member {name!r} claims {info.file_size} bytes from {info.compress_size} "
-                                     "compressed ones, more than deflate can produce")
+                raise NpzFormatError(
+                    f"member {name!r} claims {info.file_size} bytes from {info.compress_size} "
+                    "compressed ones, more than deflate can produce"
+                )
             deflated_in += info.compress_size
             deflated_out += info.file_size
         else:
-            raise NpzFormatError(f"member {name!r} uses zip compression method {info.compress_type}; np.savez "
-                                 "writes stored or deflated members only")
+            raise NpzFormatError(
+                f"member {name!r} uses zip compression method {info.compress_type}; np.savez "
+                "writes stored or deflated members only"
+            )
         compressed += info.compress_size
         total += info.file_size
     if compressed > file_size:
@@ -120,9 +144,11 @@ def _check_directory(infos: list[zipfile.ZipInfo], file_size: int, max_bytes: in
         raise NpzFormatError(f"its arrays hold {total} bytes, more than the limit of {max_bytes}")
     limit = max(MAX_INFLATED_FLOOR, MAX_INFLATE_RATIO * deflated_in) if max_inflated is None else max_inflated
     if deflated_out > limit:
-        raise NpzFormatError(f"its compressed members would inflate {deflated_in} bytes into {deflated_out} "
-                             f"({deflated_out // max(deflated_in, 1)}x), more than the {limit} bytes allowed for "
-                             "compressed data (a zip bomb, or data better saved with np.savez, uncompressed)")
+        raise NpzFormatError(
+            f"its compressed members would inflate {deflated_in} bytes into {deflated_out} "
+            f"({deflated_out // max(deflated_in, 1)}x), more than the {limit} bytes allowed for "
+            "compressed data (a zip bomb, or data better saved with np.savez, uncompressed)"
+        )
     return infos
 
 
@@ -133,8 +159,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
         nbytes = math.prod(shape) * dtype.itemsize  # Python ints: an absurd shape cannot overflow
         available = info.file_size - f.tell()
         if nbytes != available:
-            raise NpzFormatError(f"member {name!r}: its header declares {dtype} {shape} ({nbytes} bytes) but "
-                                 f"{available} bytes follow the header")
+            raise NpzFormatError(
+                f"member {name!r}: its header declares {dtype} {shape} ({nbytes} bytes) but "
+                f"{available} bytes follow the header"
+            )
         buffer = bytearray(nbytes)
         view, filled = memoryview(buffer), 0
         # NOTE: readinto never inflates past the buffer, and zipfile stops at the declared size: the cap on inflating
@@ -192,8 +220,9 @@ def read_npy_header(f: IO[bytes], name: str = "array") -> tuple[tuple[int, ...],
     except (UnicodeDecodeError, ValueError) as err:
         raise NpzFormatError(f"member {name!r} has a damaged .npy header ({err})") from None
     if set(fields) != {"descr", "fortran_order", "shape"}:
-        raise NpzFormatError(f"member {name!r}: its .npy header has the keys {sorted(fields)}, not descr, "
-                             "fortran_order and shape")
+        raise NpzFormatError(
+            f"member {name!r}: its .npy header has the keys {sorted(fields)}, not descr, fortran_order and shape"
+        )
     descr, fortran, shape = fields["descr"], fields["fortran_order"], fields["shape"]
     if not isinstance(descr, str) or not isinstance(fortran, bool) or not isinstance(shape, tuple):
         raise NpzFormatError(f"member {name!r}: its .npy header has an invalid fortran_order or shape")
@@ -205,10 +234,17 @@ def read_npy_header(f: IO[bytes], name: str = "array") -> tuple[tuple[int, ...],
             dtype = np.dtype(descr)
     except (TypeError, ValueError, SyntaxError) as err:
         raise NpzFormatError(f"member {name!r} has an unknown dtype {descr[:40]!r} ({_reason(err)})") from None
-    if dtype.hasobject or dtype.kind not in NPY_KINDS or dtype.fields is not None or dtype.subdtype is not None \
-            or (dtype.itemsize == 0 and dtype.kind in "US"):
-        raise NpzFormatError(f"member {name!r} has dtype {dtype}; only numeric, boolean and string arrays "
-                             "are read (an object array cannot be read without pickle)")
+    if (
+        dtype.hasobject
+        or dtype.kind not in NPY_KINDS
+        or dtype.fields is not None
+        or dtype.subdtype is not None
+        or (dtype.itemsize == 0 and dtype.kind in "US")
+    ):
+        raise NpzFormatError(
+            f"member {name!r} has dtype {dtype}; only numeric, boolean and string arrays "
+            "are read (an object array cannot be read without pickle)"
+        )
     return shape, fortran, dtype
 
 
@@ -219,7 +255,7 @@ def _parse_header_dict(text: str) -> dict[str, object]:
     while at < len(text):
         match = _TOKEN.match(text, at)
         if match is None:
-            raise ValueError(f"unexpected text at character {at}: {text[at:at + 20]!r}")
+            raise ValueError(f"unexpected text at character {at}: {text[at : at + 20]!r}")
         quoted = match.group(1) if match.group(1) is not None else match.group(2)
         if quoted is not None:
             tokens.append(("str", quoted))
@@ -232,7 +268,7 @@ def _parse_header_dict(text: str) -> dict[str, object]:
         at = match.end()
     fields: dict[str, object] = {}
     i = _expect(tokens, 0, "{")
-    while tokens[i:i + 1] != [("punct", "}")]:
+    while tokens[i : i + 1] != [("punct", "}")]:
         kind, key = _token(tokens, i)
         if kind != "str" or key in fields:
             raise ValueError(f"expected a new key, got {key!r}")
@@ -246,9 +282,9 @@ def _parse_header_dict(text: str) -> dict[str, object]:
             raise ValueError("its dtype is structured (a list of fields); only plain arrays are read")
         else:
             raise ValueError(f"unexpected {value!r} for {key!r}")
-        if tokens[i:i + 1] == [("punct", ",")]:
+        if tokens[i : i + 1] == [("punct", ",")]:
             i += 1
-        elif tokens[i:i + 1] != [("punct", "}")]:
+        elif tokens[i : i + 1] != [("punct", "}")]:
             raise ValueError("expected ',' or '}'")
     if i != len(tokens) - 1:
         raise ValueError("text after the closing '}'")
@@ -288,4 +324,3 @@ def _expect(tokens: list[tuple[str, object]], i: int, punct: str) -> int:
 def _reason(err: BaseException) -> str:
     text = str(err).splitlines()[0] if str(err) else ""
     return f"{type(err).__name__}: {text[:200]}" if text else type(err).__name__
-

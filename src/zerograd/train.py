@@ -33,8 +33,17 @@ from .thread_choice import ThreadChoice
 from .threads import blas_threads, blas_threads_for
 from .train_config import SAMPLINGS, TRAIN_ACCURACIES, TrainConfig
 
-__all__ = ["SAMPLINGS", "TRAIN_ACCURACIES", "Callback", "DivergedError", "History", "TrainConfig", "Trainer",
-           "train_accuracy_source"]
+__all__ = [
+    "SAMPLINGS",
+    "TRAIN_ACCURACIES",
+    "Callback",
+    "DivergedError",
+    "History",
+    "TrainConfig",
+    "Trainer",
+    "train_accuracy_source",
+]
+
 
 @dataclass
 class History:
@@ -53,8 +62,11 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
-        values: dict[str, Any] = {f.name: (list(map(float, data[f.name])) if f.name != "iterations_per_epoch"
-                                           else int(data[f.name])) for f in fields(cls) if f.name in data}
+        values: dict[str, Any] = {
+            f.name: (list(map(float, data[f.name])) if f.name != "iterations_per_epoch" else int(data[f.name]))
+            for f in fields(cls)
+            if f.name in data
+        }
         return cls(**values)
 
 
@@ -131,8 +143,9 @@ class Trainer:
         cleanly after that epoch. ``KeyboardInterrupt`` leaves the history as it was after the last finished epoch.
         """
         cfg = self.config
-        choice = ThreadChoice.for_trainer(self.net, self.x_train, self.t_train, cfg.batch_size, cfg,
-                                          resumed=self.epoch > 0)
+        choice = ThreadChoice.for_trainer(
+            self.net, self.x_train, self.t_train, cfg.batch_size, cfg, resumed=self.epoch > 0
+        )
         self.thread_choice = choice
         setting = None if choice is None else choice.choose(self.epoch)
         if setting is not None and cfg.thread_choice == "fastest" and self.epoch == 0:
@@ -197,8 +210,9 @@ class Trainer:
             progress.update(iterations % report_every)
         for param in net.params.values():  # the last update can overflow although its loss was finite
             if not np.all(np.isfinite(param)):
-                raise DivergedError(first + iterations, self.epoch + 1, float("nan"),
-                                    getattr(optimizer, "lr", float("nan")))
+                raise DivergedError(
+                    first + iterations, self.epoch + 1, float("nan"), getattr(optimizer, "lr", float("nan"))
+                )
         self.epoch += 1
         self.history.epoch_loss.append(float(np.mean(losses[first:])))
         self.history.seconds.append(seconds)
@@ -251,13 +265,28 @@ class Trainer:
         """Write net, optimizer, epoch, random state and history to ``path`` (see ``zerograd.checkpoint``)."""
         from .checkpoint import save
 
-        save(path, self.net, optimizer=self.optimizer, epoch=self.epoch, rng_state=dict(self.rng.bit_generator.state),
-             history=self.history.to_dict(), train_config=self.config.to_dict(), metadata=metadata)
+        save(
+            path,
+            self.net,
+            optimizer=self.optimizer,
+            epoch=self.epoch,
+            rng_state=dict(self.rng.bit_generator.state),
+            history=self.history.to_dict(),
+            train_config=self.config.to_dict(),
+            metadata=metadata,
+        )
 
     @classmethod
-    def from_checkpoint(cls, path: Any, x_train: NDArray, t_train: NDArray, x_test: NDArray | None = None,
-                        t_test: NDArray | None = None, callbacks: Sequence[Callback] = (),
-                        **config_changes: Any) -> Trainer:
+    def from_checkpoint(
+        cls,
+        path: Any,
+        x_train: NDArray,
+        t_train: NDArray,
+        x_test: NDArray | None = None,
+        t_test: NDArray | None = None,
+        callbacks: Sequence[Callback] = (),
+        **config_changes: Any,
+    ) -> Trainer:
         """A trainer that continues the run saved at ``path`` (or in a ``Checkpoint`` already loaded);
         ``config_changes`` may raise ``epochs``."""
         from .checkpoint import Checkpoint, load
@@ -266,11 +295,16 @@ class Trainer:
         if ckpt.optimizer is None or ckpt.train_config is None or ckpt.rng_state is None:
             raise ValueError(f"{path}: this checkpoint holds a net only, not a training run to resume")
         config = TrainConfig.from_dict({**ckpt.train_config, **config_changes})
-        trainer = cls(ckpt.net, config, x_train, t_train, x_test, t_test, optimizer=ckpt.optimizer,
-                      callbacks=callbacks)
-        trainer.load_state_dict({"epoch": ckpt.epoch, "rng_state": ckpt.rng_state,
-                                 "optimizer": ckpt.optimizer.state_dict(), "history": ckpt.history,
-                                 "config": ckpt.train_config})
+        trainer = cls(ckpt.net, config, x_train, t_train, x_test, t_test, optimizer=ckpt.optimizer, callbacks=callbacks)
+        trainer.load_state_dict(
+            {
+                "epoch": ckpt.epoch,
+                "rng_state": ckpt.rng_state,
+                "optimizer": ckpt.optimizer.state_dict(),
+                "history": ckpt.history,
+                "config": ckpt.train_config,
+            }
+        )
         return trainer
 
 

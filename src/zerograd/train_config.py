@@ -78,10 +78,14 @@ class TrainConfig:
             or self.blas_threads < 1
         ):
             raise ValueError(f"TrainConfig: blas_threads must be a positive integer or None, got {self.blas_threads!r}")
-        if self.zerograd_threads is not None and (isinstance(self.zerograd_threads, bool) or not isinstance(
-                self.zerograd_threads, (int, np.integer)) or self.zerograd_threads < 1):
-            raise ValueError(f"TrainConfig: zerograd_threads must be a positive integer or None, got "
-                             f"{self.zerograd_threads!r}")
+        if self.zerograd_threads is not None and (
+            isinstance(self.zerograd_threads, bool)
+            or not isinstance(self.zerograd_threads, (int, np.integer))
+            or self.zerograd_threads < 1
+        ):
+            raise ValueError(
+                f"TrainConfig: zerograd_threads must be a positive integer or None, got {self.zerograd_threads!r}"
+            )
         if self.thread_choice not in THREAD_CHOICES:
             raise ValueError(f"TrainConfig: thread_choice must be one of {THREAD_CHOICES}, got {self.thread_choice!r}")
         if self.eval_train_samples is not None and self.eval_train_samples < 1:

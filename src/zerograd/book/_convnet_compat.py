@@ -33,8 +33,10 @@ class BookConvNetMixin:
         for key, param in self.params.items():
             value = saved.get(key)
             if value is None or value.shape != param.shape:
-                raise ValueError(f"{file_name}: parameter {key} is "
-                                 f"{'missing' if value is None else value.shape} but this net needs {param.shape}")
+                raise ValueError(
+                    f"{file_name}: parameter {key} is "
+                    f"{'missing' if value is None else value.shape} but this net needs {param.shape}"
+                )
             param[...] = value  # the layers hold these very arrays
 
 

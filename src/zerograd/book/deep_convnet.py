@@ -25,13 +25,33 @@ class DeepConvNet(BookConvNetMixin, BookNetMixin, convnets.DeepConvNet):
     """``DeepConvNet(input_dim=(1, 28, 28), conv_param_1=..., ..., conv_param_6=..., hidden_size=50,
     output_size=10)`` with the book's default filters (16, 16, 32, 32, 64, 64 of 3x3)."""
 
-    def __init__(self, input_dim: Sequence[int] = (1, 28, 28), conv_param_1: Param = None, conv_param_2: Param = None,
-                 conv_param_3: Param = None, conv_param_4: Param = None, conv_param_5: Param = None,
-                 conv_param_6: Param = None, hidden_size: int = 50, output_size: int = 10) -> None:
-        super().__init__(**book_kwargs(dict(
-            input_dim=input_dim, conv_param_1=conv_param_1, conv_param_2=conv_param_2, conv_param_3=conv_param_3,
-            conv_param_4=conv_param_4, conv_param_5=conv_param_5, conv_param_6=conv_param_6,
-            hidden_size=hidden_size, output_size=output_size)))
+    def __init__(
+        self,
+        input_dim: Sequence[int] = (1, 28, 28),
+        conv_param_1: Param = None,
+        conv_param_2: Param = None,
+        conv_param_3: Param = None,
+        conv_param_4: Param = None,
+        conv_param_5: Param = None,
+        conv_param_6: Param = None,
+        hidden_size: int = 50,
+        output_size: int = 10,
+    ) -> None:
+        super().__init__(
+            **book_kwargs(
+                dict(
+                    input_dim=input_dim,
+                    conv_param_1=conv_param_1,
+                    conv_param_2=conv_param_2,
+                    conv_param_3=conv_param_3,
+                    conv_param_4=conv_param_4,
+                    conv_param_5=conv_param_5,
+                    conv_param_6=conv_param_6,
+                    hidden_size=hidden_size,
+                    output_size=output_size,
+                )
+            )
+        )
 
     def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = True) -> float:
         """The book's DeepConvNet takes its loss in training mode (dropout on): the loss that ``gradient`` follows."""

@@ -13,9 +13,18 @@ from .. import functions as _functions
 from ..functions import as_float_array, relu, sigmoid, softmax, softmax_cross_entropy
 from ._compat import book_labels
 
-__all__ = ["np",
-    "cross_entropy_error", "identity_function", "relu", "relu_grad", "sigmoid", "sigmoid_grad", "softmax",
-    "softmax_loss", "step_function", "sum_squared_error",
+__all__ = [
+    "np",
+    "cross_entropy_error",
+    "identity_function",
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "softmax_loss",
+    "step_function",
+    "sum_squared_error",
 ]
 
 

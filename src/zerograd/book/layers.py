@@ -22,8 +22,20 @@ from .functions import *  # noqa: F403  (the book's layers module star-imports i
 from .functions import __all__ as _function_names
 from .util import col2im, im2col
 
-__all__ = ["Affine", "AddLayer", "BatchNormalization", "Convolution", "Dropout", "MulLayer", "Pooling", "Relu",
-           "Sigmoid", "SoftmaxWithLoss", "np", *_function_names]
+__all__ = [
+    "Affine",
+    "AddLayer",
+    "BatchNormalization",
+    "Convolution",
+    "Dropout",
+    "MulLayer",
+    "Pooling",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "np",
+    *_function_names,
+]
 
 
 class SoftmaxWithLoss(_layers.SoftmaxWithLoss):
@@ -34,8 +46,10 @@ class SoftmaxWithLoss(_layers.SoftmaxWithLoss):
     def forward(self, x: NDArray, t: ArrayLike) -> float:
         t = np.asarray(t)
         if x.ndim == 2 and t.shape not in ((len(x),), (len(x), 1), x.shape):
-            raise ValueError(f"SoftmaxWithLoss: labels must be integers (N,) = ({len(x)},) or (N, 1) = ({len(x)}, 1), "
-                             f"or one-hot (N, C) = {x.shape!r}, got shape {t.shape!r}")
+            raise ValueError(
+                f"SoftmaxWithLoss: labels must be integers (N,) = ({len(x)},) or (N, 1) = ({len(x)}, 1), "
+                f"or one-hot (N, C) = {x.shape!r}, got shape {t.shape!r}"
+            )
         if t.shape == (len(x), 1) != x.shape and t.dtype.kind not in "iu":
             raise TypeError(f"SoftmaxWithLoss: labels (N, 1) must be integers, got dtype {t.dtype}")
         loss = super().forward(x, book_labels(t))
@@ -47,8 +61,14 @@ class BatchNormalization(_layers.BatchNormalization):
     """``BatchNormalization(gamma, beta, momentum=0.9, running_mean=None, running_var=None)``: forward's
     ``train_flg`` defaults to True, as in the book."""
 
-    def __init__(self, gamma: NDArray, beta: NDArray, momentum: float = 0.9, running_mean: NDArray | None = None,
-                 running_var: NDArray | None = None) -> None:
+    def __init__(
+        self,
+        gamma: NDArray,
+        beta: NDArray,
+        momentum: float = 0.9,
+        running_mean: NDArray | None = None,
+        running_var: NDArray | None = None,
+    ) -> None:
         super().__init__(gamma, beta, momentum=momentum, running_mean=running_mean, running_var=running_var)
 
     def forward(self, x: NDArray, train_flg: bool | None = True) -> NDArray:

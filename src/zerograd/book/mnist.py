@@ -24,8 +24,12 @@ from ..datasets.catalog import MNIST
 __all__ = ["np", "load_mnist", "init_mnist", "key_file", "train_num", "test_num", "img_dim", "img_size"]
 
 # The book's module-level names, with the same values.
-key_file = {"train_img": "train-images-idx3-ubyte.gz", "train_label": "train-labels-idx1-ubyte.gz",
-            "test_img": "t10k-images-idx3-ubyte.gz", "test_label": "t10k-labels-idx1-ubyte.gz"}
+key_file = {
+    "train_img": "train-images-idx3-ubyte.gz",
+    "train_label": "train-labels-idx1-ubyte.gz",
+    "test_img": "t10k-images-idx3-ubyte.gz",
+    "test_label": "t10k-labels-idx1-ubyte.gz",
+}
 train_num = 60000
 test_num = 10000
 img_dim = (1, 28, 28)

@@ -26,6 +26,11 @@ class MultiLayerNet(BookNetMixin, nets.MultiLayerNet):
         weight_decay_lambda: float = 0,
     ) -> None:
         super().__init__(
-            input_size, hidden_size_list, output_size, activation=activation, weight_init_std=weight_init_std,
-            weight_decay_lambda=weight_decay_lambda, rng=np.random,
+            input_size,
+            hidden_size_list,
+            output_size,
+            activation=activation,
+            weight_init_std=weight_init_std,
+            weight_decay_lambda=weight_decay_lambda,
+            rng=np.random,
         )

@@ -31,7 +31,14 @@ class MultiLayerNetExtend(BookNetMixin, nets.MultiLayerNetExtend):
         use_batchnorm: bool = False,
     ) -> None:
         super().__init__(
-            input_size, hidden_size_list, output_size, activation=activation, weight_init_std=weight_init_std,
-            weight_decay_lambda=weight_decay_lambda, use_dropout=use_dropout, dropout_ration=dropout_ration,
-            use_batchnorm=use_batchnorm, rng=np.random,
+            input_size,
+            hidden_size_list,
+            output_size,
+            activation=activation,
+            weight_init_std=weight_init_std,
+            weight_decay_lambda=weight_decay_lambda,
+            use_dropout=use_dropout,
+            dropout_ration=dropout_ration,
+            use_batchnorm=use_batchnorm,
+            rng=np.random,
         )

@@ -31,10 +31,13 @@ class _BookState:
         if not numbers:
             super().update(params, grads)  # type: ignore[misc]
             return
-        arrays = {key: (np.array(value, dtype=np.float64) if key in numbers else value)
-                  for key, value in params.items()}
-        super().update(arrays, {key: np.asarray(value, dtype=np.float64) if key in numbers else value  # type: ignore[misc]
-                                for key, value in grads.items()})
+        arrays = {
+            key: (np.array(value, dtype=np.float64) if key in numbers else value) for key, value in params.items()
+        }
+        as_arrays = {
+            key: np.asarray(value, dtype=np.float64) if key in numbers else value for key, value in grads.items()
+        }
+        super().update(arrays, as_arrays)  # type: ignore[misc]
         for key in numbers:
             params[key] = arrays[key][()]  # a NumPy float, as the book's arithmetic leaves it
 

@@ -21,8 +21,23 @@ class SimpleConvNet(BookConvNetMixin, BookNetMixin, convnets.SimpleConvNet):
     """``SimpleConvNet(input_dim=(1, 28, 28), conv_param={'filter_num': 30, 'filter_size': 5, 'pad': 0,
     'stride': 1}, hidden_size=100, output_size=10, weight_init_std=0.01)``."""
 
-    def __init__(self, input_dim: Sequence[int] = (1, 28, 28), conv_param: Mapping[str, Any] | None = None,
-                 hidden_size: int = 100, output_size: int = 10, weight_init_std: float | str = 0.01) -> None:
-        super().__init__(**book_kwargs(dict(input_dim=input_dim, conv_param=conv_param, hidden_size=hidden_size,
-                                            output_size=output_size, weight_init_std=weight_init_std)),
-                         pool_before_relu=False)  # the book's layer order: Conv1 → Relu1 → Pool1
+    def __init__(
+        self,
+        input_dim: Sequence[int] = (1, 28, 28),
+        conv_param: Mapping[str, Any] | None = None,
+        hidden_size: int = 100,
+        output_size: int = 10,
+        weight_init_std: float | str = 0.01,
+    ) -> None:
+        super().__init__(
+            **book_kwargs(
+                dict(
+                    input_dim=input_dim,
+                    conv_param=conv_param,
+                    hidden_size=hidden_size,
+                    output_size=output_size,
+                    weight_init_std=weight_init_std,
+                )
+            ),
+            pool_before_relu=False,
+        )  # the book's layer order: Conv1 → Relu1 → Pool1

@@ -22,8 +22,12 @@ from . import optimizer as book_optimizer
 __all__ = ["np", "Trainer"]
 
 OPTIMIZERS = {
-    "sgd": book_optimizer.SGD, "momentum": book_optimizer.Momentum, "nesterov": book_optimizer.Nesterov,
-    "adagrad": book_optimizer.AdaGrad, "rmsprop": book_optimizer.RMSprop, "adam": book_optimizer.Adam,
+    "sgd": book_optimizer.SGD,
+    "momentum": book_optimizer.Momentum,
+    "nesterov": book_optimizer.Nesterov,
+    "adagrad": book_optimizer.AdaGrad,
+    "rmsprop": book_optimizer.RMSprop,
+    "adam": book_optimizer.Adam,
     "rmsprpo": book_optimizer.RMSprop,  # the book's dict spells it so; accept that spelling as well
 }
 
@@ -47,8 +51,10 @@ class Trainer:
     ) -> None:
         key = optimizer.lower()
         if key not in OPTIMIZERS:
-            raise ValueError(f"Trainer: unknown optimizer {optimizer!r}; choose one of "
-                             f"SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam")
+            raise ValueError(
+                f"Trainer: unknown optimizer {optimizer!r}; choose one of "
+                f"SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam"
+            )
         self.network = network
         self.verbose = verbose
         self.x_train, self.t_train = x_train, t_train

@@ -65,8 +65,9 @@ def im2col(input_data: NDArray, filter_h: int, filter_w: int, stride: int = 1, p
     return windows.reshape(n * out_h * out_w, c * filter_h * filter_w)
 
 
-def col2im(col: NDArray, input_shape: tuple[int, int, int, int], filter_h: int, filter_w: int, stride: int = 1,
-           pad: int = 0) -> NDArray:
+def col2im(
+    col: NDArray, input_shape: tuple[int, int, int, int], filter_h: int, filter_w: int, stride: int = 1, pad: int = 0
+) -> NDArray:
     """The way back for gradients: ``col (N*OH*OW, C*filter_h*filter_w)`` → images ``input_shape (N, C, H, W)``.
 
     Every entry of ``col`` is added to the pixel that ``im2col`` copied it from, so a pixel shared by several

@@ -147,8 +147,9 @@ def _check_writable(folder: Path, what: str, need_bytes: int) -> None:
     except OSError:
         return
     if free < MIN_FREE_BYTES + need_bytes:
-        raise CommandError(f"{what}: the disk holding {folder} is full ({free} bytes free, about "
-                           f"{MIN_FREE_BYTES + need_bytes} needed)")
+        raise CommandError(
+            f"{what}: the disk holding {folder} is full ({free} bytes free, about {MIN_FREE_BYTES + need_bytes} needed)"
+        )
 
 
 def write_error(err: OSError, path: Path, kept: str = "") -> CommandError:
@@ -215,14 +216,19 @@ def load_data(spec: str, root: str | None, dtype: str, max_classes: int | None =
         except DatasetNotFoundError as err:
             if spec.lower() != "mnist":
                 raise
-            print(f"zerograd: using the bundled MNIST sample (8,000 train / 2,000 test digits), not full MNIST: "
-                  f"{err.reason}; to get all 70,000, go online once (cached in {download_dir('mnist', root)}) or "
-                  f"pass --root a folder holding the four .gz files", file=sys.stderr)
+            print(
+                f"zerograd: using the bundled MNIST sample (8,000 train / 2,000 test digits), not full MNIST: "
+                f"{err.reason}; to get all 70,000, go online once (cached in {download_dir('mnist', root)}) or "
+                f"pass --root a folder holding the four .gz files",
+                file=sys.stderr,
+            )
             ds = load_mnist_sample(dtype=options["dtype"], source="bundled MNIST sample (offline fallback)")
     except DatasetError as err:
         raise CommandError(one_line(err)) from None
-    print(f"dataset: {getattr(ds, 'name', spec)}, {len(ds.x_train)} training and {len(ds.x_test)} test samples, "
-          f"from {getattr(ds, 'source', '?')} [{time.perf_counter() - started:.1f} s]")
+    print(
+        f"dataset: {getattr(ds, 'name', spec)}, {len(ds.x_train)} training and {len(ds.x_test)} test samples, "
+        f"from {getattr(ds, 'source', '?')} [{time.perf_counter() - started:.1f} s]"
+    )
     return ds
 
 

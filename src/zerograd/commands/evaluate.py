@@ -15,23 +15,39 @@ from .run_args import checkpoint_path
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "evaluate", help="accuracy, per-class accuracy and confusion.png of a checkpoint",
+        "evaluate",
+        help="accuracy, per-class accuracy and confusion.png of a checkpoint",
         description="Evaluate a checkpoint on a test set: overall and per-class accuracy, and confusion.png.",
     )
-    p.add_argument("checkpoint", metavar="RUN", nargs="?", default=None,
-                   help="a run folder or a checkpoint written by zerograd train (default: the latest run)")
-    p.add_argument("--dataset", default=None,
-                   help="mnist, fashion-mnist, mnist-sample or a PATH.npz (default: the one it was trained on)")
-    p.add_argument("--root", default=None,
-                   help="directory of the dataset files (default: the one it was trained with, else the datasets' "
-                        "own)")
-    p.add_argument("--split", default="test", choices=["test", "train"],
-                   help="which part of the dataset (default: %(default)s)")
+    p.add_argument(
+        "checkpoint",
+        metavar="RUN",
+        nargs="?",
+        default=None,
+        help="a run folder or a checkpoint written by zerograd train (default: the latest run)",
+    )
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help="mnist, fashion-mnist, mnist-sample or a PATH.npz (default: the one it was trained on)",
+    )
+    p.add_argument(
+        "--root",
+        default=None,
+        help="directory of the dataset files (default: the one it was trained with, else the datasets' own)",
+    )
+    p.add_argument(
+        "--split", default="test", choices=["test", "train"], help="which part of the dataset (default: %(default)s)"
+    )
     p.add_argument("--out", default=None, help="directory for confusion.png (default: the run's folder)")
     p.add_argument("--overwrite", action="store_true", help="replace a confusion.png already there")
     p.add_argument("--no-plot", action="store_true", help="skip confusion.png")
-    p.add_argument("--batch-size", type=int, default=TrainConfig.eval_batch_size,
-                   help="samples per forward pass (default: %(default)s)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=TrainConfig.eval_batch_size,
+        help="samples per forward pass (default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,13 +58,15 @@ def run(args: argparse.Namespace) -> int:
     ckpt_path = checkpoint_path(args.checkpoint, "evaluate")
     out = Path(args.out) if args.out else ckpt_path.parent
     if not args.no_plot:
-        Outputs(inputs=[ckpt_path, dataset_file(args.dataset)], overwrite=args.overwrite).folder(out, ["confusion.png"],
-                                                                                  replaces=False)
+        Outputs(inputs=[ckpt_path, dataset_file(args.dataset)], overwrite=args.overwrite).folder(
+            out, ["confusion.png"], replaces=False
+        )
     ckpt = common.load_checkpoint(ckpt_path)
     net = ckpt.net
     spec = args.dataset or ckpt.metadata.get("dataset_spec") or "mnist"
-    ds = common.load_data(spec, args.root or ckpt.metadata.get("root"), net.dtype.name,
-                          max_classes=max(common.net_sizes(net)[1], 1))
+    ds = common.load_data(
+        spec, args.root or ckpt.metadata.get("root"), net.dtype.name, max_classes=max(common.net_sizes(net)[1], 1)
+    )
     x, t = (ds.x_test, ds.t_test) if args.split == "test" else (ds.x_train, ds.t_train)
     t = np.asarray(t)
     if t.ndim == 2:
@@ -91,5 +109,7 @@ def confusion_matrix(t: Any, predicted: Any, n_classes: int) -> Any:
     """``(C, C)`` counts: row = true class, column = predicted class."""
     import numpy as np
 
-    return np.bincount(np.asarray(t, dtype=np.int64) * n_classes + np.asarray(predicted, dtype=np.int64),
-                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return np.bincount(
+        np.asarray(t, dtype=np.int64) * n_classes + np.asarray(predicted, dtype=np.int64),
+        minlength=n_classes * n_classes,
+    ).reshape(n_classes, n_classes)

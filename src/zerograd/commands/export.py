@@ -21,24 +21,40 @@ FORMATS = {"onnx": ".onnx", "torch": ".pt"}
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "export", help="write a checkpoint's net as ONNX or a PyTorch state_dict (or load one back)",
+        "export",
+        help="write a checkpoint's net as ONNX or a PyTorch state_dict (or load one back)",
         description="Export a checkpoint's net: --format onnx (checked with onnx.checker, runs in ONNX Runtime; "
-                    "needs pip install 'zerograd[onnx]') or --format torch (a state_dict .pt for the equivalent "
-                    "torch.nn.Sequential, zerograd.interop.to_torch; needs 'zerograd[torch]'). With --from-torch "
-                    "STATE.pt, load a state_dict into the checkpoint's architecture and write a zerograd checkpoint.",
+        "needs pip install 'zerograd[onnx]') or --format torch (a state_dict .pt for the equivalent "
+        "torch.nn.Sequential, zerograd.interop.to_torch; needs 'zerograd[torch]'). With --from-torch "
+        "STATE.pt, load a state_dict into the checkpoint's architecture and write a zerograd checkpoint.",
     )
-    p.add_argument("checkpoint", metavar="RUN", nargs="?", default=None,
-                   help="a run folder or a checkpoint written by zerograd train (default: the latest run)")
+    p.add_argument(
+        "checkpoint",
+        metavar="RUN",
+        nargs="?",
+        default=None,
+        help="a run folder or a checkpoint written by zerograd train (default: the latest run)",
+    )
     p.add_argument("--format", default="onnx", choices=list(FORMATS), help="what to write")
-    p.add_argument("--out", default=None,
-                   help="output file (default: the checkpoint's name with .onnx or .pt, or NAME-from-torch.npz)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output file (default: the checkpoint's name with .onnx or .pt, or NAME-from-torch.npz)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    p.add_argument("--probabilities", action="store_true",
-                   help="ONNX: end with a Softmax node (probabilities); without it the output is the logits")
+    p.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="ONNX: end with a Softmax node (probabilities); without it the output is the logits",
+    )
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="ONNX: the tensors' type")
-    p.add_argument("--from-torch", metavar="STATE.pt", default=None,
-                   help="load this PyTorch state_dict into the run's architecture and save it as a zerograd "
-                        "checkpoint (default: none, export)")
+    p.add_argument(
+        "--from-torch",
+        metavar="STATE.pt",
+        default=None,
+        help="load this PyTorch state_dict into the run's architecture and save it as a zerograd "
+        "checkpoint (default: none, export)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,8 +92,13 @@ def _export(args: argparse.Namespace, ckpt: Any, out: Path) -> Path:
         outputs = [layer for layer in ckpt.net.layers.values() if hasattr(layer, "out_features")]
         if not classes or not outputs or len(classes) != outputs[-1].out_features:
             classes = None  # no names, or not one per output: "0", "1", ...
-        return save_onnx(ckpt.net, out, probabilities=args.probabilities, dtype=args.dtype,
-                         classes=[str(c) for c in classes] if classes else None)
+        return save_onnx(
+            ckpt.net,
+            out,
+            probabilities=args.probabilities,
+            dtype=args.dtype,
+            classes=[str(c) for c in classes] if classes else None,
+        )
     from ..interop import save_torch
 
     return save_torch(ckpt.net, out)

@@ -19,51 +19,91 @@ HTML_NET_STEPS = 5  # SGD steps an exported net page holds, precomputed for each
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "graph", help="draw a computational graph (the apple examples, or a net's layers)",
+        "graph",
+        help="draw a computational graph (the apple examples, or a net's layers)",
         description="Draw a computational graph as chapter 5 does: left to right, the forward values above the "
-                    "arrows and the gradients under them in red. apple and apple-orange are figures 5-16 and "
-                    "5-17; expr is a formula of your own (--expr); net is a TwoLayerNet/MultiLayerNet after one "
-                    "forward and backward pass on a random batch, with array shapes and gradient norms. Without "
-                    "--out the DOT source goes to stdout. --html writes a page you step through in a browser "
-                    "instead (one file, no server, no network, no graphviz).",
+        "arrows and the gradients under them in red. apple and apple-orange are figures 5-16 and "
+        "5-17; expr is a formula of your own (--expr); net is a TwoLayerNet/MultiLayerNet after one "
+        "forward and backward pass on a random batch, with array shapes and gradient norms. Without "
+        "--out the DOT source goes to stdout. --html writes a page you step through in a browser "
+        "instead (one file, no server, no network, no graphviz).",
     )
     p.add_argument("graph", choices=GRAPHS, help="which graph to draw")
-    p.add_argument("--out", metavar="FILE", default=None,
-                   help="write FILE.svg, FILE.png or FILE.dot (by its suffix) instead of printing DOT; SVG and "
-                        "PNG need graphviz's `dot` program (default: none, DOT to stdout)")
-    p.add_argument("--html", metavar="FILE", default=None,
-                   help="write a self-contained step-through HTML page instead: edit the inputs, step forward and "
-                        "backward node by node (net: TwoLayerNet(784, 50, 10) on real digits of the bundled "
-                        f"sample, with {HTML_NET_STEPS} SGD steps precomputed) (default: none)")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="write FILE.svg, FILE.png or FILE.dot (by its suffix) instead of printing DOT; SVG and "
+        "PNG need graphviz's `dot` program (default: none, DOT to stdout)",
+    )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        default=None,
+        help="write a self-contained step-through HTML page instead: edit the inputs, step forward and "
+        "backward node by node (net: TwoLayerNet(784, 50, 10) on real digits of the bundled "
+        f"sample, with {HTML_NET_STEPS} SGD steps precomputed) (default: none)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out or --html file")
-    p.add_argument("--expr", default=None, metavar="FORMULA",
-                   help="expr only: the formula, e.g. 'x*y + x' or '1 / (1 + exp(-x))' (+ - * / **, exp, log, "
-                        "relu, sigmoid) (default: 'x*y + x')")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="values",
-                   help="expr: a variable's value; apple graphs: an input, e.g. --set apple=150 (default: 1 for "
-                        "each expr variable, the book's prices for the apple graphs)")
-    p.add_argument("--no-backward", action="store_true",
-                   help="forward values only, no gradients (the book's forward-pass figures)")
+    p.add_argument(
+        "--expr",
+        default=None,
+        metavar="FORMULA",
+        help="expr only: the formula, e.g. 'x*y + x' or '1 / (1 + exp(-x))' (+ - * / **, exp, log, "
+        "relu, sigmoid) (default: 'x*y + x')",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="values",
+        help="expr: a variable's value; apple graphs: an input, e.g. --set apple=150 (default: 1 for "
+        "each expr variable, the book's prices for the apple graphs)",
+    )
+    p.add_argument(
+        "--no-backward", action="store_true", help="forward values only, no gradients (the book's forward-pass figures)"
+    )
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG, in dots per inch (default: %(default)s)")
-    p.add_argument("--hidden", default="50",
-                   help="net only: hidden widths, 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
-                        "(default: %(default)s)")
-    p.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS),
-                   help="net only: hidden activation (default: %(default)s)")
-    p.add_argument("--input-size", type=int, default=784,
-                   help="net only: features per sample (default: %(default)s, MNIST's)")
+    p.add_argument(
+        "--hidden",
+        default="50",
+        help="net only: hidden widths, 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--activation",
+        default="relu",
+        choices=tuple(ACTIVATIONS),
+        help="net only: hidden activation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--input-size", type=int, default=784, help="net only: features per sample (default: %(default)s, MNIST's)"
+    )
     p.add_argument("--classes", type=int, default=10, help="net only: output classes (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size,
-                   help="net only: samples in the batch (random pixels in [0, 1) and random labels) "
-                        "(default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="net only: seed of the weights and the random batch (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=HTML_NET_STEPS,
-                   help="net --html only: SGD steps the page holds for each digit, 0 to 50 (default: %(default)s)")
-    p.add_argument("--checkpoint", metavar="CKPT", default=None,
-                   help="net --html only: the page shows this checkpoint's net (any MLP, BatchNorm, Dropout, conv "
-                        "net taking 28×28 images) instead of a fresh TwoLayerNet (default: none, the chapter's "
-                        "TwoLayerNet)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=TrainConfig.batch_size,
+        help="net only: samples in the batch (random pixels in [0, 1) and random labels) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="net only: seed of the weights and the random batch (default: %(default)s)"
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=HTML_NET_STEPS,
+        help="net --html only: SGD steps the page holds for each digit, 0 to 50 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        metavar="CKPT",
+        default=None,
+        help="net --html only: the page shows this checkpoint's net (any MLP, BatchNorm, Dropout, conv "
+        "net taking 28×28 images) instead of a fresh TwoLayerNet (default: none, the chapter's "
+        "TwoLayerNet)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,14 +116,23 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--set is for the apple and expr graphs; the net takes --hidden, --seed, ...")
     common.positive_int(args.dpi, "--dpi")
     if args.graph == "net":
-        for flag, value in (("--input-size", args.input_size), ("--classes", args.classes),
-                            ("--batch-size", args.batch_size)):
+        for flag, value in (
+            ("--input-size", args.input_size),
+            ("--classes", args.classes),
+            ("--batch-size", args.batch_size),
+        ):
             common.positive_int(value, flag)
         common.seed(args.seed)
-        common.check_net_fits(dict(input_size=args.input_size, hidden=common.parse_hidden(args.hidden),
-                                   classes=args.classes, batch_size=args.batch_size),
-                              dict(input_size="--input-size", hidden="--hidden", classes="--classes",
-                                   batch_size="--batch-size"), "float64")
+        common.check_net_fits(
+            dict(
+                input_size=args.input_size,
+                hidden=common.parse_hidden(args.hidden),
+                classes=args.classes,
+                batch_size=args.batch_size,
+            ),
+            dict(input_size="--input-size", hidden="--hidden", classes="--classes", batch_size="--batch-size"),
+            "float64",
+        )
     if args.graph != "net" or args.html is None:
         for flag, given in (("--steps", args.steps != HTML_NET_STEPS), ("--checkpoint", args.checkpoint is not None)):
             if given:
@@ -224,12 +273,13 @@ def _shopping(name: str, backward: bool, values: dict[str, float] | None = None)
     try:
         shop = builder(**(values or {}))
     except TypeError:
-        raise CommandError(f"--set: the {name} graph's inputs are apple, apple_num, "
-                           f"{'orange, orange_num, ' if name != 'apple' else ''}tax") from None
+        raise CommandError(
+            f"--set: the {name} graph's inputs are apple, apple_num, "
+            f"{'orange, orange_num, ' if name != 'apple' else ''}tax"
+        ) from None
     summary = f"price {format_number(shop.price.item())}"
     if backward:
-        summary += "; " + ", ".join(f"d {key} {format_number(_grad(leaf))}"
-                                    for key, leaf in shop.leaves.items())
+        summary += "; " + ", ".join(f"d {key} {format_number(_grad(leaf))}" for key, leaf in shop.leaves.items())
     return draw(shop.price, backward=backward), summary
 
 

@@ -22,33 +22,53 @@ from .run_args import checkpoint_path
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "predict", help="classify PNG/JPEG images (or a test image, --sample N) with a run",
+        "predict",
+        help="classify PNG/JPEG images (or a test image, --sample N) with a run",
         description="Predict the class of each image (PNG, JPEG, any size, dark on light or light on dark) with a "
-                    "trained run; prints the predicted class and the top-3 probabilities. With --sample N, the N-th "
-                    "test image of the run's dataset instead: nothing to draw. zerograd sample-image writes a real "
-                    "test digit as a PNG to try.",
+        "trained run; prints the predicted class and the top-3 probabilities. With --sample N, the N-th "
+        "test image of the run's dataset instead: nothing to draw. zerograd sample-image writes a real "
+        "test digit as a PNG to try.",
     )
-    p.add_argument("paths", metavar="[RUN] IMAGE", nargs="*",
-                   help="a run folder or checkpoint (default: the latest run), then image files")
-    p.add_argument("--sample", metavar="N", type=int, action="append", default=None,
-                   help="also predict the N-th test image of the run's dataset (repeatable) (default: none)")
-    p.add_argument("--top", type=int, default=3,
-                   help="how many classes to list with their probabilities (default: %(default)s)")
-    p.add_argument("--no-center", action="store_true",
-                   help="only resize to 28×28, without MNIST's crop, 20×20 fit and centring")
-    p.add_argument("--runtime", default="zerograd", choices=["zerograd", "onnx"],
-                   help="zerograd: NumPy; onnx: export the net and run it in ONNX Runtime ('zerograd[onnx]')")
+    p.add_argument(
+        "paths",
+        metavar="[RUN] IMAGE",
+        nargs="*",
+        help="a run folder or checkpoint (default: the latest run), then image files",
+    )
+    p.add_argument(
+        "--sample",
+        metavar="N",
+        type=int,
+        action="append",
+        default=None,
+        help="also predict the N-th test image of the run's dataset (repeatable) (default: none)",
+    )
+    p.add_argument(
+        "--top", type=int, default=3, help="how many classes to list with their probabilities (default: %(default)s)"
+    )
+    p.add_argument(
+        "--no-center", action="store_true", help="only resize to 28×28, without MNIST's crop, 20×20 fit and centring"
+    )
+    p.add_argument(
+        "--runtime",
+        default="zerograd",
+        choices=["zerograd", "onnx"],
+        help="zerograd: NumPy; onnx: export the net and run it in ONNX Runtime ('zerograd[onnx]')",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..functions import softmax
+
     common.positive_int(args.top, "--top")
     run_arg, images = split_run(args.paths)
     if not images and not args.sample:
-        raise CommandError("give IMAGE files to classify, or --sample N for the N-th test image of the run's "
-                           "dataset (zerograd sample-image 7 writes a digit to try)")
+        raise CommandError(
+            "give IMAGE files to classify, or --sample N for the N-th test image of the run's "
+            "dataset (zerograd sample-image 7 writes a digit to try)"
+        )
     ckpt = common.load_checkpoint(checkpoint_path(run_arg, "predict"))
     net = ckpt.net
     input_size, n_classes = common.net_sizes(net)
@@ -86,8 +106,9 @@ def test_images(ckpt: Any, indices: list[int], classes: list[str]) -> tuple[list
     import numpy as np
 
     spec = ckpt.metadata.get("dataset_spec") or "mnist"
-    ds = common.load_data(spec, ckpt.metadata.get("root"), ckpt.net.dtype.name,
-                          max_classes=max(common.net_sizes(ckpt.net)[1], 1))
+    ds = common.load_data(
+        spec, ckpt.metadata.get("root"), ckpt.net.dtype.name, max_classes=max(common.net_sizes(ckpt.net)[1], 1)
+    )
     count, name = len(ds.x_test), getattr(ds, "name", spec)
     for n in indices:
         if not 0 <= n < count:
@@ -95,8 +116,10 @@ def test_images(ckpt: Any, indices: list[int], classes: list[str]) -> tuple[list
     labels = np.asarray(ds.t_test)
     if labels.ndim == 2:
         labels = np.argmax(labels, axis=1)
-    names = [f"{name} test image {n} (label {classes[int(labels[n])] if int(labels[n]) < len(classes) else labels[n]})"
-             for n in indices]
+    names = [
+        f"{name} test image {n} (label {classes[int(labels[n])] if int(labels[n]) < len(classes) else labels[n]})"
+        for n in indices
+    ]
     return names, ds.x_test[np.asarray(indices)]
 
 
@@ -121,6 +144,9 @@ def image_to_input(path: str | Path, center: bool = True) -> Any:
     except ImageError as err:
         raise CommandError(str(err)) from None
     if is_blank(gray):
-        print(f"zerograd predict: warning: {path} is blank (one uniform shade after conversion to greyscale); "
-              "its prediction means nothing", file=sys.stderr)
+        print(
+            f"zerograd predict: warning: {path} is blank (one uniform shade after conversion to greyscale); "
+            "its prediction means nothing",
+            file=sys.stderr,
+        )
     return array_to_input(gray, center=center)

@@ -37,67 +37,138 @@ def add_parser(subparsers: Any) -> None:
     defaults = TrainConfig()
     lrs = ", ".join(f"{lr:g} for {name}" for name, lr in DEFAULT_LR.items())
     p = subparsers.add_parser(
-        "train", help="train a net (the chapter's TwoLayerNet on MNIST by default)",
+        "train",
+        help="train a net (the chapter's TwoLayerNet on MNIST by default)",
         description="Train a net with mini-batch gradient descent, as chapter 5 does; prints loss and accuracy "
-                    "each epoch and writes a checkpoint, metrics.csv and curves.png to --out.",
+        "each epoch and writes a checkpoint, metrics.csv and curves.png to --out.",
     )
-    p.add_argument("--dataset", default=None,
-                   help="mnist, fashion-mnist, mnist-sample (bundled, offline) or a PATH.npz (default: mnist, or "
-                        "the checkpoint's with --resume)")
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help="mnist, fashion-mnist, mnist-sample (bundled, offline) or a PATH.npz (default: mnist, or "
+        "the checkpoint's with --resume)",
+    )
     p.add_argument("--root", default=None, help="directory of the dataset files (default: the datasets' own)")
-    p.add_argument("--net", default=None, choices=["mlp", "convnet", "deepconvnet"],
-                   help="mlp: Affine layers (--hidden); convnet: chapter 7's SimpleConvNet; deepconvnet: chapter 8's "
-                        "(default: mlp)")
-    p.add_argument("--hidden", default=None,
-                   help="hidden layer widths: 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
-                        "(default: 50; the Affine width, 100 for convnet and 50 for deepconvnet)")
+    p.add_argument(
+        "--net",
+        default=None,
+        choices=["mlp", "convnet", "deepconvnet"],
+        help="mlp: Affine layers (--hidden); convnet: chapter 7's SimpleConvNet; deepconvnet: chapter 8's "
+        "(default: mlp)",
+    )
+    p.add_argument(
+        "--hidden",
+        default=None,
+        help="hidden layer widths: 50 for the chapter's TwoLayerNet, 100,100 for a MultiLayerNet "
+        "(default: 50; the Affine width, 100 for convnet and 50 for deepconvnet)",
+    )
     p.add_argument("--activation", default=None, choices=tuple(ACTIVATIONS), help="hidden activation (default: relu)")
-    p.add_argument("--init", default=None,
-                   help="initial weight scale: a number (standard deviation) or he/xavier (default: 0.01 for one "
-                        "hidden layer as in the book; he for more, and for convnet and deepconvnet)")
-    p.add_argument("--batchnorm", action="store_true", default=None,
-                   help="batch normalization after each hidden Affine (chapter 6's MultiLayerNetExtend)")
-    p.add_argument("--dropout", type=float, default=None, metavar="RATIO",
-                   help="dropout ratio after each hidden activation, in [0, 1) (default: 0, none)")
-    p.add_argument("--optimizer", default=None, choices=tuple(OPTIMIZERS),
-                   help=f"update rule (default: {defaults.optimizer}; adam for convnet and deepconvnet, as the book)")
+    p.add_argument(
+        "--init",
+        default=None,
+        help="initial weight scale: a number (standard deviation) or he/xavier (default: 0.01 for one "
+        "hidden layer as in the book; he for more, and for convnet and deepconvnet)",
+    )
+    p.add_argument(
+        "--batchnorm",
+        action="store_true",
+        default=None,
+        help="batch normalization after each hidden Affine (chapter 6's MultiLayerNetExtend)",
+    )
+    p.add_argument(
+        "--dropout",
+        type=float,
+        default=None,
+        metavar="RATIO",
+        help="dropout ratio after each hidden activation, in [0, 1) (default: 0, none)",
+    )
+    p.add_argument(
+        "--optimizer",
+        default=None,
+        choices=tuple(OPTIMIZERS),
+        help=f"update rule (default: {defaults.optimizer}; adam for convnet and deepconvnet, as the book)",
+    )
     p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: {lrs})")
     full, sample = (defaults.epochs * math.ceil(n / defaults.batch_size) for n in (60_000, sum(SAMPLE_TRAIN_COUNTS)))
-    p.add_argument("--epochs", type=int, default=None,
-                   help=f"total epochs (default: {defaults.epochs}: {full:,} iterations on full MNIST, near the "
-                        f"book's 10,000; {sample:,} on the bundled sample used offline; with --resume: the saved "
-                        "run's)")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help=f"samples per mini-batch (default: {defaults.batch_size})")
-    p.add_argument("--sampling", default=None, choices=SAMPLINGS,
-                   help="epoch: a shuffled pass over every sample; book: np.random.choice batches as in the book "
-                        f"(default: {defaults.sampling})")
-    p.add_argument("--weight-decay", type=float, default=None,
-                   help="L2 penalty λ (λ/2·Σ‖W‖² added to the loss) (default: 0)")
-    p.add_argument("--dtype", default=None, choices=["float32", "float64"],
-                   help="float32 is twice as fast; float64 is the book's (default: float32)")
-    p.add_argument("--seed", type=int, default=None,
-                   help=f"seed of the initial weights and the batch order, 0..2**32-1 (default: {defaults.seed})")
-    p.add_argument("--max-classes", type=int, default=None,
-                   help="refuse a PATH.npz whose labels imply more classes than this (default: 1000)")
-    p.add_argument("--eval-samples", default=None, metavar="N|all",
-                   help="train accuracy from a pass over the first N training samples (all: every one) after each "
-                        "epoch (default: the running accuracy of the epoch's own batches, which costs nothing)")
-    p.add_argument("--eval-every", type=int, default=None, metavar="N",
-                   help="evaluate after every N-th epoch and the last; the others show no accuracy (default: 1)")
-    p.add_argument("--thread-choice", default=None, choices=("identical", "fastest", "off"),
-                   help="identical: time a few steps under each thread setting that gives the same results and keep "
-                        "the fastest; fastest: any setting, decided before the first step and kept by --resume (the "
-                        "last bits may then depend on the machine's load); off: the size rule alone (default: "
-                        "identical)")
-    p.add_argument("--out", default=None,
-                   help=f"directory for checkpoint.npz, metrics.csv, curves.png (default: a new numbered run folder "
-                        f"{runs.RUNS_DIR}/{runs.PREFIX}, {runs.RUNS_DIR}/{runs.PREFIX}2, ...; with --resume: the "
-                        "checkpoint's own folder)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"total epochs (default: {defaults.epochs}: {full:,} iterations on full MNIST, near the "
+        f"book's 10,000; {sample:,} on the bundled sample used offline; with --resume: the saved "
+        "run's)",
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=None, help=f"samples per mini-batch (default: {defaults.batch_size})"
+    )
+    p.add_argument(
+        "--sampling",
+        default=None,
+        choices=SAMPLINGS,
+        help="epoch: a shuffled pass over every sample; book: np.random.choice batches as in the book "
+        f"(default: {defaults.sampling})",
+    )
+    p.add_argument(
+        "--weight-decay", type=float, default=None, help="L2 penalty λ (λ/2·Σ‖W‖² added to the loss) (default: 0)"
+    )
+    p.add_argument(
+        "--dtype",
+        default=None,
+        choices=["float32", "float64"],
+        help="float32 is twice as fast; float64 is the book's (default: float32)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"seed of the initial weights and the batch order, 0..2**32-1 (default: {defaults.seed})",
+    )
+    p.add_argument(
+        "--max-classes",
+        type=int,
+        default=None,
+        help="refuse a PATH.npz whose labels imply more classes than this (default: 1000)",
+    )
+    p.add_argument(
+        "--eval-samples",
+        default=None,
+        metavar="N|all",
+        help="train accuracy from a pass over the first N training samples (all: every one) after each "
+        "epoch (default: the running accuracy of the epoch's own batches, which costs nothing)",
+    )
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate after every N-th epoch and the last; the others show no accuracy (default: 1)",
+    )
+    p.add_argument(
+        "--thread-choice",
+        default=None,
+        choices=("identical", "fastest", "off"),
+        help="identical: time a few steps under each thread setting that gives the same results and keep "
+        "the fastest; fastest: any setting, decided before the first step and kept by --resume (the "
+        "last bits may then depend on the machine's load); off: the size rule alone (default: "
+        "identical)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help=f"directory for checkpoint.npz, metrics.csv, curves.png (default: a new numbered run folder "
+        f"{runs.RUNS_DIR}/{runs.PREFIX}, {runs.RUNS_DIR}/{runs.PREFIX}2, ...; with --resume: the "
+        "checkpoint's own folder)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
-    p.add_argument("--resume", metavar="RUN", nargs="?", const=LATEST, default=None,
-                   help="continue the run saved in this run folder or checkpoint, bit for bit what the "
-                        "uninterrupted run gives (default: none, a new run; --resume alone: the latest run)")
+    p.add_argument(
+        "--resume",
+        metavar="RUN",
+        nargs="?",
+        const=LATEST,
+        default=None,
+        help="continue the run saved in this run folder or checkpoint, bit for bit what the "
+        "uninterrupted run gives (default: none, a new run; --resume alone: the latest run)",
+    )
     p.add_argument("--no-plot", action="store_true", help="skip curves.png")
     p.set_defaults(command="train")
 
@@ -159,8 +230,9 @@ def _refuse_to_replace(out: Path, args: argparse.Namespace) -> None:
         return
     what = _describe_run(ckpt) if ckpt.exists() else ", ".join(found)
     hint = f"--resume {ckpt} to continue it, " if ckpt.exists() and not args.resume else ""
-    raise CommandError(f"{out} already holds another run ({what}); pass {hint}--overwrite to replace it, or "
-                       "choose another --out")
+    raise CommandError(
+        f"{out} already holds another run ({what}); pass {hint}--overwrite to replace it, or choose another --out"
+    )
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -186,8 +258,12 @@ def _train(spec: RunSpec, out: Path, plot: bool, started: float, stale: list[Pat
 
     ds = common.load_data(spec.dataset, spec.root, spec.dtype, max_classes=spec.max_classes)
     if spec.resume is None and spec.net not in CONVNETS:  # the weights must fit before they are drawn
-        sizes = dict(input_size=math.prod(ds.x_train.shape[1:]), hidden=list(spec.hidden or (50,)),
-                     classes=number_of_classes(ds), batch_size=min(spec.batch_size, len(ds.x_train)))
+        sizes = dict(
+            input_size=math.prod(ds.x_train.shape[1:]),
+            hidden=list(spec.hidden or (50,)),
+            classes=number_of_classes(ds),
+            batch_size=min(spec.batch_size, len(ds.x_train)),
+        )
         common.check_net_fits(sizes, dict(hidden="--hidden", batch_size="--batch-size"), spec.dtype)
     end = _EpochEnd(out, spec.metadata(ds), started, stale)
     built = spec.build(ds, callbacks=[end])
@@ -196,11 +272,15 @@ def _train(spec: RunSpec, out: Path, plot: bool, started: float, stale: list[Pat
     if spec.resume:
         print(f"resuming {spec.resume} at epoch {epochs_done} (the saved run's net, optimizer, batch size and seed)")
     if epochs_done >= trainer.config.epochs:
-        print(f"the checkpoint has already trained {_epochs(epochs_done)}; pass --epochs N (N > {epochs_done}) "
-              "to train further")
+        print(
+            f"the checkpoint has already trained {_epochs(epochs_done)}; pass --epochs N (N > {epochs_done}) "
+            "to train further"
+        )
         return 0
-    print(f"net: {trainer.net!r}; optimizer: {trainer.optimizer!r}; batch {trainer.config.batch_size}, "
-          f"{trainer.config.sampling} sampling, seed {trainer.config.seed}")
+    print(
+        f"net: {trainer.net!r}; optimizer: {trainer.optimizer!r}; batch {trainer.config.batch_size}, "
+        f"{trainer.config.sampling} sampling, seed {trainer.config.seed}"
+    )
     print(f"training epochs {epochs_done + 1}..{trainer.config.epochs}; writing to {out}/")
     print(f"train acc: {_train_acc_meaning(trainer.train_acc_on)}")
 
@@ -217,13 +297,16 @@ def _train(spec: RunSpec, out: Path, plot: bool, started: float, stale: list[Pat
         raise CommandError(f"{err}{end.kept()}", exit_code=1) from None
     finally:
         end.bar.close()
-    with common.interrupts_as(f"interrupted while drawing curves.png; the checkpoint of epoch {trainer.epoch} is "
-                              f"{out / CHECKPOINT}"):
+    with common.interrupts_as(
+        f"interrupted while drawing curves.png; the checkpoint of epoch {trainer.epoch} is {out / CHECKPOINT}"
+    ):
         end.finish(trainer, plot=plot)
     h = trainer.history
     if h.test_acc:
-        print(f"final test accuracy {h.test_acc[-1]:.4f} after {_epochs(trainer.epoch)} "
-              f"({sum(h.seconds[epochs_done:]):.1f} s of training, {time.perf_counter() - started:.1f} s in all)")
+        print(
+            f"final test accuracy {h.test_acc[-1]:.4f} after {_epochs(trainer.epoch)} "
+            f"({sum(h.seconds[epochs_done:]):.1f} s of training, {time.perf_counter() - started:.1f} s in all)"
+        )
     print(f"wrote {out / CHECKPOINT}, {out / 'metrics.csv'}" + (f", {out / 'curves.png'}" if plot else ""))
     return 0
 
@@ -240,13 +323,14 @@ def _interrupted(spec: RunSpec, trainer: Any, end: _EpochEnd, epochs_done: int, 
     saved = out / CHECKPOINT if end.saved_epoch is not None else (Path(spec.resume) if spec.resume else None)
     epoch = end.saved_epoch if end.saved_epoch is not None else epochs_done
     if saved is None:
-        print(f"\ninterrupted in epoch {epoch + 1}, before its checkpoint was written: nothing saved",
-              file=sys.stderr)
+        print(f"\ninterrupted in epoch {epoch + 1}, before its checkpoint was written: nothing saved", file=sys.stderr)
     else:
         # --out is always spelled out: the resumed run must write where this one did, whatever the defaults
-        print(f"\ninterrupted in epoch {epoch + 1}; the checkpoint of epoch {epoch} is {saved}\n"
-              f"resume with: zerograd train --resume {shlex.quote(str(saved))} --out {shlex.quote(str(out))}",
-              file=sys.stderr)
+        print(
+            f"\ninterrupted in epoch {epoch + 1}; the checkpoint of epoch {epoch} is {saved}\n"
+            f"resume with: zerograd train --resume {shlex.quote(str(saved))} --out {shlex.quote(str(out))}",
+            file=sys.stderr,
+        )
     return 130
 
 
@@ -264,8 +348,9 @@ class _EpochEnd(Checkpointing):
     """After each epoch: save the checkpoint and metrics.csv (``Checkpointing``), print the epoch's line (and a
     warning when the loss is running away); the progress bar follows the batches."""
 
-    def __init__(self, out: Path, metadata: dict[str, Any], started: float | None = None,
-                 stale: list[Path] | None = None) -> None:
+    def __init__(
+        self, out: Path, metadata: dict[str, Any], started: float | None = None, stale: list[Path] | None = None
+    ) -> None:
         super().__init__(out, metadata)
         self.started = time.perf_counter() if started is None else started
         self.stale = stale or []  # a replaced run's files this run does not write: removed at its first save
@@ -279,9 +364,11 @@ class _EpochEnd(Checkpointing):
     def on_epoch(self, trainer: Any) -> None:
         h, e = trainer.history, trainer.epoch
         test = f"  test acc {h.test_acc[-1]:.4f}" if h.test_acc else ""
-        line = (f"epoch {e:>3}/{trainer.config.epochs}  loss {h.epoch_loss[-1]:.4f}  "
-                f"train acc {h.train_acc[-1]:.4f}{test}  {h.seconds[-1]:.2f} s training, "
-                f"{time.perf_counter() - self.started:.1f} s since start")
+        line = (
+            f"epoch {e:>3}/{trainer.config.epochs}  loss {h.epoch_loss[-1]:.4f}  "
+            f"train acc {h.train_acc[-1]:.4f}{test}  {h.seconds[-1]:.2f} s training, "
+            f"{time.perf_counter() - self.started:.1f} s since start"
+        )
         try:
             super().on_epoch(trainer)
         except OSError as err:
@@ -294,9 +381,11 @@ class _EpochEnd(Checkpointing):
         if not self.warned and h.loss and h.epoch_loss[-1] > RISE_FACTOR * h.loss[0]:
             self.warned = True
             lr = getattr(trainer.optimizer, "lr", None)
-            self._print(f"warning: the loss ({h.epoch_loss[-1]:.4g}) has risen far above where it started "
-                        f"({h.loss[0]:.4g}): training is diverging" +
-                        (f"; try a lower --lr than {lr:g}" if lr else ""), sys.stderr)
+            self._print(
+                f"warning: the loss ({h.epoch_loss[-1]:.4g}) has risen far above where it started "
+                f"({h.loss[0]:.4g}): training is diverging" + (f"; try a lower --lr than {lr:g}" if lr else ""),
+                sys.stderr,
+            )
 
     def _print(self, line: str, file: Any = None) -> None:
         if self.bar is not None:

@@ -49,12 +49,15 @@ def load_user_class(spec: str) -> type:
     cls = getattr(module, name, None)
     if not inspect.isclass(cls):
         classes = sorted(k for k, v in vars(module).items() if inspect.isclass(v) and v.__module__ == module_name)
-        raise CommandError(f"--layer: {path_text} has no class {name!r}" + (f" (its classes: {', '.join(classes)})"
-                                                                              if classes else ""))
+        raise CommandError(
+            f"--layer: {path_text} has no class {name!r}" + (f" (its classes: {', '.join(classes)})" if classes else "")
+        )
     missing = [m for m in ("forward", "backward") if not callable(getattr(cls, m, None))]
     if missing:
-        raise CommandError(f"--layer: class {name} has no {' and no '.join(missing)} method; a layer needs "
-                           "forward(x) and backward(dout)")
+        raise CommandError(
+            f"--layer: class {name} has no {' and no '.join(missing)} method; a layer needs "
+            "forward(x) and backward(dout)"
+        )
     return cls
 
 
@@ -66,8 +69,9 @@ def build_user_layer(cls: type, seed: int = 0) -> tuple[Any, tuple[Any, ...], di
     rng = np.random.default_rng(seed)
     init = _required_arguments(getattr(cls, "__init__"))  # noqa: B009 (mypy: a class's own __init__)
     args: dict[str, Any]
-    kind = next((base for base in (Affine, Convolution, Pooling, BatchNormalization, Dropout)
-                 if issubclass(cls, base)), None)
+    kind = next(
+        (base for base in (Affine, Convolution, Pooling, BatchNormalization, Dropout) if issubclass(cls, base)), None
+    )
     conv_like = _takes(getattr(cls, "__init__"), "stride", "pad")  # noqa: B009
     if kind is Convolution or (kind is None and {"W", "b"} <= set(init) and conv_like):
         kind, args = Convolution, {"W": rng.standard_normal((3, 2, 3, 2)), "b": rng.standard_normal(3)}
@@ -81,8 +85,10 @@ def build_user_layer(cls: type, seed: int = 0) -> tuple[Any, tuple[Any, ...], di
         args = {}
     unknown = [a for a in init if a not in args]
     if unknown:
-        raise CommandError(f"--layer: {cls.__name__}.__init__ needs {', '.join(unknown)}, which zerograd cannot "
-                           "guess; give them defaults (or derive the class from a zerograd layer)")
+        raise CommandError(
+            f"--layer: {cls.__name__}.__init__ needs {', '.join(unknown)}, which zerograd cannot "
+            "guess; give them defaults (or derive the class from a zerograd layer)"
+        )
     try:
         layer = cls(**args)
     except Exception as err:  # noqa: BLE001 (the user's constructor)
@@ -103,8 +109,10 @@ def build_user_layer(cls: type, seed: int = 0) -> tuple[Any, tuple[Any, ...], di
         return layer, (x, rng.integers(0, x.shape[1], size=x.shape[0])), kwargs
     if len(forward) == 2:
         return layer, (x, rng.standard_normal(x.shape)), kwargs
-    raise CommandError(f"--layer: {cls.__name__}.forward takes ({', '.join(forward)}); zerograd can feed forward(x), "
-                       "forward(x, t) (a loss), forward(x, y) and a train_flg")
+    raise CommandError(
+        f"--layer: {cls.__name__}.forward takes ({', '.join(forward)}); zerograd can feed forward(x), "
+        "forward(x, t) (a loss), forward(x, y) and a train_flg"
+    )
 
 
 def _parameters(function: Any) -> list[inspect.Parameter]:
@@ -118,10 +126,12 @@ def _required_arguments(function: Any, skip_self: bool = False) -> list[str]:
     params = _parameters(function)
     if skip_self or (params and params[0].name == "self"):
         params = params[1:] if params and params[0].name == "self" else params
-    plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-             inspect.Parameter.KEYWORD_ONLY)
-    return [p.name for p in params if p.kind in plain and (p.default is inspect.Parameter.empty or
-                                                           function.__name__ == "forward")]
+    plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [
+        p.name
+        for p in params
+        if p.kind in plain and (p.default is inspect.Parameter.empty or function.__name__ == "forward")
+    ]
 
 
 def _takes(function: Any, *names: str) -> bool:

@@ -28,20 +28,47 @@ from .npz import MAX_CLASSES, load_npz
 from .sample import load_mnist_sample
 
 __all__ = [
-    "CATALOG", "FASHION_MNIST", "MNIST", "ChecksumError", "Dataset", "DatasetError", "DatasetNotFoundError",
-    "DatasetSpec", "RemoteFile", "load_dataset", "load_fashion_mnist", "load_mnist", "load_mnist_sample",
-    "load_npz", "MAX_CLASSES", "read_idx", "search_dirs", "user_cache_dir", "write_idx", "DATASET_NAMES",
+    "CATALOG",
+    "FASHION_MNIST",
+    "MNIST",
+    "ChecksumError",
+    "Dataset",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "DatasetSpec",
+    "RemoteFile",
+    "load_dataset",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_mnist_sample",
+    "load_npz",
+    "MAX_CLASSES",
+    "read_idx",
+    "search_dirs",
+    "user_cache_dir",
+    "write_idx",
+    "DATASET_NAMES",
 ]
 
 DATASET_NAMES = ("mnist", "fashion-mnist", "mnist-sample")
 _ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist", "mnist_sample": "mnist-sample"}
 
 
-def load_dataset(name: str | os.PathLike[str], root: str | os.PathLike[str] | None = None, *,
-                 normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,
-                 dtype: DTypeLike = np.float32, allow_sample_fallback: bool = True, download: bool = True,
-                 mirrors: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 progress: bool = True, max_classes: int = MAX_CLASSES) -> Dataset:
+def load_dataset(
+    name: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
+    *,
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    dtype: DTypeLike = np.float32,
+    allow_sample_fallback: bool = True,
+    download: bool = True,
+    mirrors: Sequence[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: bool = True,
+    max_classes: int = MAX_CLASSES,
+) -> Dataset:
     """``"mnist"``, ``"fashion-mnist"``, ``"mnist-sample"`` or the path of an ``.npz``, as a ``Dataset``.
 
     ``root``, ``download``, ``mirrors``, ``timeout`` and ``progress`` concern the downloadable sets;
@@ -60,5 +87,7 @@ def load_dataset(name: str | os.PathLike[str], root: str | os.PathLike[str] | No
         return load_mnist_sample(**options)
     if key.endswith(".npz") or os.path.isfile(key):
         return load_npz(key, max_classes=max_classes, **options)
-    raise DatasetError(f"unknown dataset {key!r}: expected one of {', '.join(DATASET_NAMES)} or the path of an "
-                       f".npz file", hint="check the spelling, or the path of your .npz")
+    raise DatasetError(
+        f"unknown dataset {key!r}: expected one of {', '.join(DATASET_NAMES)} or the path of an .npz file",
+        hint="check the spelling, or the path of your .npz",
+    )

@@ -46,8 +46,10 @@ class Dataset:
         return len(self.classes)
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, train={self.x_train.shape} {self.x_train.dtype}, "
-                f"test={self.x_test.shape} {self.x_test.dtype}, classes={self.num_classes}, source={self.source!r})")
+        return (
+            f"Dataset({self.name!r}, train={self.x_train.shape} {self.x_train.dtype}, "
+            f"test={self.x_test.shape} {self.x_test.dtype}, classes={self.num_classes}, source={self.source!r})"
+        )
 
 
 def float_dtype(dtype: DTypeLike) -> np.dtype:
@@ -57,8 +59,10 @@ def float_dtype(dtype: DTypeLike) -> np.dtype:
     except TypeError:
         dt = None
     if dt is None or dt.kind != "f":
-        raise DatasetError(f"dtype must be a floating type such as float32 or float64, got {dtype!r}",
-                           hint="pass dtype=np.float32 (the default) or np.float64")
+        raise DatasetError(
+            f"dtype must be a floating type such as float32 or float64, got {dtype!r}",
+            hint="pass dtype=np.float32 (the default) or np.float64",
+        )
     return dt
 
 
@@ -84,9 +88,20 @@ def images_for_output(x: np.ndarray, normalize: bool, flatten: bool, dtype: np.d
     return np.ascontiguousarray(x)
 
 
-def build(name: str, x_train: np.ndarray, t_train: np.ndarray, x_test: np.ndarray, t_test: np.ndarray, *,
-          source: str, classes: tuple[str, ...], normalize: bool, flatten: bool, one_hot_label: bool,
-          dtype: DTypeLike) -> Dataset:
+def build(
+    name: str,
+    x_train: np.ndarray,
+    t_train: np.ndarray,
+    x_test: np.ndarray,
+    t_test: np.ndarray,
+    *,
+    source: str,
+    classes: tuple[str, ...],
+    normalize: bool,
+    flatten: bool,
+    one_hot_label: bool,
+    dtype: DTypeLike,
+) -> Dataset:
     """A ``Dataset`` from stored arrays (images ``(N, H, W)`` or ``(N, C, H, W)``, labels ``(N,)`` of ints)."""
     dt = float_dtype(dtype)
     # (C, H, W) as stored, kept when flattened: a convnet must not guess it from the number of values
@@ -94,5 +109,4 @@ def build(name: str, x_train: np.ndarray, t_train: np.ndarray, x_test: np.ndarra
     x_train, x_test = (images_for_output(x, normalize, flatten, dt) for x in (x_train, x_test))
     if one_hot_label:
         t_train, t_test = (one_hot(t, len(classes), dt) for t in (t_train, t_test))
-    return Dataset(name, x_train, t_train, x_test, t_test, source=source, classes=classes,
-                   image_shape=image_shape)
+    return Dataset(name, x_train, t_train, x_test, t_test, source=source, classes=classes, image_shape=image_shape)

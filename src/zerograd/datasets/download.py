@@ -33,8 +33,15 @@ def mirror_url(mirror: str, name: str) -> str:
     return mirror.rstrip("/") + "/" + name
 
 
-def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout: float = DEFAULT_TIMEOUT,
-          progress: bool = True, max_raw: int | None = None) -> bytes:
+def fetch(
+    remote: RemoteFile,
+    mirrors: Sequence[str],
+    dest_dir: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: bool = True,
+    max_raw: int | None = None,
+) -> bytes:
     """Download ``remote`` into ``dest_dir`` from the first mirror that serves verified bytes.
 
     Returns the decompressed IDX payload. Raises ``NetworkUnavailableError`` when no mirror answered at all, and
@@ -45,8 +52,9 @@ def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout
     for mirror in mirrors:
         url = mirror_url(mirror, remote.name)
         try:
-            data = _download_to(url, dest_dir / remote.name, remote, timeout=timeout, progress=progress,
-                                max_raw=max_raw)
+            data = _download_to(
+                url, dest_dir / remote.name, remote, timeout=timeout, progress=progress, max_raw=max_raw
+            )
         except urllib.error.HTTPError as err:
             attempts.append(f"{url}: HTTP {err.code} {err.reason}")
             network_only = False
@@ -65,16 +73,19 @@ def fetch(remote: RemoteFile, mirrors: Sequence[str], dest_dir: Path, *, timeout
             return data
     tried = "; ".join(attempts) or "no mirrors configured"
     error_type = NetworkUnavailableError if network_only and attempts else DatasetError
-    raise error_type(f"could not download {remote.name}: {tried}",
-                     hint="check the internet connection, or place the file by hand in " + str(dest_dir))
+    raise error_type(
+        f"could not download {remote.name}: {tried}",
+        hint="check the internet connection, or place the file by hand in " + str(dest_dir),
+    )
 
 
 class _IncompleteError(Exception):
     """The server closed the connection before sending all the bytes it announced."""
 
 
-def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool,
-                 max_raw: int | None) -> bytes:
+def _download_to(
+    url: str, dest: Path, remote: RemoteFile, *, timeout: float, progress: bool, max_raw: int | None
+) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         with contextlib.ExitStack() as stack:
@@ -84,15 +95,24 @@ def _download_to(url: str, dest: Path, remote: RemoteFile, *, timeout: float, pr
                 # the file lands under its real name only when this block finishes: complete and verified
                 out = stack.enter_context(atomic_open(dest, "wb"))
             except OSError as err:
-                raise DatasetError(f"cannot write into the download directory {dest.parent} ({err.strerror or err})",
-                                   hint="set ZEROGRAD_DATA (or --root / root=) to a writable directory") from None
+                raise DatasetError(
+                    f"cannot write into the download directory {dest.parent} ({err.strerror or err})",
+                    hint="set ZEROGRAD_DATA (or --root / root=) to a writable directory",
+                ) from None
             announced = response.headers.get("Content-Length")
             total = int(announced) if announced and announced.isdigit() else None
             chunks = []
             from tqdm.auto import tqdm  # lazily: only a real download needs it
 
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name,
-                      disable=None if progress else True, leave=False) as bar:
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=remote.name,
+                disable=None if progress else True,
+                leave=False,
+            ) as bar:
                 while True:
                     try:
                         chunk = response.read(CHUNK)

@@ -61,12 +61,15 @@ def decompress(data: bytes, name: str, max_size: int | None = None) -> bytes:
                 if not rest:
                     break
                 if not rest.startswith(GZIP_MAGIC):  # gzip.decompress refuses trailing garbage as well
-                    raise DatasetError(f"{name}: not a valid gzip file (garbage after the compressed data)",
-                                       hint=HINT_REDOWNLOAD)
+                    raise DatasetError(
+                        f"{name}: not a valid gzip file (garbage after the compressed data)", hint=HINT_REDOWNLOAD
+                    )
                 stream, pending = zlib.decompressobj(wbits=31), rest  # a further gzip member
             elif not pending and len(chunk) < _CHUNK:
-                raise DatasetError(f"{name}: not a valid gzip file (it ends before the end of its compressed "
-                                   "data: truncated)", hint=HINT_REDOWNLOAD)
+                raise DatasetError(
+                    f"{name}: not a valid gzip file (it ends before the end of its compressed data: truncated)",
+                    hint=HINT_REDOWNLOAD,
+                )
     except zlib.error as err:
         raise DatasetError(f"{name}: not a valid gzip file ({err})", hint=HINT_REDOWNLOAD) from None
     return bytes(out)
@@ -79,24 +82,28 @@ def _declared_size(prefix: bytearray) -> int | None:
     header = 4 + 4 * prefix[3]
     if len(prefix) < header:
         return None
-    shape = [int.from_bytes(prefix[4 + 4 * i: 8 + 4 * i], "big") for i in range(prefix[3])]
+    shape = [int.from_bytes(prefix[4 + 4 * i : 8 + 4 * i], "big") for i in range(prefix[3])]
     return header + math.prod(shape) * IDX_DTYPES[prefix[2]].itemsize
 
 
 def _check_size(size: int, limit: int | None, name: str, what: str = "expected") -> None:
     if limit is not None and size > limit:
-        raise DatasetError(f"{name}: holds more data than {what} ({limit} bytes); it is not the dataset's file "
-                           "(or a compressed bomb)", hint=HINT_REDOWNLOAD)
+        raise DatasetError(
+            f"{name}: holds more data than {what} ({limit} bytes); it is not the dataset's file (or a compressed bomb)",
+            hint=HINT_REDOWNLOAD,
+        )
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """The array held by raw (decompressed) IDX bytes, in native byte order; ``name`` appears in errors."""
     if len(data) < 4:
-        raise DatasetError(f"{name}: truncated IDX header: {len(data)} bytes, the magic number alone needs 4",
-                           hint=HINT_REDOWNLOAD)
+        raise DatasetError(
+            f"{name}: truncated IDX header: {len(data)} bytes, the magic number alone needs 4", hint=HINT_REDOWNLOAD
+        )
     if data[0] != 0 or data[1] != 0:
-        raise DatasetError(f"{name}: wrong IDX magic number 0x{data[:4].hex()} (it must start with 0x0000)",
-                           hint=HINT_REDOWNLOAD)
+        raise DatasetError(
+            f"{name}: wrong IDX magic number 0x{data[:4].hex()} (it must start with 0x0000)", hint=HINT_REDOWNLOAD
+        )
     code, ndim = data[2], data[3]
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
@@ -105,16 +112,21 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         raise DatasetError(f"{name}: IDX header declares 0 dimensions", hint=HINT_REDOWNLOAD)
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DatasetError(f"{name}: truncated IDX header: {ndim} dimensions need {header} bytes, the file has "
-                           f"{len(data)}", hint=HINT_REDOWNLOAD)
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+        raise DatasetError(
+            f"{name}: truncated IDX header: {ndim} dimensions need {header} bytes, the file has {len(data)}",
+            hint=HINT_REDOWNLOAD,
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = IDX_DTYPES[code]
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow for absurd dimensions
     got = len(data) - header
     if got != expected:
         what = "short" if got < expected else "too long"
-        raise DatasetError(f"{name}: IDX payload is {what}: shape {shape} of {dtype.newbyteorder('=')} needs "
-                           f"{expected} bytes after the header, the file has {got}", hint=HINT_REDOWNLOAD)
+        raise DatasetError(
+            f"{name}: IDX payload is {what}: shape {shape} of {dtype.newbyteorder('=')} needs "
+            f"{expected} bytes after the header, the file has {got}",
+            hint=HINT_REDOWNLOAD,
+        )
     # NOTE: astype to native order also copies, so the result is writable and does not pin ``data``.
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
@@ -128,8 +140,9 @@ def read_idx(path: str | os.PathLike[str], max_bytes: int | None = None) -> np.n
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise DatasetError(f"{path}: cannot read ({err.strerror or err})",
-                           hint="check that the path exists and is readable") from None
+        raise DatasetError(
+            f"{path}: cannot read ({err.strerror or err})", hint="check that the path exists and is readable"
+        ) from None
     return parse_idx(decompress(data, str(path), max_bytes), str(path))
 
 
@@ -138,11 +151,15 @@ def idx_bytes(array: np.ndarray) -> bytes:
     array = np.asarray(array)
     code = _CODES.get(array.dtype.newbyteorder("="))
     if code is None:
-        raise DatasetError(f"IDX cannot store dtype {array.dtype}",
-                           hint="convert to uint8, int8, int16, int32, float32 or float64 first")
+        raise DatasetError(
+            f"IDX cannot store dtype {array.dtype}",
+            hint="convert to uint8, int8, int16, int32, float32 or float64 first",
+        )
     if not 1 <= array.ndim <= 255:
-        raise DatasetError(f"IDX stores 1 to 255 dimensions, got an array of shape {array.shape}",
-                           hint="reshape the array (a scalar becomes shape (1,))")
+        raise DatasetError(
+            f"IDX stores 1 to 255 dimensions, got an array of shape {array.shape}",
+            hint="reshape the array (a scalar becomes shape (1,))",
+        )
     if any(n >= 2**32 for n in array.shape):
         raise DatasetError(f"IDX dimensions are uint32, got shape {array.shape}", hint="split the array")
     header = bytes([0, 0, code, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)

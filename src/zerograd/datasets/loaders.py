@@ -32,9 +32,15 @@ class DatasetNotFoundError(DatasetError):
         self.reason = reason  # a few words for the fallback's stderr line
 
 
-def load_idx_files(spec: DatasetSpec, root: PathLike | None = None, *, download: bool = True,
-                   mirrors: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                   progress: bool = True) -> tuple[list[np.ndarray], str]:
+def load_idx_files(
+    spec: DatasetSpec,
+    root: PathLike | None = None,
+    *,
+    download: bool = True,
+    mirrors: Sequence[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: bool = True,
+) -> tuple[list[np.ndarray], str]:
     """``[train images (N, 28, 28), train labels (N,), test images, test labels]`` (uint8) and where they were.
 
     Each file is looked for in ``search_dirs`` order and verified wherever it is found; a missing one is
@@ -53,8 +59,10 @@ def load_idx_files(spec: DatasetSpec, root: PathLike | None = None, *, download:
             payload = verified_payload(_read_bounded(found, raw_size), remote, str(found), max_raw=raw_size)
             origins.append(str(found.parent))
         elif not download or offline_reason is not None:
-            tried.append(f"{remote.name}: not in {', '.join(map(str, dirs))}; "
-                         f"{'download not attempted: ' + offline_reason if offline_reason else 'downloads are off'}")
+            tried.append(
+                f"{remote.name}: not in {', '.join(map(str, dirs))}; "
+                f"{'download not attempted: ' + offline_reason if offline_reason else 'downloads are off'}"
+            )
             continue
         else:
             dest = download_dir(spec.name, root)
@@ -77,8 +85,12 @@ def load_idx_files(spec: DatasetSpec, root: PathLike | None = None, *, download:
         else:
             reason = f"no copy in {', '.join(map(str, dirs))} and the download failed"
         listing = "\n".join(f"  - {line}" for line in tried)
-        raise DatasetNotFoundError(f"{spec.title} is not available: {len(tried)} of 4 files could not be found or "
-                                   f"downloaded:\n{listing}", hint=spec.hint, tried=tried, reason=reason)
+        raise DatasetNotFoundError(
+            f"{spec.title} is not available: {len(tried)} of 4 files could not be found or downloaded:\n{listing}",
+            hint=spec.hint,
+            tried=tried,
+            reason=reason,
+        )
     _check_arrays(spec, arrays)
     unique = sorted(set(origins), key=origins.index)
     return arrays, " + ".join(unique)
@@ -91,8 +103,10 @@ def _read_bounded(path: Path, raw_size: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > limit:
-            raise DatasetError(f"{path}: {size} bytes, more than any copy of this file can be ({limit})",
-                               hint="delete it and load again to fetch a fresh copy")
+            raise DatasetError(
+                f"{path}: {size} bytes, more than any copy of this file can be ({limit})",
+                hint="delete it and load again to fetch a fresh copy",
+            )
         return path.read_bytes()
     except OSError as err:
         raise DatasetError(f"{path}: cannot read ({err.strerror or err})", hint="check that it is readable") from None
@@ -114,21 +128,38 @@ def _sources(spec: DatasetSpec, root: PathLike | None) -> list[Path | None]:
 
 def _check_arrays(spec: DatasetSpec, arrays: list[np.ndarray]) -> None:
     """The verified files are the published ones, so this only guards a catalog mistake; it is cheap."""
-    expected = [((spec.n_train, 28, 28), spec.train_images), ((spec.n_train,), spec.train_labels),
-                ((spec.n_test, 28, 28), spec.test_images), ((spec.n_test,), spec.test_labels)]
+    expected = [
+        ((spec.n_train, 28, 28), spec.train_images),
+        ((spec.n_train,), spec.train_labels),
+        ((spec.n_test, 28, 28), spec.test_images),
+        ((spec.n_test,), spec.test_labels),
+    ]
     for array, (shape, remote) in zip(arrays, expected, strict=True):
         if array.shape != shape or array.dtype != np.uint8:
-            raise DatasetError(f"{remote.name}: expected uint8 {shape}, got {array.dtype} {array.shape}",
-                               hint="the catalog entry does not match the file; report this as a zerograd bug")
+            raise DatasetError(
+                f"{remote.name}: expected uint8 {shape}, got {array.dtype} {array.shape}",
+                hint="the catalog entry does not match the file; report this as a zerograd bug",
+            )
     for labels, remote in ((arrays[1], spec.train_labels), (arrays[3], spec.test_labels)):
         if labels.max(initial=0) >= len(spec.classes):
-            raise DatasetError(f"{remote.name}: label {labels.max()} outside 0..{len(spec.classes) - 1}",
-                               hint="the catalog entry does not match the file; report this as a zerograd bug")
+            raise DatasetError(
+                f"{remote.name}: label {labels.max()} outside 0..{len(spec.classes) - 1}",
+                hint="the catalog entry does not match the file; report this as a zerograd bug",
+            )
 
 
-def _load(spec: DatasetSpec, root: PathLike | None, normalize: bool, flatten: bool, one_hot_label: bool,
-          dtype: DTypeLike, download: bool, mirrors: Sequence[str] | None, timeout: float,
-          progress: bool) -> Dataset:
+def _load(
+    spec: DatasetSpec,
+    root: PathLike | None,
+    normalize: bool,
+    flatten: bool,
+    one_hot_label: bool,
+    dtype: DTypeLike,
+    download: bool,
+    mirrors: Sequence[str] | None,
+    timeout: float,
+    progress: bool,
+) -> Dataset:
     float_dtype(dtype)  # a bad dtype is reported before any download
     # the arrays decoded from these very copies by an earlier load, if they were cached (datasets.cache)
     sources = _sources(spec, root)
@@ -137,17 +168,35 @@ def _load(spec: DatasetSpec, root: PathLike | None, normalize: bool, flatten: bo
         origins = [str(path.parent) for path in sources if path is not None]
         source = " + ".join(sorted(set(origins), key=origins.index))  # where the copies are, as when decoded
     else:
-        arrays, source = load_idx_files(spec, root, download=download, mirrors=mirrors, timeout=timeout,
-                                        progress=progress)
+        arrays, source = load_idx_files(
+            spec, root, download=download, mirrors=mirrors, timeout=timeout, progress=progress
+        )
         cache.write(spec, _sources(spec, root), arrays, root)
-    return build(spec.name, *arrays, source=source, classes=spec.classes, normalize=normalize, flatten=flatten,
-                 one_hot_label=one_hot_label, dtype=dtype)
+    return build(
+        spec.name,
+        *arrays,
+        source=source,
+        classes=spec.classes,
+        normalize=normalize,
+        flatten=flatten,
+        one_hot_label=one_hot_label,
+        dtype=dtype,
+    )
 
 
-def load_mnist(root: PathLike | None = None, *, normalize: bool = True, flatten: bool = True,
-               one_hot_label: bool = False, dtype: DTypeLike = np.float32, allow_sample_fallback: bool = True,
-               download: bool = True, mirrors: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-               progress: bool = True) -> Dataset:
+def load_mnist(
+    root: PathLike | None = None,
+    *,
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    dtype: DTypeLike = np.float32,
+    allow_sample_fallback: bool = True,
+    download: bool = True,
+    mirrors: Sequence[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: bool = True,
+) -> Dataset:
     """MNIST: 60,000 train and 10,000 test handwritten digits, 28x28.
 
     Returns a ``Dataset`` with ``x: (N, 784)`` (``flatten``) or ``(N, 1, 28, 28)``, uint8 or ``dtype`` in [0, 1]
@@ -162,17 +211,33 @@ def load_mnist(root: PathLike | None = None, *, normalize: bool = True, flatten:
     except DatasetNotFoundError as err:
         if not allow_sample_fallback:
             raise
-        print(f"zerograd: using the bundled MNIST sample (8,000 train / 2,000 test digits), not full MNIST: "
-              f"{err.reason}; to get all 70,000, go online once (cached in {download_dir(MNIST.name, root)}) or "
-              f"pass root= a folder holding the four .gz files", file=sys.stderr)
-        return load_mnist_sample(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, dtype=dtype,
-                                 source="bundled MNIST sample (offline fallback)")
+        print(
+            f"zerograd: using the bundled MNIST sample (8,000 train / 2,000 test digits), not full MNIST: "
+            f"{err.reason}; to get all 70,000, go online once (cached in {download_dir(MNIST.name, root)}) or "
+            f"pass root= a folder holding the four .gz files",
+            file=sys.stderr,
+        )
+        return load_mnist_sample(
+            normalize=normalize,
+            flatten=flatten,
+            one_hot_label=one_hot_label,
+            dtype=dtype,
+            source="bundled MNIST sample (offline fallback)",
+        )
 
 
-def load_fashion_mnist(root: PathLike | None = None, *, normalize: bool = True, flatten: bool = True,
-                       one_hot_label: bool = False, dtype: DTypeLike = np.float32, download: bool = True,
-                       mirrors: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                       progress: bool = True) -> Dataset:
+def load_fashion_mnist(
+    root: PathLike | None = None,
+    *,
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    dtype: DTypeLike = np.float32,
+    download: bool = True,
+    mirrors: Sequence[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: bool = True,
+) -> Dataset:
     """Fashion-MNIST: 60,000 train and 10,000 test 28x28 clothing images in 10 classes; same arrays as MNIST.
 
     Debian/Ubuntu's ``dataset-fashion-mnist`` package (``/usr/share/datasets/fashion-mnist``) is found and used.

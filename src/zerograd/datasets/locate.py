@@ -35,8 +35,7 @@ def explicit_root(root: str | os.PathLike[str] | None) -> Path | None:
     return Path(env).expanduser() if env else None
 
 
-def search_dirs(name: str, root: str | os.PathLike[str] | None = None,
-                system_dirs: Sequence[Path] = ()) -> list[Path]:
+def search_dirs(name: str, root: str | os.PathLike[str] | None = None, system_dirs: Sequence[Path] = ()) -> list[Path]:
     """The directories searched for dataset ``name``, in order (duplicates removed)."""
     dirs: list[Path] = []
     base = explicit_root(root)

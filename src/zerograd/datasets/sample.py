@@ -35,8 +35,9 @@ def sample_bytes() -> bytes:
         raise DatasetError(f"the bundled MNIST sample {SAMPLE_FILE} is missing ({err})", hint=_HINT) from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != SAMPLE_SHA256:
-        raise DatasetError(f"the bundled MNIST sample {SAMPLE_FILE} has sha256 {digest}, expected {SAMPLE_SHA256}",
-                           hint=_HINT)
+        raise DatasetError(
+            f"the bundled MNIST sample {SAMPLE_FILE} has sha256 {digest}, expected {SAMPLE_SHA256}", hint=_HINT
+        )
     return data
 
 
@@ -46,8 +47,22 @@ def sample_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return tuple(npz[key] for key in _KEYS)
 
 
-def load_mnist_sample(*, normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,
-                      dtype: DTypeLike = np.float32, source: str = SAMPLE_SOURCE) -> Dataset:
+def load_mnist_sample(
+    *,
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    dtype: DTypeLike = np.float32,
+    source: str = SAMPLE_SOURCE,
+) -> Dataset:
     """The bundled 10,000-digit MNIST sample as a ``Dataset`` named ``"mnist-sample"`` (options as ``load_mnist``)."""
-    return build("mnist-sample", *sample_arrays(), source=source, classes=tuple(str(d) for d in range(10)),
-                 normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, dtype=dtype)
+    return build(
+        "mnist-sample",
+        *sample_arrays(),
+        source=source,
+        classes=tuple(str(d) for d in range(10)),
+        normalize=normalize,
+        flatten=flatten,
+        one_hot_label=one_hot_label,
+        dtype=dtype,
+    )

@@ -28,5 +28,15 @@ from .net import locate_in_net
 from .patterns import unrecognised
 from .probe import LayerProbe, layer_slips
 
-__all__ = ["MATCH", "Diagnosis", "LayerProbe", "compare_arrays", "diagnose_gradient", "diagnose_layer",
-           "diagnose_local", "layer_slips", "locate_in_net", "unrecognised"]
+__all__ = [
+    "MATCH",
+    "Diagnosis",
+    "LayerProbe",
+    "compare_arrays",
+    "diagnose_gradient",
+    "diagnose_layer",
+    "diagnose_local",
+    "layer_slips",
+    "locate_in_net",
+    "unrecognised",
+]

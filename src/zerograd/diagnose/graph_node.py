@@ -9,8 +9,9 @@ from .diagnosis import Diagnosis, _close, _nice
 __all__ = ["diagnose_local"]
 
 
-def diagnose_local(node: str, formula: str, given: float, right: float, variables: dict[str, float]
-                   ) -> Diagnosis | None:
+def diagnose_local(
+    node: str, formula: str, given: float, right: float, variables: dict[str, float]
+) -> Diagnosis | None:
     """A scalar node's local derivative as its backward computes it (``given``) against the right one (``right``,
     from central differences of the node's forward): None when they agree, else what ``given`` is instead.
 
@@ -22,8 +23,11 @@ def diagnose_local(node: str, formula: str, given: float, right: float, variable
     if abs(given - right) <= 1e-5 * max(abs(given), abs(right)) + 1e-9:
         return None
     evidence = f"backward sends {given:.6g} per unit of gradient; the central difference gives {right:.6g}"
-    close = [name for name, value in variables.items()
-             if abs(given - value) <= 1e-9 + 1e-9 * abs(value) and abs(right - value) > 1e-9 + 1e-9 * abs(value)]
+    close = [
+        name
+        for name, value in variables.items()
+        if abs(given - value) <= 1e-9 + 1e-9 * abs(value) and abs(right - value) > 1e-9 + 1e-9 * abs(value)
+    ]
     if close:
         what = f"the value of {close[0]}"
     elif abs(given) <= 1e-12:

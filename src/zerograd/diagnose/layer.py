@@ -38,26 +38,55 @@ def _factor_diagnosis(name: str, c: float, probe: LayerProbe | None, batch_size:
     if c2 is not None:
         evidence += f"; with one more sample (N = {n2}) it is {c2:.6g}"
     if abs(c) < 1e-9:
-        return Diagnosis(name, "zero-gradient", (
-            f"{name}'s backprop gradient is 0 while the numerical one is not: nothing reaches it (an assignment "
-            "forgotten, or a mask that stops everything)"), evidence)
+        return Diagnosis(
+            name,
+            "zero-gradient",
+            (
+                f"{name}'s backprop gradient is 0 while the numerical one is not: nothing reaches it (an assignment "
+                "forgotten, or a mask that stops everything)"
+            ),
+            evidence,
+        )
     if n and _close(c, n) and (c2 is None or _close(c2, n2)):
-        return Diagnosis(name, "times-batch-size", (
-            f"{name}'s backprop gradient is the numerical one × {n} everywhere — N = {n} is the batch size: a "
-            "division by the batch size is missing (the loss is a mean over the batch)"), evidence)
+        return Diagnosis(
+            name,
+            "times-batch-size",
+            (
+                f"{name}'s backprop gradient is the numerical one × {n} everywhere — N = {n} is the batch size: a "
+                "division by the batch size is missing (the loss is a mean over the batch)"
+            ),
+            evidence,
+        )
     if n and _close(c, 1 / n) and (c2 is None or _close(c2, 1 / n2)):
-        return Diagnosis(name, "divided-by-batch-size", (
-            f"{name}'s backprop gradient is the numerical one × 1/{n} everywhere — 1/N, and the batch has N = {n} "
-            "samples: the batch size is divided twice (or a mean taken where the loss sums)"), evidence)
+        return Diagnosis(
+            name,
+            "divided-by-batch-size",
+            (
+                f"{name}'s backprop gradient is the numerical one × 1/{n} everywhere — 1/N, and the batch has N = {n} "
+                "samples: the batch size is divided twice (or a mean taken where the loss sums)"
+            ),
+            evidence,
+        )
     if _close(c, -1):
-        return Diagnosis(name, "sign-flipped", (
-            f"{name}'s backprop gradient has the opposite sign everywhere: a minus sign too many or too few "
-            "(t - y where y - t is meant, or a subtraction the wrong way round)"), evidence)
-    return Diagnosis(name, "constant-factor", (
-        f"{name}'s backprop gradient is the numerical one × {_nice(c)} everywhere"
-        + (", whatever the batch size" if c2 is not None and _close(c2, c) else "")
-        + ": a constant slipped into (or out of) the formula — a power rule's factor, a 1/2, a scale of the forward"),
-        evidence)
+        return Diagnosis(
+            name,
+            "sign-flipped",
+            (
+                f"{name}'s backprop gradient has the opposite sign everywhere: a minus sign too many or too few "
+                "(t - y where y - t is meant, or a subtraction the wrong way round)"
+            ),
+            evidence,
+        )
+    return Diagnosis(
+        name,
+        "constant-factor",
+        (
+            f"{name}'s backprop gradient is the numerical one × {_nice(c)} everywhere"
+            + (", whatever the batch size" if c2 is not None and _close(c2, c) else "")
+            + ": a constant slipped into (or out of) the formula — a power rule's factor, a 1/2, a scale of the forward"
+        ),
+        evidence,
+    )
 
 
 def _local_derivative_diagnosis(name: str, a: NDArray, n: NDArray, probe: LayerProbe) -> Diagnosis | None:
@@ -78,13 +107,25 @@ def _local_derivative_diagnosis(name: str, a: NDArray, n: NDArray, probe: LayerP
     is_step = compare_arrays(right, np.round(right)) and set(np.unique(np.round(right))) <= {0.0, 1.0}
     for var_name, v in variables.items():
         if compare_arrays(local, v):
-            return Diagnosis(name, "wrong-variable", (
-                f"{name}'s backprop multiplies dout by {var_name} itself, not by the local derivative: the "
-                "derivative formula is missing"), f"backprop / dout == {var_name} on every element")
+            return Diagnosis(
+                name,
+                "wrong-variable",
+                (
+                    f"{name}'s backprop multiplies dout by {var_name} itself, not by the local derivative: the "
+                    "derivative formula is missing"
+                ),
+                f"backprop / dout == {var_name} on every element",
+            )
     if compare_arrays(local, np.ones_like(local)):
-        return Diagnosis(name, "wrong-variable", (
-            f"{name}'s backprop passes dout through unchanged (local derivative 1): the layer's own derivative is "
-            "missing"), "backprop == dout on every element")
+        return Diagnosis(
+            name,
+            "wrong-variable",
+            (
+                f"{name}'s backprop passes dout through unchanged (local derivative 1): the layer's own derivative is "
+                "missing"
+            ),
+            "backprop == dout on every element",
+        )
     for good_name, good in variables.items():
         if good_name == "dout":
             continue
@@ -92,12 +133,18 @@ def _local_derivative_diagnosis(name: str, a: NDArray, n: NDArray, probe: LayerP
             if not compare_arrays(right, (good > 0).astype(float)):
                 continue
             for bad_name, bad in variables.items():
-                if bad_name != good_name and compare_arrays(local, (bad > 0).astype(float)) and \
-                        not compare_arrays(local, right):
-                    return Diagnosis(name, "wrong-variable", (
-                        f"{name}'s mask is taken from {bad_name}: the gradient must pass where {good_name} > 0"),
+                if (
+                    bad_name != good_name
+                    and compare_arrays(local, (bad > 0).astype(float))
+                    and not compare_arrays(local, right)
+                ):
+                    return Diagnosis(
+                        name,
+                        "wrong-variable",
+                        (f"{name}'s mask is taken from {bad_name}: the gradient must pass where {good_name} > 0"),
                         f"backprop / dout == ({bad_name.split()[-1]} > 0) on every element, numerical / dout == "
-                        f"({good_name.split()[-1]} > 0)")
+                        f"({good_name.split()[-1]} > 0)",
+                    )
             continue
         for degree in (1, 2, 3):
             coeffs = np.polyfit(good, right, degree)
@@ -105,11 +152,16 @@ def _local_derivative_diagnosis(name: str, a: NDArray, n: NDArray, probe: LayerP
                 continue
             for bad_name, bad in variables.items():
                 if bad_name != good_name and compare_arrays(local, np.polyval(coeffs, bad)):
-                    return Diagnosis(name, "wrong-variable", (
-                        f"{name}'s local derivative is the right formula evaluated on {bad_name} instead of "
-                        f"{good_name} (like sigmoid's y(1 - y) computed from x)"),
+                    return Diagnosis(
+                        name,
+                        "wrong-variable",
+                        (
+                            f"{name}'s local derivative is the right formula evaluated on {bad_name} instead of "
+                            f"{good_name} (like sigmoid's y(1 - y) computed from x)"
+                        ),
                         f"numerical / dout == p({good_name.split()[-1]}) and backprop / dout == "
-                        f"p({bad_name.split()[-1]}) with p(v) = {_polynomial(coeffs)}")
+                        f"p({bad_name.split()[-1]}) with p(v) = {_polynomial(coeffs)}",
+                    )
             break
     return None
 
@@ -142,12 +194,17 @@ def _ignores_dout(name: str, a: NDArray, probe: LayerProbe) -> Diagnosis | None:
     v = g1 / (np.linalg.norm(g1) or 1.0)
     numerical = probe.slope(name, v, dout=ones, state=(layer, inputs))
     right_for_ones = abs(float(np.vdot(g1, v)) - numerical) <= MATCH * max(abs(numerical), 1e-12)
-    return Diagnosis(name, "ignores-dout", (
-        f"{name}'s backprop gradient does not depend on dout: backward computes the local derivative but never "
-        "multiplies by the gradient arriving from above" + (" (so it is right only for dout = 1)"
-                                                              if right_for_ones else "")),
+    return Diagnosis(
+        name,
+        "ignores-dout",
+        (
+            f"{name}'s backprop gradient does not depend on dout: backward computes the local derivative but never "
+            "multiplies by the gradient arriving from above"
+            + (" (so it is right only for dout = 1)" if right_for_ones else "")
+        ),
         "two different dout give the identical gradient"
-        + (f"; with dout = 1 it matches the numerical slope ({numerical:.6g})" if right_for_ones else ""))
+        + (f"; with dout = 1 it matches the numerical slope ({numerical:.6g})" if right_for_ones else ""),
+    )
 
 
 def _step_size(name: str, a: NDArray, n: NDArray, probe: LayerProbe, out_dtype: Any) -> Diagnosis | None:
@@ -165,13 +222,22 @@ def _step_size(name: str, a: NDArray, n: NDArray, probe: LayerProbe, out_dtype: 
     if not agree:
         return None
     in32 = np.dtype(out_dtype) == np.float32
-    return Diagnosis(name, "step-size", (
-        f"the step h = {probe.h:g} does not suit the arithmetic"
-        + (" (forward computes in float32: its rounding, about 1e-7 of the output, divided by 2h swamps the "
-           "difference) — check in float64" if in32 else " — the differences, not the backward, are wrong")
-        + f"; with h = {agree[0]:g} backprop and numerical agree"),
+    return Diagnosis(
+        name,
+        "step-size",
+        (
+            f"the step h = {probe.h:g} does not suit the arithmetic"
+            + (
+                " (forward computes in float32: its rounding, about 1e-7 of the output, divided by 2h swamps the "
+                "difference) — check in float64"
+                if in32
+                else " — the differences, not the backward, are wrong"
+            )
+            + f"; with h = {agree[0]:g} backprop and numerical agree"
+        ),
         f"along the error's direction backprop gives {target:.6g}; the central difference with h = {agree[0]:g} "
-        f"agrees to 1e-4" + (f"; forward's output is {np.dtype(out_dtype)}" if in32 else ""))
+        f"agrees to 1e-4" + (f"; forward's output is {np.dtype(out_dtype)}" if in32 else ""),
+    )
 
 
 def _kinks(name: str, a: NDArray, n: NDArray, probe: LayerProbe, most: int = 3) -> Diagnosis | None:
@@ -193,16 +259,27 @@ def _kinks(name: str, a: NDArray, n: NDArray, probe: LayerProbe, most: int = 3) 
             return None
         found.append((idx, left, right))
     idx, left, right = found[0]
-    return Diagnosis(name, "kink", (
-        f"{len(found)} of the worst elements of {name} sit on a kink — a point where the layer has no derivative "
-        "(ReLU at 0, two equal maxima in a pooling window): no finite difference can agree there, the backward "
-        "is not to blame — move the inputs off the kink"),
+    return Diagnosis(
+        name,
+        "kink",
+        (
+            f"{len(found)} of the worst elements of {name} sit on a kink — a point where the layer has no derivative "
+            "(ReLU at 0, two equal maxima in a pooling window): no finite difference can agree there, the backward "
+            "is not to blame — move the inputs off the kink"
+        ),
         f"at {name}{list(idx)} the slope is {left:.6g} from the left and {right:.6g} from the right "
-        f"(h = {probe.h:g}); backprop says {a[idx]:.6g}")
+        f"(h = {probe.h:g}); backprop says {a[idx]:.6g}",
+    )
 
 
-def diagnose_gradient(name: str, a: NDArray, n: NDArray, probe: LayerProbe | None = None,
-                      out_dtype: Any = np.float64, batch_size: int | None = None) -> Diagnosis:
+def diagnose_gradient(
+    name: str,
+    a: NDArray,
+    n: NDArray,
+    probe: LayerProbe | None = None,
+    out_dtype: Any = np.float64,
+    batch_size: int | None = None,
+) -> Diagnosis:
     """The diagnosis of one failing gradient: array patterns first (free), then probes of the layer.
 
     batch_size: N where there is no probe to tell it (a net without layers), so that a factor N can be named.
@@ -222,9 +299,16 @@ def diagnose_gradient(name: str, a: NDArray, n: NDArray, probe: LayerProbe | Non
     if found is not None:
         return found
     if probe is None or a.shape != n.shape:
-        return unrecognised(name, a, n) if a.shape == n.shape else Diagnosis(name, "unrecognised", (
-            f"{name}'s backprop gradient has shape {a.shape}, the parameter {n.shape}, and no known mistake fits"),
-            f"backprop holds {a.size} numbers, numerical {n.size}")
+        return (
+            unrecognised(name, a, n)
+            if a.shape == n.shape
+            else Diagnosis(
+                name,
+                "unrecognised",
+                (f"{name}'s backprop gradient has shape {a.shape}, the parameter {n.shape}, and no known mistake fits"),
+                f"backprop holds {a.size} numbers, numerical {n.size}",
+            )
+        )
     checks: tuple[Callable[[], Diagnosis | None], ...] = (
         lambda: _ignores_dout(name, a, probe),
         lambda: _local_derivative_diagnosis(name, a, n, probe),
@@ -238,8 +322,13 @@ def diagnose_gradient(name: str, a: NDArray, n: NDArray, probe: LayerProbe | Non
     return unrecognised(name, a, n)
 
 
-def diagnose_layer(probe: LayerProbe, analytic: dict[str, NDArray], numerical: dict[str, NDArray],
-                   failing: Sequence[str], dout_was_written: bool) -> list[Diagnosis]:
+def diagnose_layer(
+    probe: LayerProbe,
+    analytic: dict[str, NDArray],
+    numerical: dict[str, NDArray],
+    failing: Sequence[str],
+    dout_was_written: bool,
+) -> list[Diagnosis]:
     """Every diagnosis of a failing layer check: layer-level slips alone when there are any, else one per gradient."""
     slips = layer_slips(probe, dout_was_written)
     if slips:

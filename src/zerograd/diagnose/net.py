@@ -14,8 +14,9 @@ from .diagnosis import Diagnosis
 __all__ = ["locate_in_net"]
 
 
-def locate_in_net(net: Any, x: NDArray, t: Any, train_flg: bool, failing: Sequence[str], h: float = 1e-5,
-                  seed: int = 0) -> tuple[Diagnosis, Any, tuple[Any, ...], Any, dict[str, Any]] | None:
+def locate_in_net(
+    net: Any, x: NDArray, t: Any, train_flg: bool, failing: Sequence[str], h: float = 1e-5, seed: int = 0
+) -> tuple[Diagnosis, Any, tuple[Any, ...], Any, dict[str, Any]] | None:
     """The lowest layer of a ``Sequential`` whose output gradient is right and whose input (or parameter) gradient
     is wrong: ``(the diagnosis, the layer, its inputs, the dout it received, forward's kwargs)``; None when ``net``
     is not layered or no boundary is found.
@@ -66,21 +67,45 @@ def locate_in_net(net: Any, x: NDArray, t: Any, train_flg: bool, failing: Sequen
     tolerance = 1e-4
     above = error_at(len(names))
     if above > tolerance:
-        return (Diagnosis(type(net.last_layer).__name__, "starts-in", (
-            f"the wrong gradient starts in the loss layer {type(net.last_layer).__name__}: the gradient it sends "
-            "down to the logits is wrong"), f"relative error at the logits {above:.2e}"),
-            net.last_layer, (np.array(logits), t), 1.0, {})
+        return (
+            Diagnosis(
+                type(net.last_layer).__name__,
+                "starts-in",
+                (
+                    f"the wrong gradient starts in the loss layer {type(net.last_layer).__name__}: the gradient it sends "
+                    "down to the logits is wrong"
+                ),
+                f"relative error at the logits {above:.2e}",
+            ),
+            net.last_layer,
+            (np.array(logits), t),
+            1.0,
+            {},
+        )
     for i in range(len(names) - 1, -1, -1):
         below = error_at(i)
         if (below > tolerance and below > 10 * above) or names[i] in owners:
             layer = net.layers[names[i]]
-            what = f"the gradient it sends down is wrong (relative error {below:.2e})" if below > tolerance else \
-                f"its parameter gradients {sorted(k for k in failing if net.param_owner[k][0] == names[i])} fail"
+            what = (
+                f"the gradient it sends down is wrong (relative error {below:.2e})"
+                if below > tolerance
+                else f"its parameter gradients {sorted(k for k in failing if net.param_owner[k][0] == names[i])} fail"
+            )
             kwargs = {"train_flg": train_flg} if slots[i].mode_dependent else {}
-            return (Diagnosis(names[i], "starts-in", (
-                f"the wrong gradient starts in layer {names[i]} ({type(layer).__name__}): the gradient arriving at "
-                f"its output is right, {what}"),
-                f"relative error at its output {above:.2e}, at its input {below:.2e}"),
-                layer, (np.array(activations[i]),), grads_at[len(names) - 1 - i], kwargs)
+            return (
+                Diagnosis(
+                    names[i],
+                    "starts-in",
+                    (
+                        f"the wrong gradient starts in layer {names[i]} ({type(layer).__name__}): the gradient arriving at "
+                        f"its output is right, {what}"
+                    ),
+                    f"relative error at its output {above:.2e}, at its input {below:.2e}",
+                ),
+                layer,
+                (np.array(activations[i]),),
+                grads_at[len(names) - 1 - i],
+                kwargs,
+            )
         above = below
     return None

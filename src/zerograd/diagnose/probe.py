@@ -24,8 +24,16 @@ class LayerProbe:
     position (int) or a parameter attribute (str).
     """
 
-    def __init__(self, template: Any, inputs: tuple[Any, ...], kwargs: dict[str, Any], dout: Any, h: float,
-                 gradients: Sequence[tuple[str, int | str]], seed: int = 0) -> None:
+    def __init__(
+        self,
+        template: Any,
+        inputs: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        dout: Any,
+        h: float,
+        gradients: Sequence[tuple[str, int | str]],
+        seed: int = 0,
+    ) -> None:
         self.template, self.inputs, self.kwargs = template, inputs, kwargs
         self.dout, self.h, self.gradients = dout, h, list(gradients)
         self.rng = np.random.default_rng(seed + 7)
@@ -41,8 +49,9 @@ class LayerProbe:
     def forward(self, layer: Any, inputs: tuple[Any, ...]) -> NDArray:
         return np.array(layer.forward(*inputs, **self.kwargs), dtype=np.float64)  # a copy: layers hand out caches
 
-    def run(self, inputs: tuple[Any, ...] | None = None, dout: Any = None
-            ) -> tuple[Any, tuple[Any, ...], NDArray, dict[str, NDArray]]:
+    def run(
+        self, inputs: tuple[Any, ...] | None = None, dout: Any = None
+    ) -> tuple[Any, tuple[Any, ...], NDArray, dict[str, NDArray]]:
         """forward, hold the mask, backward: the fresh layer, its inputs, the output and every named gradient."""
         layer, inputs = self.fresh(inputs)
         out = self.forward(layer, inputs)
@@ -53,8 +62,9 @@ class LayerProbe:
         back = list(back) if isinstance(back, tuple) else [back]
         grads = {}
         for name, where in self.gradients:
-            value = back[where] if isinstance(where, int) and where < len(back) else getattr(layer, "d" + str(where),
-                                                                                            None)
+            value = (
+                back[where] if isinstance(where, int) and where < len(back) else getattr(layer, "d" + str(where), None)
+            )
             if value is not None:
                 grads[name] = np.array(value, dtype=np.float64)
         return layer, inputs, out, grads
@@ -65,8 +75,15 @@ class LayerProbe:
     def where(self, name: str) -> int | str:
         return dict(self.gradients)[name]
 
-    def slope(self, name: str, v: NDArray, h: float | None = None, inputs: tuple[Any, ...] | None = None,
-              dout: Any = None, state: tuple[Any, tuple[Any, ...]] | None = None) -> float:
+    def slope(
+        self,
+        name: str,
+        v: NDArray,
+        h: float | None = None,
+        inputs: tuple[Any, ...] | None = None,
+        dout: Any = None,
+        state: tuple[Any, tuple[Any, ...]] | None = None,
+    ) -> float:
         """Central difference of ``sum(out * dout)`` along ``v`` for the array ``name`` (2 forward passes)."""
         h = self.h if h is None else h
         dout = self.dout if dout is None else dout
@@ -82,8 +99,9 @@ class LayerProbe:
             array[...] = original
         return float(np.sum((plus - minus) * dout)) / (2 * h)
 
-    def one_sided(self, name: str, idx: tuple[int, ...], state: tuple[Any, tuple[Any, ...]]
-                  ) -> tuple[tuple[float, float], tuple[float, float]]:
+    def one_sided(
+        self, name: str, idx: tuple[int, ...], state: tuple[Any, tuple[Any, ...]]
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
         """Left and right differences of ``sum(out * dout)`` at element ``idx``, with steps h and 2h (5 forward
         passes): ``((left, right), (left_2h, right_2h))``."""
         layer, inputs = state
@@ -97,8 +115,10 @@ class LayerProbe:
                 f[step] = float(np.sum(self.forward(layer, inputs) * self.dout))
         finally:
             array[idx] = original
-        return (((f[0.0] - f[-h]) / h, (f[h] - f[0.0]) / h),
-                ((f[0.0] - f[-2 * h]) / (2 * h), (f[2 * h] - f[0.0]) / (2 * h)))
+        return (
+            ((f[0.0] - f[-h]) / h, (f[h] - f[0.0]) / h),
+            ((f[0.0] - f[-2 * h]) / (2 * h), (f[2 * h] - f[0.0]) / (2 * h)),
+        )
 
     def grown_inputs(self) -> tuple[Any, ...]:
         """The inputs with one more sample (a scaled copy of the first): a second batch size for the same layer."""
@@ -129,8 +149,9 @@ def _random_states(layer: Any) -> list[Any]:
 
 
 def _same_states(a: list[Any], b: list[Any]) -> bool:
-    return len(a) == len(b) and all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
-                                    for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(
+        np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(a, b, strict=True)
+    )
 
 
 def layer_slips(probe: LayerProbe, dout_was_written: bool) -> list[Diagnosis]:
@@ -147,27 +168,48 @@ def layer_slips(probe: LayerProbe, dout_was_written: bool) -> list[Diagnosis]:
     if not np.array_equal(first, second):
         changed = int(np.sum(first != second))
         if drew:
-            found.append(Diagnosis("layer", "random", (
-                f"{cls}.forward draws new random numbers on every call (a Dropout mask redrawn): the numerical "
-                "gradient differences outputs of different masks — keep the mask of the first call while checking "
-                "(zerograd's layers have hold_mask(True))"),
-                f"two calls of forward on the same input differ in {changed} of {first.size} outputs"))
+            found.append(
+                Diagnosis(
+                    "layer",
+                    "random",
+                    (
+                        f"{cls}.forward draws new random numbers on every call (a Dropout mask redrawn): the numerical "
+                        "gradient differences outputs of different masks — keep the mask of the first call while checking "
+                        "(zerograd's layers have hold_mask(True))"
+                    ),
+                    f"two calls of forward on the same input differ in {changed} of {first.size} outputs",
+                )
+            )
         else:
-            found.append(Diagnosis("layer", "stateful", (
-                f"{cls}.forward gives a different output for the same input on its second call: it depends on "
-                "state left by an earlier call (a counter, a running statistic used where the batch's is meant)"),
-                f"two calls of forward on the same input differ in {changed} of {first.size} outputs, max "
-                f"|difference| {float(np.max(np.abs(first - second))):.3e}; no random numbers were drawn"))
+            found.append(
+                Diagnosis(
+                    "layer",
+                    "stateful",
+                    (
+                        f"{cls}.forward gives a different output for the same input on its second call: it depends on "
+                        "state left by an earlier call (a counter, a running statistic used where the batch's is meant)"
+                    ),
+                    f"two calls of forward on the same input differ in {changed} of {first.size} outputs, max "
+                    f"|difference| {float(np.max(np.abs(first - second))):.3e}; no random numbers were drawn",
+                )
+            )
     if dout_was_written:
         dout = copy.deepcopy(probe.dout)
         layer, inputs = probe.fresh()
         probe.forward(layer, inputs)
         layer.backward(dout)
         changed = int(np.sum(np.asarray(dout) != np.asarray(probe.dout)))
-        found.append(Diagnosis("layer", "writes-dout", (
-            f"{cls}.backward writes into the dout it is given (like the book's `dout[self.mask] = 0`): the layer "
-            "above loses its gradient and the check depends on the order of calls — compute into a new array"),
-            f"{changed} of {np.size(dout)} elements of dout changed by one backward call"))
+        found.append(
+            Diagnosis(
+                "layer",
+                "writes-dout",
+                (
+                    f"{cls}.backward writes into the dout it is given (like the book's `dout[self.mask] = 0`): the layer "
+                    "above loses its gradient and the check depends on the order of calls — compute into a new array"
+                ),
+                f"{changed} of {np.size(dout)} elements of dout changed by one backward call",
+            )
+        )
     layer, inputs = probe.fresh()
     probe.forward(layer, inputs)
     if hasattr(layer, "hold_mask"):
@@ -176,20 +218,40 @@ def layer_slips(probe: LayerProbe, dout_was_written: bool) -> list[Diagnosis]:
     for _ in range(2):
         back = layer.backward(copy.deepcopy(probe.dout))
         back = list(back) if isinstance(back, tuple) else [back]
-        grads.append([np.array(g, dtype=np.float64) for g in back if g is not None]
-                     + [np.array(getattr(layer, "d" + str(w)), dtype=np.float64) for _, w in probe.gradients
-                        if isinstance(w, str) and getattr(layer, "d" + str(w), None) is not None])
+        grads.append(
+            [np.array(g, dtype=np.float64) for g in back if g is not None]
+            + [
+                np.array(getattr(layer, "d" + str(w)), dtype=np.float64)
+                for _, w in probe.gradients
+                if isinstance(w, str) and getattr(layer, "d" + str(w), None) is not None
+            ]
+        )
     for i, value in enumerate(probe.inputs):
         if isinstance(value, np.ndarray) and not np.array_equal(value, inputs[i]):
             changed = int(np.sum(value != inputs[i]))
-            found.append(Diagnosis("layer", "writes-input", (
-                f"{cls} writes into its input x{'' if len(probe.inputs) == 1 else i} (the array it kept in forward "
-                "and the caller's): later calls see other numbers — copy before changing it"),
-                f"{changed} of {value.size} input elements changed by forward + backward"))
-    if not any(d.kind in ("writes-input", "random", "stateful") for d in found) and \
-            not all(np.array_equal(a, b) for a, b in zip(*grads, strict=False)):
-        found.append(Diagnosis("layer", "writes-state", (
-            f"{cls}.backward changes what forward saved (an in-place `*=` on a kept array): a second backward "
-            "after the same forward gives another gradient"),
-            "two backward calls after one forward return different gradients"))
+            found.append(
+                Diagnosis(
+                    "layer",
+                    "writes-input",
+                    (
+                        f"{cls} writes into its input x{'' if len(probe.inputs) == 1 else i} (the array it kept in forward "
+                        "and the caller's): later calls see other numbers — copy before changing it"
+                    ),
+                    f"{changed} of {value.size} input elements changed by forward + backward",
+                )
+            )
+    if not any(d.kind in ("writes-input", "random", "stateful") for d in found) and not all(
+        np.array_equal(a, b) for a, b in zip(*grads, strict=False)
+    ):
+        found.append(
+            Diagnosis(
+                "layer",
+                "writes-state",
+                (
+                    f"{cls}.backward changes what forward saved (an in-place `*=` on a kept array): a second backward "
+                    "after the same forward gives another gradient"
+                ),
+                "two backward calls after one forward return different gradients",
+            )
+        )
     return found

@@ -134,9 +134,14 @@ def draw(out: Value, forward: bool = True, backward: bool = True, title: str | N
         if not (forward or backward):
             g.edge(tail, head)
             return
-        add_arrow(g, f"e{edge_number}", tail, head,
-                  format_array(value) if forward else None,
-                  format_array(grad, kind="grad") if backward and grad is not None else None)
+        add_arrow(
+            g,
+            f"e{edge_number}",
+            tail,
+            head,
+            format_array(value) if forward else None,
+            format_array(grad, kind="grad") if backward and grad is not None else None,
+        )
         edge_number += 1
 
     for node in order:
@@ -166,7 +171,13 @@ def _op_attrs(node: Value) -> dict[str, str]:
 
 
 def add_arrow(
-    g: graphviz.Digraph, key: str, tail: str, head: str, above: str | None, below: str | None, min_width: int = 44,
+    g: graphviz.Digraph,
+    key: str,
+    tail: str,
+    head: str,
+    above: str | None,
+    below: str | None,
+    min_width: int = 44,
 ) -> None:
     """Draw ``tail -> head`` as the book does: ``above`` over the arrow, ``below`` under it in red.
 
@@ -178,11 +189,18 @@ def add_arrow(
     lower = f'<font color="{BACKWARD_COLOR}">{html.escape(below)}</font>' if below is not None else " "
     # NOTE: width/height 0 let the node shrink to its table; by default a node is at least 0.75 x 0.5 inch and
     # the table would float in it, leaving gaps in the arrow. A minimum cell width keeps "2" from being a stub.
-    g.node(key, shape="plaintext", margin="0", width="0", height="0", label=(
-        '<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
-        f'<tr><td width="{min_width}" cellpadding="2">{upper}</td></tr><hr/>'
-        f'<tr><td cellpadding="2">{lower}</td></tr></table>>'
-    ))
+    g.node(
+        key,
+        shape="plaintext",
+        margin="0",
+        width="0",
+        height="0",
+        label=(
+            '<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
+            f'<tr><td width="{min_width}" cellpadding="2">{upper}</td></tr><hr/>'
+            f'<tr><td cellpadding="2">{lower}</td></tr></table>>'
+        ),
+    )
     g.edge(tail, f"{key}:w", arrowhead="none")
     g.edge(f"{key}:e", head)
 
@@ -215,8 +233,10 @@ def _pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
         # NOTE: dot stops reading at its first error, so the error can reach Python as a broken pipe (EPIPE)
         stderr = getattr(err, "stderr", b"") or b""
         said = " ".join(line.strip() for line in stderr.decode("utf-8", "replace").splitlines()[:3] if line.strip())
-        raise GraphvizFailedError(f"graphviz's `dot` could not draw this graph of {len(graph.body)} statements"
-                                  f"{': ' + said[:240] if said else ''}; write a .dot file instead") from None
+        raise GraphvizFailedError(
+            f"graphviz's `dot` could not draw this graph of {len(graph.body)} statements"
+            f"{': ' + said[:240] if said else ''}; write a .dot file instead"
+        ) from None
 
 
 def render(graph: graphviz.Digraph, path: str | os.PathLike, fmt: str | None = None) -> Path:

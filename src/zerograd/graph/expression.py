@@ -25,8 +25,7 @@ MAX_EXPRESSION_LENGTH = 200  # characters: a formula for a figure, not a program
 MAX_NODES = 60  # syntax-tree nodes; keeps the drawing readable and the work bounded
 FUNCTIONS = ("exp", "log", "relu", "sigmoid")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,19}$")
-_BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
-           ast.Pow: "__pow__"}
+_BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__", ast.Pow: "__pow__"}
 
 
 class ExpressionError(ValueError):
@@ -78,8 +77,10 @@ def _parse(text: str) -> ast.Expression:
     if bad is not None:
         # NOTE: a lone surrogate (JSON's "\ud800", or a byte that is not UTF-8 in a command-line argument, which
         # Python keeps as \udcXX) cannot be encoded, and ast.parse would raise UnicodeEncodeError on it
-        raise ExpressionError(f"the formula holds {bad!r} at column {text.index(bad) + 1}, which is not a "
-                              f"character; write it in plain text (UTF-8)")
+        raise ExpressionError(
+            f"the formula holds {bad!r} at column {text.index(bad) + 1}, which is not a "
+            f"character; write it in plain text (UTF-8)"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
@@ -139,8 +140,9 @@ def _build(node: ast.AST, leaves: dict[str, Value]) -> Value | float:
         return _finite(result)
     if isinstance(node, ast.Call):
         raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} may be called")
-    raise ExpressionError(f"{type(node).__name__} is not allowed: use numbers, variables, + - * / ** and "
-                          f"{', '.join(FUNCTIONS)}")
+    raise ExpressionError(
+        f"{type(node).__name__} is not allowed: use numbers, variables, + - * / ** and {', '.join(FUNCTIONS)}"
+    )
 
 
 def _finite(v: Value) -> Value:

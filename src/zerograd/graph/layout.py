@@ -62,9 +62,7 @@ def layout_dag(order: Sequence[Hashable], inputs: Mapping[Any, Sequence[Hashable
     leaf_rank = _leaf_ranks([key for key in order if not users[key]], inputs)
     row, way = _rows(_column_items(order, inputs, column), inputs, leaf_rank)
     places = {key: Place(column[key], row[key]) for key in order}
-    waypoints = {
-        edge: [Place(column[edge[0]] + 1 + j, r) for j, r in enumerate(rows)] for edge, rows in way.items()
-    }
+    waypoints = {edge: [Place(column[edge[0]] + 1 + j, r) for j, r in enumerate(rows)] for edge, rows in way.items()}
     return Layout(places, waypoints)
 
 
@@ -80,8 +78,11 @@ def _check_order(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[H
                 raise ValueError(f"layout_dag: the order is not topological ({src!r} must come before {key!r})")
 
 
-def _columns(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]],
-             users: Mapping[Hashable, Sequence[Hashable]]) -> dict[Hashable, int]:
+def _columns(
+    order: Sequence[Hashable],
+    inputs: Mapping[Hashable, Sequence[Hashable]],
+    users: Mapping[Hashable, Sequence[Hashable]],
+) -> dict[Hashable, int]:
     """Operations by longest path from the inputs; graph inputs just left of their first user."""
     column: dict[Hashable, int] = {}
     for key in order:
@@ -111,8 +112,9 @@ def _leaf_ranks(outputs: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[
     return leaf_rank
 
 
-def _column_items(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]],
-                  column: Mapping[Hashable, int]) -> dict[int, list[tuple[str, Any]]]:
+def _column_items(
+    order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[Hashable]], column: Mapping[Hashable, int]
+) -> dict[int, list[tuple[str, Any]]]:
     """What each column holds: ``("node", key)``s, and ``("way", (edge, j))`` for every edge passing through it
     (``j``: the how-manieth column the edge crosses)."""
     items: dict[int, list[tuple[str, Any]]] = {}
@@ -124,8 +126,11 @@ def _column_items(order: Sequence[Hashable], inputs: Mapping[Hashable, Sequence[
     return items
 
 
-def _rows(items: Mapping[int, list[tuple[str, Any]]], inputs: Mapping[Hashable, Sequence[Hashable]],
-          leaf_rank: Mapping[Hashable, int]) -> tuple[dict[Hashable, float], dict[Edge, list[float]]]:
+def _rows(
+    items: Mapping[int, list[tuple[str, Any]]],
+    inputs: Mapping[Hashable, Sequence[Hashable]],
+    leaf_rank: Mapping[Hashable, int],
+) -> tuple[dict[Hashable, float], dict[Edge, list[float]]]:
     """Left to right: a node sits at the mean row of what reaches it, a waypoint level with the point before it;
     then no two items of the column closer than MIN_ROW_GAP, pushing the lower ones down."""
     row: dict[Hashable, float] = {}
@@ -141,8 +146,11 @@ def _rows(items: Mapping[int, list[tuple[str, Any]]], inputs: Mapping[Hashable, 
             if item[0] == "node":
                 key = item[1]
                 srcs = inputs.get(key, ())
-                r = float(leaf_rank[key]) if not srcs else (
-                    sum(arriving_row(s, key, a) for a, s in enumerate(srcs)) / len(srcs))
+                r = (
+                    float(leaf_rank[key])
+                    if not srcs
+                    else (sum(arriving_row(s, key, a) for a, s in enumerate(srcs)) / len(srcs))
+                )
             else:
                 (src, key, arg), j = item[1]
                 r = way[(src, key, arg)][-1] if j else row[src]

@@ -83,8 +83,10 @@ def trace_net(net: Any, x: ArrayLike, t: ArrayLike) -> NetTrace:
     parameter gradients recorded are those ``net.gradient`` returns (weight decay included).
     """
     if not isinstance(net, Sequential):
-        raise TypeError(f"trace_net needs a zerograd net (a Sequential, such as TwoLayerNet or MultiLayerNet), got "
-                        f"{type(net).__name__}")
+        raise TypeError(
+            f"trace_net needs a zerograd net (a Sequential, such as TwoLayerNet or MultiLayerNet), got "
+            f"{type(net).__name__}"
+        )
     x = net._check_input(x)
     t = np.asarray(t)
     train_flg = net.training
@@ -104,8 +106,11 @@ def trace_net(net: Any, x: ArrayLike, t: ArrayLike) -> NetTrace:
 
     layers = []
     for name, layer in net.layers.items():
-        params = tuple(ParamInfo(key, tuple(net.params[key].shape), float(np.linalg.norm(grads[key])))
-                       for key, (owner, _) in net.param_owner.items() if owner == name)
+        params = tuple(
+            ParamInfo(key, tuple(net.params[key].shape), float(np.linalg.norm(grads[key])))
+            for key, (owner, _) in net.param_owner.items()
+            if owner == name
+        )
         layers.append(LayerInfo(name, type(layer).__name__, params))
     layers.append(LayerInfo(loss_name, loss_name))
 
@@ -135,7 +140,8 @@ def draw_net(trace: NetTrace, forward: bool = True, backward: bool = True, title
     if title:
         g.attr(
             label=html.escape(f"{trace.title} — above the arrows: array shapes; below, in red: gradient norms"),
-            labelloc="b", fontsize="11",
+            labelloc="b",
+            fontsize="11",
         )
     g.attr("node", fontname=FONT)
     g.attr("edge", arrowsize="0.7")
@@ -158,7 +164,8 @@ def _layer_label(info: LayerInfo, backward: bool) -> str:
     for p in info.params:
         grad = (
             f'<font color="{BACKWARD_COLOR}">‖d{html.escape(p.name)}‖ = {format_number(p.grad_norm, 4)}</font>'
-            if backward else ""
+            if backward
+            else ""
         )
         rows.append(
             f'<tr><td align="left">{html.escape(p.name)} {html.escape(format_shape(p.shape))}</td>'

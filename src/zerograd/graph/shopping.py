@@ -41,7 +41,11 @@ def apple_graph(apple: float = 100, apple_num: float = 2, tax: float = 1.1, back
 
 
 def apple_orange_graph(
-    apple: float = 100, apple_num: float = 2, orange: float = 150, orange_num: float = 3, tax: float = 1.1,
+    apple: float = 100,
+    apple_num: float = 2,
+    orange: float = 150,
+    orange_num: float = 3,
+    tax: float = 1.1,
     backward: bool = True,
 ) -> ShoppingGraph:
     """Figure 5-17: ``price = (apple × apple_num + orange × orange_num) × tax``, back-propagated from 1."""

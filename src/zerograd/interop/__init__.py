@@ -10,8 +10,16 @@ from typing import Any
 
 from .common import InteropError, MissingExtraError
 
-__all__ = ["InteropError", "MissingExtraError", "from_torch", "save_onnx", "save_torch", "to_onnx", "to_torch",
-           "torch_state_dict"]
+__all__ = [
+    "InteropError",
+    "MissingExtraError",
+    "from_torch",
+    "save_onnx",
+    "save_torch",
+    "to_onnx",
+    "to_torch",
+    "torch_state_dict",
+]
 
 
 def to_onnx(net: Any, **kwargs: Any) -> Any:

@@ -11,8 +11,15 @@ import numpy as np
 
 from ..layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid
 
-__all__ = ["InteropError", "MissingExtraError", "import_extra", "sample_shape", "layer_kind", "trace_shapes",
-           "write_file"]
+__all__ = [
+    "InteropError",
+    "MissingExtraError",
+    "import_extra",
+    "sample_shape",
+    "layer_kind",
+    "trace_shapes",
+    "write_file",
+]
 
 
 class InteropError(ValueError):
@@ -47,18 +54,28 @@ def layer_kind(name: str, layer: Any) -> str:
     A subclass counts as its zerograd base class when it is zerograd's own (``zerograd.book``'s layers only change
     defaults) or leaves ``forward`` alone; a layer of your own computes something the converters cannot know.
     """
-    known: list[tuple[str, type]] = [("Affine", Affine), ("Relu", Relu), ("Sigmoid", Sigmoid),
-                                     ("BatchNormalization", BatchNormalization), ("Dropout", Dropout)]
+    known: list[tuple[str, type]] = [
+        ("Affine", Affine),
+        ("Relu", Relu),
+        ("Sigmoid", Sigmoid),
+        ("BatchNormalization", BatchNormalization),
+        ("Dropout", Dropout),
+    ]
     conv = _conv_classes()
     if conv is not None:
         known += [("Convolution", conv[0]), ("Pooling", conv[1])]
     cls = type(layer)
     for kind, base in known:
-        if isinstance(layer, base) and (cls is base or cls.__module__.startswith("zerograd.")
-                                        or getattr(cls, "forward", None) is getattr(base, "forward", None)):
+        if isinstance(layer, base) and (
+            cls is base
+            or cls.__module__.startswith("zerograd.")
+            or getattr(cls, "forward", None) is getattr(base, "forward", None)
+        ):
             return kind
-    raise InteropError(f"layer {name} ({cls.__module__}.{cls.__qualname__}) is a layer of your own, which cannot be "
-                       f"exported; zerograd exports {', '.join(kind for kind, _ in known)}")
+    raise InteropError(
+        f"layer {name} ({cls.__module__}.{cls.__qualname__}) is a layer of your own, which cannot be "
+        f"exported; zerograd exports {', '.join(kind for kind, _ in known)}"
+    )
 
 
 def sample_shape(net: Any, given: tuple[int, ...] | None = None) -> tuple[int, ...]:

@@ -45,8 +45,14 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 FLOAT32_ONLY = {"Convolution": "Conv"}  # zerograd layer -> its operator that ONNX Runtime runs in float32 only
 
 
-def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = None, dtype: str = "float32",
-            input_shape: tuple[int, ...] | None = None, doc: str | None = None) -> Any:
+def to_onnx(
+    net: Any,
+    probabilities: bool = False,
+    classes: list[str] | None = None,
+    dtype: str = "float32",
+    input_shape: tuple[int, ...] | None = None,
+    doc: str | None = None,
+) -> Any:
     """The net as a checked ``onnx.ModelProto``.
 
     Shape: x ``(N, *sample)`` → logits ``(N, C)`` (``probabilities=True``: softmax of them, rows summing to 1).
@@ -65,8 +71,9 @@ def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = N
     sample = sample_shape(net, input_shape)
     shapes = trace_shapes(net, sample)  # shapes[i]: one sample's shape entering layer i; shapes[-1]: the output's
     if len(shapes[-1]) != 1:
-        raise InteropError(f"{type(net).__name__} ends in shape (N, {', '.join(map(str, shapes[-1]))}), not logits "
-                           "(N, C)")
+        raise InteropError(
+            f"{type(net).__name__} ends in shape (N, {', '.join(map(str, shapes[-1]))}), not logits (N, C)"
+        )
     n_classes = shapes[-1][0]
     names = [str(c) for c in classes] if classes is not None else [str(i) for i in range(n_classes)]
     if len(names) != n_classes:
@@ -76,28 +83,42 @@ def to_onnx(net: Any, probabilities: bool = False, classes: list[str] | None = N
         unrunnable = [(name, kind) for name, _, kind in layers if kind in FLOAT32_ONLY]
         if unrunnable:
             name, kind = unrunnable[0]
-            raise InteropError(f"ONNX export: ONNX Runtime runs {FLOAT32_ONLY[kind]} (layer {name}) in float32 only, "
-                               f"so a {dtype} model of this net would not load; export it as float32")
+            raise InteropError(
+                f"ONNX export: ONNX Runtime runs {FLOAT32_ONLY[kind]} (layer {name}) in float32 only, "
+                f"so a {dtype} model of this net would not load; export it as float32"
+            )
     graph = _Graph(DTYPES[dtype], {id(a): key for key, a in {**net.params, **getattr(net, "buffers", {})}.items()})
     current = INPUT_NAME
     for (name, layer, kind), shape_in in zip(layers, shapes, strict=False):
         current = EMITTERS[kind](graph, name, layer, shape_in, current)
     output = "probabilities" if probabilities else "logits"
-    graph.node("Softmax" if probabilities else "Identity", [current], "Softmax" if probabilities else "Logits",
-               out=output, **({"axis": 1} if probabilities else {}))
+    graph.node(
+        "Softmax" if probabilities else "Identity",
+        [current],
+        "Softmax" if probabilities else "Logits",
+        out=output,
+        **({"axis": 1} if probabilities else {}),
+    )
 
     elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
     model = helper.make_model(
-        helper.make_graph(graph.nodes, type(net).__name__,
-                          [helper.make_tensor_value_info(INPUT_NAME, elem, ["N", *sample])],
-                          [helper.make_tensor_value_info(output, elem, ["N", n_classes])],
-                          initializer=graph.initializers),
-        opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zerograd", producer_version=_version(),
-        ir_version=IR_VERSION, doc_string=doc or f"{net!r} exported by zerograd",
+        helper.make_graph(
+            graph.nodes,
+            type(net).__name__,
+            [helper.make_tensor_value_info(INPUT_NAME, elem, ["N", *sample])],
+            [helper.make_tensor_value_info(output, elem, ["N", n_classes])],
+            initializer=graph.initializers,
+        ),
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="zerograd",
+        producer_version=_version(),
+        ir_version=IR_VERSION,
+        doc_string=doc or f"{net!r} exported by zerograd",
     )
     config = net.config() if hasattr(net, "config") else {}
-    helper.set_model_props(model, {"classes": json.dumps(names), "output": output,
-                                   "zerograd_config": json.dumps(config, sort_keys=True)})
+    helper.set_model_props(
+        model, {"classes": json.dumps(names), "output": output, "zerograd_config": json.dumps(config, sort_keys=True)}
+    )
     try:
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as err:  # pragma: no cover - a bug in this module, not the user's
@@ -158,8 +179,9 @@ def _batchnorm(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: s
         return g.node("BatchNormalization", [x, *stats], name, epsilon=layer.eps)
     # NOTE: on images the book normalises each of the C*H*W values (not each channel, as ONNX would on
     # (N, C, H, W)): flatten, normalise per feature, and give the values their shape back.
-    normed = g.node("BatchNormalization", [g.flatten(name, shape_in, x), *stats], name, out=f"{name}_norm",
-                    epsilon=layer.eps)
+    normed = g.node(
+        "BatchNormalization", [g.flatten(name, shape_in, x), *stats], name, out=f"{name}_norm", epsilon=layer.eps
+    )
     return g.node("Reshape", [normed, g.constant(f"{name}_shape", [-1, *shape_in], np.int64)], f"{name}_reshape")
 
 
@@ -171,18 +193,37 @@ def _dropout(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str
 
 def _convolution(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
     # W (FN, C, FH, FW) is ONNX's own layout; zero padding on all four sides, as zerograd pads
-    return g.node("Conv", [x, g.weight(name, layer.W), g.weight(name, layer.b)], name,
-                  kernel_shape=list(layer.W.shape[2:]), strides=[layer.stride] * 2, pads=[layer.pad] * 4)
+    return g.node(
+        "Conv",
+        [x, g.weight(name, layer.W), g.weight(name, layer.b)],
+        name,
+        kernel_shape=list(layer.W.shape[2:]),
+        strides=[layer.stride] * 2,
+        pads=[layer.pad] * 4,
+    )
 
 
 def _pooling(g: _Graph, name: str, layer: Any, shape_in: tuple[int, ...], x: str) -> str:
     # MaxPool's padding never wins a window, as zerograd's -inf padding
-    return g.node("MaxPool", [x], name, kernel_shape=[layer.pool_h, layer.pool_w], strides=[layer.stride] * 2,
-                  pads=[layer.pad] * 4)
+    return g.node(
+        "MaxPool",
+        [x],
+        name,
+        kernel_shape=[layer.pool_h, layer.pool_w],
+        strides=[layer.stride] * 2,
+        pads=[layer.pad] * 4,
+    )
 
 
-EMITTERS = {"Affine": _affine, "Relu": _relu, "Sigmoid": _sigmoid, "BatchNormalization": _batchnorm,
-            "Dropout": _dropout, "Convolution": _convolution, "Pooling": _pooling}
+EMITTERS = {
+    "Affine": _affine,
+    "Relu": _relu,
+    "Sigmoid": _sigmoid,
+    "BatchNormalization": _batchnorm,
+    "Dropout": _dropout,
+    "Convolution": _convolution,
+    "Pooling": _pooling,
+}
 
 
 def save_onnx(net: Any, path: str | Path, **kwargs: Any) -> Path:
@@ -197,8 +238,9 @@ def onnx_session(model: Any) -> Any:
         model = model.SerializeToString()
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only: no warnings about the CPU on stderr
-    return ort.InferenceSession(model if isinstance(model, bytes) else str(model), options,
-                                providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        model if isinstance(model, bytes) else str(model), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def run_onnx(session: Any, x: Any) -> np.ndarray:

@@ -105,8 +105,7 @@ def to_torch(net: Any, input_shape: tuple[int, ...] | None = None) -> Any:
             m = nn.Sigmoid()
         elif kind == "BatchNormalization":
             m = nn.BatchNorm1d(layer.features, eps=layer.eps, momentum=1.0 - layer.momentum, dtype=dtype)
-            _put(m, weight=layer.gamma, bias=layer.beta, running_mean=layer.running_mean,
-                 running_var=layer.running_var)
+            _put(m, weight=layer.gamma, bias=layer.beta, running_mean=layer.running_mean, running_var=layer.running_var)
             if len(shape_in) != 1:
                 modules[f"{name}_flatten"] = nn.Flatten()
                 modules[name] = m
@@ -115,13 +114,21 @@ def to_torch(net: Any, input_shape: tuple[int, ...] | None = None) -> Any:
         elif kind == "Dropout":
             m = BookDropout(layer.dropout_ratio)
         elif kind == "Convolution":
-            m = nn.Conv2d(layer.W.shape[1], layer.W.shape[0], tuple(layer.W.shape[2:]), stride=layer.stride,
-                          padding=layer.pad, dtype=dtype)
+            m = nn.Conv2d(
+                layer.W.shape[1],
+                layer.W.shape[0],
+                tuple(layer.W.shape[2:]),
+                stride=layer.stride,
+                padding=layer.pad,
+                dtype=dtype,
+            )
             _put(m, weight=layer.W, bias=layer.b)
         elif kind == "Pooling":
             if 2 * layer.pad > min(layer.pool_h, layer.pool_w):
-                raise InteropError(f"layer {name}: torch's MaxPool2d allows padding up to half the pool, got pad "
-                                   f"{layer.pad} for a {layer.pool_h}x{layer.pool_w} pool")
+                raise InteropError(
+                    f"layer {name}: torch's MaxPool2d allows padding up to half the pool, got pad "
+                    f"{layer.pad} for a {layer.pool_h}x{layer.pool_w} pool"
+                )
             m = nn.MaxPool2d((layer.pool_h, layer.pool_w), stride=layer.stride, padding=layer.pad)
         else:  # pragma: no cover - layer_kind knows no other kind
             raise AssertionError(kind)
@@ -160,8 +167,9 @@ def load_state_dict(path: str | Path) -> dict[str, Any]:
     except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError, ... for a bad file
         first = str(err).strip().splitlines()[0].split(". ")[0] if str(err).strip() else type(err).__name__
         raise InteropError(f"{path}: not a readable PyTorch state_dict ({first[:160]})") from None
-    if not isinstance(state, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                                 for k, v in state.items()):
+    if not isinstance(state, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         raise InteropError(f"{path}: not a state_dict (a mapping of names to tensors), got {type(state).__name__}")
     return dict(state)
 
@@ -179,16 +187,20 @@ def check_tensor(key: str, t: Any) -> None:
     if not isinstance(t, torch.Tensor):
         raise InteropError(f"the state_dict's {key!r} is a {type(t).__name__}, not a tensor")
     if t.layout != torch.strided:
-        raise InteropError(f"the state_dict's {key!r} is a {str(t.layout).removeprefix('torch.')} tensor; zerograd "
-                           f"takes dense tensors (convert with .to_dense())")
+        raise InteropError(
+            f"the state_dict's {key!r} is a {str(t.layout).removeprefix('torch.')} tensor; zerograd "
+            f"takes dense tensors (convert with .to_dense())"
+        )
     if t.device.type == "meta":
         raise InteropError(f"the state_dict's {key!r} is on the meta device: it has a shape but no values")
     if key.rsplit(".", 1)[-1] == "num_batches_tracked":
         return  # a counter zerograd does not use
     dtype = str(t.dtype).removeprefix("torch.")
     if dtype not in REAL_DTYPES:
-        raise InteropError(f"the state_dict's {key!r} is a {dtype} tensor; zerograd takes {', '.join(REAL_DTYPES)} "
-                           f"weights (convert with .float())")
+        raise InteropError(
+            f"the state_dict's {key!r} is a {dtype} tensor; zerograd takes {', '.join(REAL_DTYPES)} "
+            f"weights (convert with .float())"
+        )
     if not bool(torch.isfinite(t.detach()).all()):
         raise InteropError(f"the state_dict's {key!r} holds NaN or infinity; zerograd takes finite weights")
 
@@ -211,8 +223,10 @@ def from_torch(source: Any, net: Any = None) -> Any:
         for key, value in source.items():
             check_tensor(str(key), value)
         if net is None:
-            raise InteropError("a state_dict holds no activations or dropout: pass net= (a zerograd net of the same "
-                               "architecture, e.g. zerograd.checkpoint.load(...).net) or the torch module itself")
+            raise InteropError(
+                "a state_dict holds no activations or dropout: pass net= (a zerograd net of the same "
+                "architecture, e.g. zerograd.checkpoint.load(...).net) or the torch module itself"
+            )
         module = to_torch(net)
         _load_into(module, source, type(net).__name__)
         source = module
@@ -235,24 +249,29 @@ def _load_into(module: Any, state: Mapping[str, Any], what: str) -> None:
         state = dict(zip(expected, state.values(), strict=True))
         missing = unexpected = []
     if missing or unexpected:
-        parts = ([f"lacks {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}"] if missing else []) + \
-                ([f"has unknown {', '.join(unexpected[:4])}{' ...' if len(unexpected) > 4 else ''}"]
-                 if unexpected else [])
+        parts = ([f"lacks {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}"] if missing else []) + (
+            [f"has unknown {', '.join(unexpected[:4])}{' ...' if len(unexpected) > 4 else ''}"] if unexpected else []
+        )
         raise InteropError(f"the state_dict is not of this {what}: it {' and '.join(parts)}")
     for key, value in state.items():
         if not isinstance(value, torch.Tensor):
             raise InteropError(f"the state_dict's {key!r} is a {type(value).__name__}, not a tensor")
         if tuple(value.shape) != tuple(expected[key].shape):
-            raise InteropError(f"the state_dict is not of this {what}: {key} is {tuple(value.shape)}, the "
-                               f"{what} needs {tuple(expected[key].shape)}")
+            raise InteropError(
+                f"the state_dict is not of this {what}: {key} is {tuple(value.shape)}, the "
+                f"{what} needs {tuple(expected[key].shape)}"
+            )
     module.load_state_dict(state, strict=True)
 
 
 def _same_layout(expected: Mapping[str, Any], state: Mapping[str, Any]) -> bool:
     """Same number of tensors, same shapes in the same order, names aside."""
     return len(expected) == len(state) and all(
-        isinstance(b, torch.Tensor) and tuple(a.shape) == tuple(b.shape) and a_key.rsplit(".", 1)[-1] ==
-        b_key.rsplit(".", 1)[-1] for (a_key, a), (b_key, b) in zip(expected.items(), state.items(), strict=True))
+        isinstance(b, torch.Tensor)
+        and tuple(a.shape) == tuple(b.shape)
+        and a_key.rsplit(".", 1)[-1] == b_key.rsplit(".", 1)[-1]
+        for (a_key, a), (b_key, b) in zip(expected.items(), state.items(), strict=True)
+    )
 
 
 def _modules(module: Any) -> list[tuple[str, Any]]:
@@ -289,10 +308,13 @@ def _layers_from_module(module: Any) -> list[tuple[str, Any] | Any]:
             flat = True  # zerograd's Affine and BatchNormalization flatten by themselves
             continue
         if isinstance(m, nn.Unflatten):
-            if not (i >= 2 and isinstance(leaves[i - 1][1], nn.BatchNorm1d) and isinstance(leaves[i - 2][1],
-                                                                                             nn.Flatten)):
-                raise InteropError(f"{where}: zerograd takes Unflatten only right after Flatten → BatchNorm1d (a "
-                                   "batch norm over images)")
+            if not (
+                i >= 2 and isinstance(leaves[i - 1][1], nn.BatchNorm1d) and isinstance(leaves[i - 2][1], nn.Flatten)
+            ):
+                raise InteropError(
+                    f"{where}: zerograd takes Unflatten only right after Flatten → BatchNorm1d (a "
+                    "batch norm over images)"
+                )
             flat = False
             continue
         if isinstance(m, nn.Identity):
@@ -306,23 +328,34 @@ def _layers_from_module(module: Any) -> list[tuple[str, Any] | Any]:
             layer = Sigmoid()
         elif isinstance(m, nn.BatchNorm1d):
             if not m.affine or not m.track_running_stats or m.momentum is None:
-                raise InteropError(f"{where}: zerograd's BatchNormalization needs affine=True, "
-                                   "track_running_stats=True and a momentum (not None)")
-            layer = BatchNormalization(_array(m.weight), _array(m.bias), momentum=1.0 - m.momentum,
-                                       running_mean=_array(m.running_mean), running_var=_array(m.running_var),
-                                       eps=m.eps)
+                raise InteropError(
+                    f"{where}: zerograd's BatchNormalization needs affine=True, "
+                    "track_running_stats=True and a momentum (not None)"
+                )
+            layer = BatchNormalization(
+                _array(m.weight),
+                _array(m.bias),
+                momentum=1.0 - m.momentum,
+                running_mean=_array(m.running_mean),
+                running_var=_array(m.running_var),
+                eps=m.eps,
+            )
         elif isinstance(m, BookDropout):
             layer = Dropout(m.p)
         elif isinstance(m, nn.Dropout):
-            raise InteropError(f"{where}: torch's Dropout scales while training, zerograd's (the book's) at "
-                               "inference; use zerograd.interop.torch.BookDropout(p), or remove it for inference")
+            raise InteropError(
+                f"{where}: torch's Dropout scales while training, zerograd's (the book's) at "
+                "inference; use zerograd.interop.torch.BookDropout(p), or remove it for inference"
+            )
         elif isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
             if flat:
                 raise InteropError(f"{where}: a convolution or pooling after Flatten has no zerograd equivalent")
             layer = _conv_layer(m, where)
         else:
-            raise InteropError(f"{where} has no zerograd equivalent; zerograd takes Linear, ReLU, Sigmoid, "
-                               "BatchNorm1d, BookDropout, Conv2d, MaxPool2d, Flatten")
+            raise InteropError(
+                f"{where} has no zerograd equivalent; zerograd takes Linear, ReLU, Sigmoid, "
+                "BatchNorm1d, BookDropout, Conv2d, MaxPool2d, Flatten"
+            )
         layers.append((name, layer) if _zerograd_name(name) else layer)
     if not layers:
         raise InteropError(f"the torch module {type(module).__name__} has no layers zerograd can take")
@@ -335,20 +368,27 @@ def _conv_layer(m: Any, where: str) -> Any:
         raise InteropError(f"{where}: this zerograd has no convolution layers")
     Convolution, Pooling = conv  # noqa: N806 (classes)
     if isinstance(m, nn.Conv2d):
-        if m.groups != 1 or _pair_int(m.dilation, "dilation", where) != 1 or m.padding_mode != "zeros" or \
-                isinstance(m.padding, str):
-            raise InteropError(f"{where}: zerograd's Convolution takes groups=1, dilation=1 and zero padding by a "
-                               "number")
+        if (
+            m.groups != 1
+            or _pair_int(m.dilation, "dilation", where) != 1
+            or m.padding_mode != "zeros"
+            or isinstance(m.padding, str)
+        ):
+            raise InteropError(
+                f"{where}: zerograd's Convolution takes groups=1, dilation=1 and zero padding by a number"
+            )
         w = _array(m.weight)
         b = _array(m.bias) if m.bias is not None else np.zeros(w.shape[0], dtype=w.dtype)
-        return Convolution(w, b, stride=_pair_int(m.stride, "stride", where),
-                           pad=_pair_int(m.padding, "padding", where))
+        return Convolution(
+            w, b, stride=_pair_int(m.stride, "stride", where), pad=_pair_int(m.padding, "padding", where)
+        )
     if _pair_int(m.dilation, "dilation", where) != 1 or m.ceil_mode or m.return_indices:
         raise InteropError(f"{where}: zerograd's Pooling takes dilation=1, ceil_mode=False, return_indices=False")
     kh, kw = (m.kernel_size, m.kernel_size) if isinstance(m.kernel_size, int) else m.kernel_size
     stride = m.stride if m.stride is not None else m.kernel_size
-    return Pooling(int(kh), int(kw), stride=_pair_int(stride, "stride", where),
-                   pad=_pair_int(m.padding, "padding", where))
+    return Pooling(
+        int(kh), int(kw), stride=_pair_int(stride, "stride", where), pad=_pair_int(m.padding, "padding", where)
+    )
 
 
 def _zerograd_name(name: str) -> bool:
@@ -362,8 +402,9 @@ def _into_architecture(built: Any, net: Any) -> Any:
     theirs = [layer.spec() for layer in built.layers.values()]
     what = type(net).__name__
     if len(ours) != len(theirs):
-        raise InteropError(f"the torch model has {len(theirs)} zerograd layers, the {what} has {len(ours)}: not the "
-                           "same architecture")
+        raise InteropError(
+            f"the torch model has {len(theirs)} zerograd layers, the {what} has {len(ours)}: not the same architecture"
+        )
     for (name, _), a, b in zip(net.layers.items(), ours, theirs, strict=True):
         if a != b:
             raise InteropError(f"not the {what}'s architecture: its layer {name} is {a}, the torch model's is {b}")

@@ -50,9 +50,14 @@ MAX_BODY_BYTES = 2 * 1024 * 1024  # a drawing's PNG is ~10 KB; a photo for /api/
 INPUT_ERRORS = (GraphInputError, GraphDataError, NetInputError, PredictInputError, TrainInputError, RequestError)
 
 
-def create_app(checkpoint: str | None = None, digit_model: DigitModel | None = None,
-               allowed_hosts: Iterable[str] | None = None, max_body_bytes: int = MAX_BODY_BYTES,
-               watch: str | None = None, net_source: NetSource | None = None) -> FastAPI:
+def create_app(
+    checkpoint: str | None = None,
+    digit_model: DigitModel | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    watch: str | None = None,
+    net_source: NetSource | None = None,
+) -> FastAPI:
     """The application. checkpoint: the net for ``/digits`` (else one is trained on the bundled sample at the
     first prediction, or pass ``digit_model``). allowed_hosts: answer only requests whose ``Host`` is one of
     these (``zerograd serve`` passes the loopback names when it binds a loopback address). watch: the folder of a

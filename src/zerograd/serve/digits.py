@@ -47,10 +47,12 @@ class DigitModel:
 
     def predict_pixels(self, pixels: Any) -> dict[str, Any]:
         """Classify a 28×28 nested list of numbers in [0, 1] (light ink on dark), taken as it is."""
-        if not isinstance(pixels, list) or len(pixels) != SIDE or not all(
-                isinstance(row, list) and len(row) == SIDE for row in pixels):
-            raise PredictInputError(f"pixels must be a {SIDE}×{SIDE} array (a list of {SIDE} rows of {SIDE} "
-                                    f"numbers)")
+        if (
+            not isinstance(pixels, list)
+            or len(pixels) != SIDE
+            or not all(isinstance(row, list) and len(row) == SIDE for row in pixels)
+        ):
+            raise PredictInputError(f"pixels must be a {SIDE}×{SIDE} array (a list of {SIDE} rows of {SIDE} numbers)")
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for row in pixels for v in row):
             raise PredictInputError("pixels must hold numbers only")
         a = np.asarray(pixels, dtype=np.float64)
@@ -67,7 +69,9 @@ class DigitModel:
             probs = softmax(self.net.predict(x.reshape(1, -1).astype(dtype)))[0]
         k = int(np.argmax(probs))
         return {
-            "class": self.classes[k], "index": k, "classes": self.classes,
+            "class": self.classes[k],
+            "index": k,
+            "classes": self.classes,
             "probabilities": [float(p) for p in probs],
             "input": np.round(x.reshape(SIDE, SIDE), 3).tolist(),
             "ms": round(1000 * (time.perf_counter() - started), 3),
@@ -105,6 +109,9 @@ def quick_model(epochs: int = QUICK_EPOCHS, seed: int = 0) -> DigitModel:
     trainer = spec.run()
     net, accuracy = trainer.net, trainer.history.test_acc[-1]
     assert math.isfinite(accuracy)
-    return DigitModel(net, [str(d) for d in range(10)],
-                      f"TwoLayerNet(784, 50, 10) trained for {epochs} epochs on the bundled MNIST sample "
-                      f"(test accuracy {accuracy:.3f}); give --checkpoint to use your own")
+    return DigitModel(
+        net,
+        [str(d) for d in range(10)],
+        f"TwoLayerNet(784, 50, 10) trained for {epochs} epochs on the bundled MNIST sample "
+        f"(test accuracy {accuracy:.3f}); give --checkpoint to use your own",
+    )

@@ -35,8 +35,19 @@ from ..graph.value import Value
 __all__ = ["KINDS", "LOCAL_DERIVATIVES", "GraphDataError", "local_formula", "op_kind", "value_graph_data"]
 
 # Value.op → the kind the page computes with; "**p" (a constant exponent) is handled by op_kind.
-KINDS = {"+": "add", "-": "sub", "neg": "neg", "×": "mul", "÷": "div", "**": "pow", "exp": "exp", "log": "log",
-         "sum": "sum", "relu": "relu", "sigmoid": "sigmoid"}
+KINDS = {
+    "+": "add",
+    "-": "sub",
+    "neg": "neg",
+    "×": "mul",
+    "÷": "div",
+    "**": "pow",
+    "exp": "exp",
+    "log": "log",
+    "sum": "sum",
+    "relu": "relu",
+    "sigmoid": "sigmoid",
+}
 
 # The local derivative of each kind with respect to each argument, as the book writes them: {x} and {y} are the
 # arguments (their names in a graph, in parentheses when compound; {X} without), as in
@@ -56,16 +67,35 @@ LOCAL_DERIVATIVES: dict[str, tuple[str, ...]] = {
     "sigmoid": ("∂σ({X})/∂{x} = σ({X})·(1 − σ({X}))",),
 }
 # How an unnamed operation node is called in the page's text: the expression it computes.
-EXPRESSIONS = {"add": "{x} + {y}", "sub": "{x} − {y}", "neg": "−{x}", "mul": "{x}·{y}", "div": "{x}/{y}",
-               "powc": "{x}^{p}", "pow": "{x}^{y}", "exp": "exp({X})", "log": "log({X})", "sum": "sum({X})",
-               "relu": "relu({X})", "sigmoid": "σ({X})"}
+EXPRESSIONS = {
+    "add": "{x} + {y}",
+    "sub": "{x} − {y}",
+    "neg": "−{x}",
+    "mul": "{x}·{y}",
+    "div": "{x}/{y}",
+    "powc": "{x}^{p}",
+    "pow": "{x}^{y}",
+    "exp": "exp({X})",
+    "log": "log({X})",
+    "sum": "sum({X})",
+    "relu": "relu({X})",
+    "sigmoid": "σ({X})",
+}
 # The forward computation of each kind, to difference a node's own backward against.
 FORWARD: dict[str, Callable[[list[float], Any], float]] = {
-           "add": lambda x, p: x[0] + x[1], "sub": lambda x, p: x[0] - x[1], "neg": lambda x, p: -x[0],
-           "mul": lambda x, p: x[0] * x[1], "div": lambda x, p: x[0] / x[1], "powc": lambda x, p: x[0] ** p,
-           "pow": lambda x, p: x[0] ** x[1], "exp": lambda x, p: math.exp(x[0]), "log": lambda x, p: math.log(x[0]),
-           "sum": lambda x, p: x[0], "relu": lambda x, p: max(x[0], 0.0),
-           "sigmoid": lambda x, p: 1.0 / (1.0 + math.exp(-x[0]))}
+    "add": lambda x, p: x[0] + x[1],
+    "sub": lambda x, p: x[0] - x[1],
+    "neg": lambda x, p: -x[0],
+    "mul": lambda x, p: x[0] * x[1],
+    "div": lambda x, p: x[0] / x[1],
+    "powc": lambda x, p: x[0] ** p,
+    "pow": lambda x, p: x[0] ** x[1],
+    "exp": lambda x, p: math.exp(x[0]),
+    "log": lambda x, p: math.log(x[0]),
+    "sum": lambda x, p: x[0],
+    "relu": lambda x, p: max(x[0], 0.0),
+    "sigmoid": lambda x, p: 1.0 / (1.0 + math.exp(-x[0])),
+}
 MAX_DISPLAY = 32  # characters of a node's expression before it is called "node 7" instead
 
 MAX_NODES = 200  # a figure to step through, not a net: larger graphs belong to the layer view
@@ -81,8 +111,10 @@ def op_kind(node: Value) -> tuple[str, float | None]:
         return KINDS[node.op], None
     if node.op.startswith("**"):
         return "powc", float(node.op[2:])
-    raise GraphDataError(f"the step-through page cannot show the operation {node.op!r} (scalar +, −, ×, ÷, **, "
-                         f"exp, log, relu, sigmoid only)")
+    raise GraphDataError(
+        f"the step-through page cannot show the operation {node.op!r} (scalar +, −, ×, ÷, **, "
+        f"exp, log, relu, sigmoid only)"
+    )
 
 
 def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict[str, Any]:
@@ -116,9 +148,13 @@ def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict
     node_rows: list[dict[str, Any]] = []
     for i, node in enumerate(nodes):
         row: dict[str, Any] = {
-            "id": ids[id(node)], "name": node.name, "display": display[id(node)],
-            "column": places[i].column, "row": places[i].row,
-            "value": _number(node.data), "grad": _number(node.grad),
+            "id": ids[id(node)],
+            "name": node.name,
+            "display": display[id(node)],
+            "column": places[i].column,
+            "row": places[i].row,
+            "value": _number(node.data),
+            "grad": _number(node.grad),
         }
         if node.is_leaf:
             row.update(kind="leaf", label=node.name or _short(node.data), editable=bool(editable and node.name))
@@ -147,21 +183,35 @@ def value_graph_data(out: Value, title: str = "", editable: bool = True) -> dict
         for k, inp in enumerate(node.inputs):
             formula = local_formula(kind, names, k, exponent)
             waypoints = placed.waypoints.get((index[id(inp)], index[id(node)], k), [])
-            edges.append({
-                "id": f"e{len(edges)}", "source": ids[id(inp)], "target": ids[id(node)], "arg": k,
-                "waypoints": [[w.column, w.row] for w in waypoints],
-                "value": _number(inp.data), "grad": _number(sent[k]),
-                "local": formula, "local_value": _number(local[k]),
-            })
+            edges.append(
+                {
+                    "id": f"e{len(edges)}",
+                    "source": ids[id(inp)],
+                    "target": ids[id(node)],
+                    "arg": k,
+                    "waypoints": [[w.column, w.row] for w in waypoints],
+                    "value": _number(inp.data),
+                    "grad": _number(sent[k]),
+                    "local": formula,
+                    "local_value": _number(local[k]),
+                }
+            )
     order = [ids[id(node)] for node in nodes if not node.is_leaf]
     return {
-        "type": "value-graph", "title": title, "output": ids[id(out)], "output_label": out.name or "output",
-        "nodes": node_rows, "edges": edges, "forward": order, "backward": order[::-1],
+        "type": "value-graph",
+        "title": title,
+        "output": ids[id(out)],
+        "output_label": out.name or "output",
+        "nodes": node_rows,
+        "edges": edges,
+        "forward": order,
+        "backward": order[::-1],
     }
 
 
-def _wrong_locals(node: Value, kind: str, exponent: float | None, names: list[str], local: Any,
-                  display: dict[int, str]) -> list[dict[str, Any]]:
+def _wrong_locals(
+    node: Value, kind: str, exponent: float | None, names: list[str], local: Any, display: dict[int, str]
+) -> list[dict[str, Any]]:
     """Each input edge whose local derivative (as the node's backward computes it) disagrees with a central
     difference of the kind's forward: ``[{"arg", "explanation", "evidence"}]``, empty for a right node."""
     xs = [float(np.asarray(inp.data).reshape(())) for inp in node.inputs]
@@ -182,8 +232,9 @@ def _wrong_locals(node: Value, kind: str, exponent: float | None, names: list[st
         given = _number(local[k])
         if given is None:
             continue
-        found = diagnose_local(display[id(node)], local_formula(kind, names, k, exponent), given,
-                               (plus - minus) / (2 * h), variables)
+        found = diagnose_local(
+            display[id(node)], local_formula(kind, names, k, exponent), given, (plus - minus) / (2 * h), variables
+        )
         if found is not None:
             wrong.append({"arg": k, "explanation": found.explanation, "evidence": found.evidence})
     return wrong

@@ -25,16 +25,29 @@ from ..graph.value import Value
 from .graphdata import GraphDataError, value_graph_data
 from .pages import page
 
-__all__ = ["DEFAULT_EXPRESSION", "DEFAULT_EXPRESSION_VALUES", "SHOPPING", "GraphInputError", "export_graph_html",
-           "expression_data", "graph_data", "graph_html"]
+__all__ = [
+    "DEFAULT_EXPRESSION",
+    "DEFAULT_EXPRESSION_VALUES",
+    "SHOPPING",
+    "GraphInputError",
+    "export_graph_html",
+    "expression_data",
+    "graph_data",
+    "graph_html",
+]
 
 # name → (builder, its inputs with the book's values, title)
 SHOPPING: dict[str, tuple[Callable[..., ShoppingGraph], dict[str, float], str]] = {
-    "apple": (apple_graph, {"apple": 100.0, "apple_num": 2.0, "tax": 1.1},
-              "The apple graph (figure 5-16): price = apple × apple_num × tax"),
-    "apple-orange": (apple_orange_graph,
-                     {"apple": 100.0, "apple_num": 2.0, "orange": 150.0, "orange_num": 3.0, "tax": 1.1},
-                     "The apple and orange graph (figure 5-17)"),
+    "apple": (
+        apple_graph,
+        {"apple": 100.0, "apple_num": 2.0, "tax": 1.1},
+        "The apple graph (figure 5-16): price = apple × apple_num × tax",
+    ),
+    "apple-orange": (
+        apple_orange_graph,
+        {"apple": 100.0, "apple_num": 2.0, "orange": 150.0, "orange_num": 3.0, "tax": 1.1},
+        "The apple and orange graph (figure 5-17)",
+    ),
 }
 # x feeds two nodes, so its gradient is the sum of two contributions: the lesson of a node used twice
 DEFAULT_EXPRESSION = "x*y + x"
@@ -72,8 +85,14 @@ def expression_data(text: str = DEFAULT_EXPRESSION, values: Mapping[str, Any] | 
 
 def graph_html(data: Mapping[str, Any], served: bool = False) -> str:
     """The step-through page of ``data`` (from ``graph_data``, ``expression_data`` or ``value_graph_data``)."""
-    return page(data.get("title") or "Computational graph", "graph.html", ("lesson.js", "graph.js"), dict(data),
-                served=served, here=f"/graph/{data.get('graph', '')}")
+    return page(
+        data.get("title") or "Computational graph",
+        "graph.html",
+        ("lesson.js", "graph.js"),
+        dict(data),
+        served=served,
+        here=f"/graph/{data.get('graph', '')}",
+    )
 
 
 def export_graph_html(out: Value, path: str | os.PathLike[str], title: str = "") -> Path:

@@ -19,8 +19,12 @@ class BodyLimit:
     def __init__(self, app: Callable[..., Awaitable[None]], limit: int) -> None:
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
-                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -43,8 +47,12 @@ class BodyLimit:
             messages.append(message)
             if message["type"] == "http.disconnect":
                 # the client left before its body was complete: nothing to answer, and not the app's error
-                log.warning("zerograd serve: %s %s: the client disconnected after %d bytes of the body",
-                            scope.get("method", "?"), scope.get("path", "?")[:80], received)
+                log.warning(
+                    "zerograd serve: %s %s: the client disconnected after %d bytes of the body",
+                    scope.get("method", "?"),
+                    scope.get("path", "?")[:80],
+                    received,
+                )
                 return
             if message["type"] != "http.request":
                 break
@@ -64,6 +72,11 @@ class BodyLimit:
 async def send_error(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, message: str) -> None:
     """Answer with ``{"error": message}`` and ``status``, before the application sees the request."""
     body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -28,9 +28,22 @@ from ..graph.layout import layout_dag
 from ..graph.netview import trace_net
 from ..run import RunSpec
 
-__all__ = ["FORMULAS", "LR", "MAX_STEPS", "TWOLAYER", "NetInputError", "NetSource", "checkpoint_source",
-           "digit_choices", "net_html", "net_page_data", "net_page_digits", "net_structure", "net_view_data",
-           "net_views"]
+__all__ = [
+    "FORMULAS",
+    "LR",
+    "MAX_STEPS",
+    "TWOLAYER",
+    "NetInputError",
+    "NetSource",
+    "checkpoint_source",
+    "digit_choices",
+    "net_html",
+    "net_page_data",
+    "net_page_digits",
+    "net_structure",
+    "net_view_data",
+    "net_views",
+]
 
 LR = 0.1  # the chapter's learning rate
 MAX_STEPS = 50  # SGD steps a request may ask for; each is one 784-50-10 gradient on one digit
@@ -43,11 +56,15 @@ FORMULAS: dict[str, tuple[str, str]] = {
     "Relu": ("out = max(0, x)", "dx = dout where x > 0, else 0"),
     "Sigmoid": ("out = 1 / (1 + exp(−x))", "dx = dout · out · (1 − out)"),
     "SoftmaxWithLoss": ("y = softmax(x),  loss = −Σ t·log y / N", "dx = (y − t) / N   (the loss's dout is 1)"),
-    "BatchNormalization": ("out = γ·(x − μ)/σ + β  (inference: the running μ, σ)",
-                           "dx = γ·dout/σ,  dγ = Σₙ dout·x̂,  dβ = Σₙ dout"),
+    "BatchNormalization": (
+        "out = γ·(x − μ)/σ + β  (inference: the running μ, σ)",
+        "dx = γ·dout/σ,  dγ = Σₙ dout·x̂,  dβ = Σₙ dout",
+    ),
     "Dropout": ("out = x  (inference: every unit kept, scaled by 1 − ratio)", "dx = dout  (scaled the same)"),
-    "Convolution": ("out = im2col(x)·W + b  (each filter slid over the image)",
-                    "dW = colᵀ·dout,  db = Σ dout,  dx = col2im(dout·Wᵀ)"),
+    "Convolution": (
+        "out = im2col(x)·W + b  (each filter slid over the image)",
+        "dW = colᵀ·dout,  db = Σ dout,  dx = col2im(dout·Wᵀ)",
+    ),
     "Pooling": ("out = the maximum of each window", "dx = dout at each window's maximum, else 0"),
 }
 
@@ -81,8 +98,7 @@ def checkpoint_source(net: Any, name: str) -> NetSource:
     try:
         pristine.predict(np.zeros((1, 784), dtype=pristine.dtype))
     except ValueError as err:
-        raise NetInputError(f"{name}: the net view needs a net for 28×28 images ({str(err).splitlines()[0]})") \
-            from None
+        raise NetInputError(f"{name}: the net view needs a net for 28×28 images ({str(err).splitlines()[0]})") from None
     return NetSource(f"{type(net).__name__} of {name} on one real digit", lambda: copy.deepcopy(pristine))
 
 
@@ -132,19 +148,28 @@ def _view(net: Any, x: np.ndarray, t: np.ndarray, index: int, steps: int, start_
     probs = softmax(net.predict(x, train_flg=net.training).astype(np.float64))[0]
     norms = {key: float(np.linalg.norm(param)) for key, param in net.params.items()}
     return {
-        "index": int(index), "label": int(t[0]), "steps": int(steps), "lr": LR,
+        "index": int(index),
+        "label": int(t[0]),
+        "steps": int(steps),
+        "lr": LR,
         "mode": "training" if net.training else "inference",
-        "loss": trace.loss, "start_loss": start_loss,
-        "probabilities": [float(p) for p in probs], "predicted": int(np.argmax(probs)),
+        "loss": trace.loss,
+        "start_loss": start_loss,
+        "probabilities": [float(p) for p in probs],
+        "predicted": int(np.argmax(probs)),
         "layers": [
-            {"name": info.name, "kind": info.kind,
-             "params": [{"name": p.name, "shape": list(p.shape), "grad_norm": p.grad_norm, "norm": norms[p.name]}
-                        for p in info.params]}
+            {
+                "name": info.name,
+                "kind": info.kind,
+                "params": [
+                    {"name": p.name, "shape": list(p.shape), "grad_norm": p.grad_norm, "norm": norms[p.name]}
+                    for p in info.params
+                ],
+            }
             for info in trace.layers
         ],
         "arrows": [
-            {"source": a.source, "target": a.target, "shape": list(a.shape), "grad_norm": a.grad_norm,
-             "value": a.value}
+            {"source": a.source, "target": a.target, "shape": list(a.shape), "grad_norm": a.grad_norm, "value": a.value}
             for a in trace.arrows
         ],
     }
@@ -160,14 +185,18 @@ def net_structure(view: dict[str, Any]) -> dict[str, Any]:
     places = layout_dag(order, inputs).places
     return {
         "places": {key: [p.column, p.row] for key, p in places.items()},
-        "forward": layer_names, "backward": layer_names[::-1],
-        "formulas": {name: FORMULAS.get(info["kind"], ("", "")) for name, info in
-                     ((info["name"], info) for info in view["layers"])},
+        "forward": layer_names,
+        "backward": layer_names[::-1],
+        "formulas": {
+            name: FORMULAS.get(info["kind"], ("", ""))
+            for name, info in ((info["name"], info) for info in view["layers"])
+        },
     }
 
 
-def net_page_data(index: int | None = None, precompute_steps: int | None = None,
-                  source: NetSource = TWOLAYER) -> dict[str, Any]:
+def net_page_data(
+    index: int | None = None, precompute_steps: int | None = None, source: NetSource = TWOLAYER
+) -> dict[str, Any]:
     """Everything the net page starts with: the first view, its layout, the digits to choose from (with their
     pixels), and — when ``precompute_steps`` is given, for a page with no server — every view for each digit
     choice and 0..precompute_steps SGD steps."""
@@ -175,16 +204,22 @@ def net_page_data(index: int | None = None, precompute_steps: int | None = None,
     choices = digit_choices()
     first = net_view_data(choices[0]["index"] if index is None else index, 0, source)
     data: dict[str, Any] = {
-        "type": "net-view", "title": source.title, "view": first,
-        **net_structure(first), "max_steps": MAX_STEPS,
+        "type": "net-view",
+        "title": source.title,
+        "view": first,
+        **net_structure(first),
+        "max_steps": MAX_STEPS,
         "digits": net_page_digits(),
     }
     if index is not None and index not in {c["index"] for c in choices}:
         data["digits"].append({"index": index, "label": first["label"], "pixels": _pixels(x_all[index])})
     if precompute_steps is not None:
         data["max_steps"] = precompute_steps
-        data["views"] = {f"{d['index']}:{view['steps']}": _compact(view)
-                         for d in data["digits"] for view in net_views(d["index"], precompute_steps, source)}
+        data["views"] = {
+            f"{d['index']}:{view['steps']}": _compact(view)
+            for d in data["digits"]
+            for view in net_views(d["index"], precompute_steps, source)
+        }
     return data
 
 
@@ -200,6 +235,7 @@ def _pixels(x: np.ndarray) -> list[list[float]]:
 
 def _compact(view: dict[str, Any]) -> dict[str, Any]:
     """A view with its floats cut to 6 significant digits: what the page shows, at a third of the size."""
+
     def cut(value: Any) -> Any:
         if isinstance(value, float):
             return float(f"{value:.6g}")

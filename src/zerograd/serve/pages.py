@@ -27,8 +27,10 @@ NAV = (
 )
 
 # No other origin, ever: data: and blob: images for canvases, fetch and EventSource to this server alone.
-CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
-       "connect-src 'self'; base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
 
 
 @cache
@@ -37,8 +39,14 @@ def asset(name: str) -> str:
     return resources.files("zerograd.serve").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
-def page(title: str, body: str, scripts: tuple[str, ...], data: dict[str, Any] | None = None,
-         served: bool = False, here: str = "") -> str:
+def page(
+    title: str,
+    body: str,
+    scripts: tuple[str, ...],
+    data: dict[str, Any] | None = None,
+    served: bool = False,
+    here: str = "",
+) -> str:
     """A complete HTML document: ``body`` (a static file name), ``scripts`` (static file names) inlined after the
     page's JSON ``data`` (``<script type="application/json" id="page-data">``)."""
     nav = ""
@@ -54,7 +62,7 @@ def page(title: str, body: str, scripts: tuple[str, ...], data: dict[str, Any] |
         data_tag = f'<script type="application/json" id="page-data">{text}</script>\n'
     code = "\n".join(asset(name) for name in ("common.js", *scripts))
     return (
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         f"<title>{html.escape(title)} — zerograd</title>\n<style>\n{asset('style.css')}</style>\n</head>\n<body>\n"

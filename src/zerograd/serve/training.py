@@ -22,8 +22,16 @@ import numpy as np
 from ..run import Built, RunCallback, RunSpec
 from ..train import Trainer
 
-__all__ = ["DATASETS", "LIMITS", "OPTIMIZERS", "TrainingBusyError", "TrainingManager", "TrainingRun",
-           "TrainInputError", "TrainSettings"]
+__all__ = [
+    "DATASETS",
+    "LIMITS",
+    "OPTIMIZERS",
+    "TrainingBusyError",
+    "TrainingManager",
+    "TrainingRun",
+    "TrainInputError",
+    "TrainSettings",
+]
 
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -77,8 +85,16 @@ class TrainSettings:
     def spec(self) -> RunSpec:
         """The run these settings describe: the chapter's TwoLayerNet, float32, local data only (MNIST falls back to
         the bundled sample), train accuracy on at most 10,000 samples so an epoch's evaluation stays short."""
-        return RunSpec.from_dict({**asdict(self), "hidden": (self.hidden,), "net": "twolayer", "dtype": "float32",
-                                  "download": False, "eval_train_samples": 10_000})
+        return RunSpec.from_dict(
+            {
+                **asdict(self),
+                "hidden": (self.hidden,),
+                "net": "twolayer",
+                "dtype": "float32",
+                "download": False,
+                "eval_train_samples": 10_000,
+            }
+        )
 
 
 class _StopRequestedError(Exception):
@@ -99,7 +115,7 @@ class TrainingRun:
 
     def events_since(self, since: int) -> list[dict[str, Any]]:
         with self._lock:
-            return self.events[max(0, since):]
+            return self.events[max(0, since) :]
 
     def _emit(self, kind: str, **fields: Any) -> None:
         with self._lock:
@@ -133,25 +149,40 @@ class _Events(RunCallback):
     def on_start(self, built: Built) -> None:
         iterations = built.trainer.history.iterations_per_epoch
         self.every = max(1, iterations // 25)
-        self.run._emit("start", settings=asdict(self.run.settings), dataset=getattr(built.data, "name", "?"),
-                       source=getattr(built.data, "source", ""),
-                       train_size=len(built.data.x_train), test_size=len(built.data.x_test),
-                       iterations_per_epoch=iterations)
+        self.run._emit(
+            "start",
+            settings=asdict(self.run.settings),
+            dataset=getattr(built.data, "name", "?"),
+            source=getattr(built.data, "source", ""),
+            train_size=len(built.data.x_train),
+            test_size=len(built.data.x_test),
+            iterations_per_epoch=iterations,
+        )
 
     def on_batches(self, trainer: Trainer, n: int) -> None:
         if self.run.stop_requested:
             raise _StopRequestedError
         losses = trainer.history.loss
         if len(losses) - self.reported >= self.every:
-            self.run._emit("progress", iteration=len(losses), epoch=len(losses) / trainer.history.iterations_per_epoch,
-                           loss=float(np.mean(losses[self.reported:])))
+            self.run._emit(
+                "progress",
+                iteration=len(losses),
+                epoch=len(losses) / trainer.history.iterations_per_epoch,
+                loss=float(np.mean(losses[self.reported :])),
+            )
             self.reported = len(losses)
 
     def on_epoch(self, trainer: Trainer) -> None:
         h = trainer.history
-        self.run._emit("epoch", epoch=trainer.epoch, epochs=trainer.config.epochs, loss=h.epoch_loss[-1],
-                       train_acc=h.train_acc[-1], test_acc=h.test_acc[-1] if h.test_acc else None,
-                       seconds=h.seconds[-1])
+        self.run._emit(
+            "epoch",
+            epoch=trainer.epoch,
+            epochs=trainer.config.epochs,
+            loss=h.epoch_loss[-1],
+            train_acc=h.train_acc[-1],
+            test_acc=h.test_acc[-1] if h.test_acc else None,
+            seconds=h.seconds[-1],
+        )
 
 
 class TrainingManager:

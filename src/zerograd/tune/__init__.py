@@ -30,9 +30,28 @@ from .report import TrialRecord, best_table, ranked, records_of, train_command
 from .space import Choice, FloatRange, IntRange, SearchError
 from .study import TuneError, count_states, open_storage, open_study, redact, require_optuna
 
-__all__ = ["BOOK_TRIALS", "HYPERPARAMETERS", "PRESETS", "PRUNERS", "SAMPLERS", "Choice", "FloatRange", "IntRange",
-           "SearchError", "TrialRecord", "TuneConfig", "TuneError", "TuneResult", "best_table", "book_preset",
-           "evaluate_best", "redact", "run", "summarize", "train_command"]
+__all__ = [
+    "BOOK_TRIALS",
+    "HYPERPARAMETERS",
+    "PRESETS",
+    "PRUNERS",
+    "SAMPLERS",
+    "Choice",
+    "FloatRange",
+    "IntRange",
+    "SearchError",
+    "TrialRecord",
+    "TuneConfig",
+    "TuneError",
+    "TuneResult",
+    "best_table",
+    "book_preset",
+    "evaluate_best",
+    "redact",
+    "run",
+    "summarize",
+    "train_command",
+]
 
 
 @dataclass
@@ -64,9 +83,16 @@ class TuneResult:
         return sum(r.epochs for r in self.records if r.state in ("COMPLETE", "PRUNED"))
 
 
-def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite:///tune.db",
-        study_name: str = "zerograd", workers: int = 1, evaluate: bool = True,
-        progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None) -> TuneResult:
+def run(
+    config: TuneConfig,
+    trials: int = BOOK_TRIALS,
+    storage: str = "sqlite:///tune.db",
+    study_name: str = "zerograd",
+    workers: int = 1,
+    evaluate: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> TuneResult:
     """Run (or continue) the study until it has ``trials`` finished trials, then evaluate the best on the test set.
 
     workers: processes on this machine, one BLAS thread each (1: trials run in this process). progress: called
@@ -97,8 +123,10 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
     study = open_study(store, study_name, config)
     counts = count_states(study)
     finished = counts["COMPLETE"] + counts["PRUNED"]
-    say(f"study {study_name!r} in {redact(storage)}: {finished} of {trials} trials finished"
-        + (f", {counts['RUNNING']} running" if counts["RUNNING"] else ""))
+    say(
+        f"study {study_name!r} in {redact(storage)}: {finished} of {trials} trials finished"
+        + (f", {counts['RUNNING']} running" if counts["RUNNING"] else "")
+    )
     say(f"data: {split.dataset}, {len(split.x_train)} training and {len(split.x_val)} validation samples")
     exits: list[int | None] = []
     requeued: dict[int, list[int]] = {}
@@ -106,11 +134,23 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
         if workers == 1:
             if progress is not None:
                 progress(finished, trials)
-            work(config, storage, study_name, trials, split=split,
-                 on_trial=None if progress is None else lambda n: progress(n, trials))
+            work(
+                config,
+                storage,
+                study_name,
+                trials,
+                split=split,
+                on_trial=None if progress is None else lambda n: progress(n, trials),
+            )
         else:
-            exits, requeued = run_workers(config, storage, study_name, trials, workers,
-                                          on_progress=None if progress is None else lambda n: progress(n, trials))
+            exits, requeued = run_workers(
+                config,
+                storage,
+                study_name,
+                trials,
+                workers,
+                on_progress=None if progress is None else lambda n: progress(n, trials),
+            )
     result = summarize(study, config, study_name, storage, trials, split)
     result.worker_exits = exits
     result.requeued = requeued
@@ -120,14 +160,23 @@ def run(config: TuneConfig, trials: int = BOOK_TRIALS, storage: str = "sqlite://
     return result
 
 
-def summarize(study: Any, config: TuneConfig, study_name: str, storage: str, target: int,
-              split: Split | None = None) -> TuneResult:
+def summarize(
+    study: Any, config: TuneConfig, study_name: str, storage: str, target: int, split: Split | None = None
+) -> TuneResult:
     records = records_of(study, config)
     best = ranked(records)
     sizes = {} if split is None else {"train": len(split.x_train), "val": len(split.x_val), "test": len(split.x_test)}
-    return TuneResult(config=config, study_name=study_name, storage=redact(storage), target=target,
-                      records=records, counts=count_states(study), best=best[0] if best else None,
-                      dataset="" if split is None else split.dataset, sizes=sizes)
+    return TuneResult(
+        config=config,
+        study_name=study_name,
+        storage=redact(storage),
+        target=target,
+        records=records,
+        counts=count_states(study),
+        best=best[0] if best else None,
+        dataset="" if split is None else split.dataset,
+        sizes=sizes,
+    )
 
 
 def evaluate_best(config: TuneConfig, split: Split, best: TrialRecord) -> tuple[float, float]:
@@ -148,18 +197,29 @@ def check_memory(config: TuneConfig, split: Split, workers: int = 1) -> None:
     from .space import hidden_sizes
 
     hidden = config.hidden
-    widest = max(([hidden_sizes(o) for o in hidden.options] if isinstance(hidden, Choice) else [hidden]),
-                 key=lambda sizes: sum(sizes))
+    widest = max(
+        ([hidden_sizes(o) for o in hidden.options] if isinstance(hidden, Choice) else [hidden]),
+        key=lambda sizes: sum(sizes),
+    )
     batch = config.batch_size
-    largest_batch = int(batch.high if isinstance(batch, IntRange) else max(batch.options)
-                        if isinstance(batch, Choice) else batch)
-    sizes = {"input_size": int(np.prod(split.x_train.shape[1:])), "hidden": list(widest),
-             "classes": split.num_classes, "batch_size": min(largest_batch, len(split.x_train))}
+    largest_batch = int(
+        batch.high if isinstance(batch, IntRange) else max(batch.options) if isinstance(batch, Choice) else batch
+    )
+    sizes = {
+        "input_size": int(np.prod(split.x_train.shape[1:])),
+        "hidden": list(widest),
+        "classes": split.num_classes,
+        "batch_size": min(largest_batch, len(split.x_train)),
+    }
     what = "the largest net of this search" + (f", trained by {workers} workers at once," if workers > 1 else "")
     try:
         # NOTE: each worker holds its own net: counted as a net with `workers` times the itemsize
-        check_mlp(sizes, {"hidden": "--hidden", "batch_size": "--batch-size"},
-                  np.dtype(config.dtype).itemsize * workers, what=what)
+        check_mlp(
+            sizes,
+            {"hidden": "--hidden", "batch_size": "--batch-size"},
+            np.dtype(config.dtype).itemsize * workers,
+            what=what,
+        )
     except CapacityError as err:
         raise SearchError(str(err)) from None
 

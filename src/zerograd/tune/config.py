@@ -66,10 +66,13 @@ class TuneConfig:
             raise SearchError(f"val_fraction must be between 0 and 1, got {self.val_fraction!r}")
         if _not_int(self.epochs) or self.epochs < 1:
             raise SearchError(f"epochs must be a positive integer, got {self.epochs!r}")
-        for name, allowed, value in (("activation", ("relu", "sigmoid"), self.activation),
-                                     ("dtype", ("float32", "float64"), self.dtype),
-                                     ("sampling", SAMPLINGS, self.sampling), ("sampler", SAMPLERS, self.sampler),
-                                     ("prune", PRUNERS, self.prune)):
+        for name, allowed, value in (
+            ("activation", ("relu", "sigmoid"), self.activation),
+            ("dtype", ("float32", "float64"), self.dtype),
+            ("sampling", SAMPLINGS, self.sampling),
+            ("sampler", SAMPLERS, self.sampler),
+            ("prune", PRUNERS, self.prune),
+        ):
             if value not in allowed:
                 raise SearchError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
         for name in HYPERPARAMETERS:
@@ -102,10 +105,15 @@ class TuneConfig:
         }
         bad = checks[name](value)
         if bad:
-            expected = {"lr": "a positive number", "weight_decay": "a number >= 0", "dropout": "a ratio in [0, 1)",
-                        "batch_size": "a positive integer", "optimizer": f"one of {', '.join(OPTIMIZERS)}",
-                        "init": "he, xavier or a positive standard deviation",
-                        "hidden": "positive widths such as 100,100"}[name]
+            expected = {
+                "lr": "a positive number",
+                "weight_decay": "a number >= 0",
+                "dropout": "a ratio in [0, 1)",
+                "batch_size": "a positive integer",
+                "optimizer": f"one of {', '.join(OPTIMIZERS)}",
+                "init": "he, xavier or a positive standard deviation",
+                "hidden": "positive widths such as 100,100",
+            }[name]
             raise SearchError(f"{name}: expected {expected}, got {value!r}")
 
     def searched(self) -> dict[str, Any]:
@@ -114,10 +122,23 @@ class TuneConfig:
 
     def spec(self) -> dict[str, Any]:
         """What a trial measures, as JSON-able text: stored with the study, compared when a run continues it."""
-        keep = ("dataset", "train_samples", "val_fraction", "epochs", "activation", "batchnorm", "dtype", "sampling",
-                *HYPERPARAMETERS)
-        return {name: describe(getattr(self, name)) if name != "hidden" or is_searched(self.hidden)
-                else ",".join(map(str, self.hidden)) for name in keep}
+        keep = (
+            "dataset",
+            "train_samples",
+            "val_fraction",
+            "epochs",
+            "activation",
+            "batchnorm",
+            "dtype",
+            "sampling",
+            *HYPERPARAMETERS,
+        )
+        return {
+            name: describe(getattr(self, name))
+            if name != "hidden" or is_searched(self.hidden)
+            else ",".join(map(str, self.hidden))
+            for name in keep
+        }
 
     def replace(self, **changes: Any) -> TuneConfig:
         return dataclasses.replace(self, **changes)
@@ -128,10 +149,23 @@ def book_preset() -> TuneConfig:
     ``weight_decay = 10^U(-8,-4)`` for a ``MultiLayerNet(784, [100]*6, 10)`` (He init, ReLU) trained 50 epochs with
     SGD in batches of 100 (``np.random.choice`` draws, as the book's Trainer) on the first 500 MNIST training
     images, 20 % of them (shuffled, seeded) held out for validation. No pruning: every trial runs its 50 epochs."""
-    return TuneConfig(dataset="mnist", train_samples=500, val_fraction=0.2, epochs=50, activation="relu",
-                      sampling="book", lr=FloatRange(1e-6, 1e-2, log=True),
-                      weight_decay=FloatRange(1e-8, 1e-4, log=True), optimizer="sgd", hidden=(100,) * 6,
-                      batch_size=100, dropout=0.0, init="he", sampler="random", prune="none")
+    return TuneConfig(
+        dataset="mnist",
+        train_samples=500,
+        val_fraction=0.2,
+        epochs=50,
+        activation="relu",
+        sampling="book",
+        lr=FloatRange(1e-6, 1e-2, log=True),
+        weight_decay=FloatRange(1e-8, 1e-4, log=True),
+        optimizer="sgd",
+        hidden=(100,) * 6,
+        batch_size=100,
+        dropout=0.0,
+        init="he",
+        sampler="random",
+        prune="none",
+    )
 
 
 PRESETS = {"book": book_preset}

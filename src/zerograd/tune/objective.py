@@ -58,8 +58,10 @@ def load_split(config: TuneConfig, load: Callable[..., Any] | None = None) -> Sp
         x, t = x[: config.train_samples], t[: config.train_samples]
     n_val = int(len(x) * config.val_fraction)  # the book: int(500 * 0.2) = 100
     if n_val < 1 or n_val > len(x) - 1:
-        raise SearchError(f"val_fraction {config.val_fraction:g} of {len(x)} samples leaves {n_val} for validation "
-                          f"and {len(x) - n_val} for training; both need at least one")
+        raise SearchError(
+            f"val_fraction {config.val_fraction:g} of {len(x)} samples leaves {n_val} for validation "
+            f"and {len(x) - n_val} for training; both need at least one"
+        )
     order = np.random.default_rng([config.seed, 0]).permutation(len(x))
     val, train = order[:n_val], order[n_val:]
     classes = len(ds.classes) if getattr(ds, "classes", None) else int(np.max(ds.t_train)) + 1
@@ -83,19 +85,32 @@ def trial_spec(config: TuneConfig, values: dict[str, Any], key: int) -> RunSpec:
         raise ValueError(f"train_trial: no value for {', '.join(missing)}")
     _, batch_seed = trial_seeds(config.seed, key)
     hidden = values["hidden"]
-    return RunSpec.from_dict({
-        "dataset": config.dataset, "dtype": config.dtype, "net": "multilayer",
-        "hidden": hidden_sizes(hidden) if isinstance(hidden, str) else tuple(hidden),
-        "activation": config.activation, "init": values["init"], "batchnorm": config.batchnorm,
-        "dropout": float(values["dropout"]), "weight_decay": float(values["weight_decay"]),
-        "init_seed": (config.seed, key, 1), "optimizer": str(values["optimizer"]), "lr": float(values["lr"]),
-        "epochs": config.epochs, "batch_size": int(values["batch_size"]), "sampling": config.sampling,
-        "seed": batch_seed, "blas_threads": 1,  # one thread: workers run side by side
-    })
+    return RunSpec.from_dict(
+        {
+            "dataset": config.dataset,
+            "dtype": config.dtype,
+            "net": "multilayer",
+            "hidden": hidden_sizes(hidden) if isinstance(hidden, str) else tuple(hidden),
+            "activation": config.activation,
+            "init": values["init"],
+            "batchnorm": config.batchnorm,
+            "dropout": float(values["dropout"]),
+            "weight_decay": float(values["weight_decay"]),
+            "init_seed": (config.seed, key, 1),
+            "optimizer": str(values["optimizer"]),
+            "lr": float(values["lr"]),
+            "epochs": config.epochs,
+            "batch_size": int(values["batch_size"]),
+            "sampling": config.sampling,
+            "seed": batch_seed,
+            "blas_threads": 1,  # one thread: workers run side by side
+        }
+    )
 
 
-def build_net(config: TuneConfig, values: dict[str, Any], input_size: int, num_classes: int,
-              rng: np.random.Generator) -> Any:
+def build_net(
+    config: TuneConfig, values: dict[str, Any], input_size: int, num_classes: int, rng: np.random.Generator
+) -> Any:
     """The net of one trial (``trial_spec``'s), its initial weights drawn from ``rng``."""
     return trial_spec(config, values, 0).build_net(input_size, num_classes, rng=rng)
 
@@ -104,8 +119,14 @@ def build_net(config: TuneConfig, values: dict[str, Any], input_size: int, num_c
 EpochHook = Callable[[int, float, float], bool]
 
 
-def train_trial(config: TuneConfig, split: Split, values: dict[str, Any], key: int,
-                on_epoch: EpochHook | None = None, net_out: list[Any] | None = None) -> History:
+def train_trial(
+    config: TuneConfig,
+    split: Split,
+    values: dict[str, Any],
+    key: int,
+    on_epoch: EpochHook | None = None,
+    net_out: list[Any] | None = None,
+) -> History:
     """Train the net ``values`` describe on ``split``'s training part, validating after each epoch.
 
     key: the trial number that seeds it (the original trial's for a retry). Returns the history, whose
@@ -119,8 +140,9 @@ def train_trial(config: TuneConfig, split: Split, values: dict[str, Any], key: i
         if on_epoch is not None and on_epoch(trainer.epoch, h.train_acc[-1], h.test_acc[-1]):
             raise StopIteration  # the Trainer's clean stop after this epoch
 
-    data = RunData(split.x_train, split.t_train, split.x_val, split.t_val, num_classes=split.num_classes,
-                   name=split.dataset)
+    data = RunData(
+        split.x_train, split.t_train, split.x_val, split.t_val, num_classes=split.num_classes, name=split.dataset
+    )
     trainer = spec.run(callbacks=[after_epoch], data=data)
     if net_out is not None:
         net_out.append(trainer.net)

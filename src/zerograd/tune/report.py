@@ -23,8 +23,15 @@ from .space import describe
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["TrialRecord", "best_table", "plot_best_curves", "plot_space", "records_of", "train_command",
-           "write_trials_csv"]
+__all__ = [
+    "TrialRecord",
+    "best_table",
+    "plot_best_curves",
+    "plot_space",
+    "records_of",
+    "train_command",
+    "write_trials_csv",
+]
 
 
 @dataclass
@@ -60,14 +67,27 @@ def records_of(study: Any, config: TuneConfig) -> list[TrialRecord]:
     for t in study.get_trials(deepcopy=False):
         val = [float(t.intermediate_values[k]) for k in sorted(t.intermediate_values)]
         value = t.value if t.state.name == "COMPLETE" else (val[-1] if val else None)
-        note = ("diverged at " + t.user_attrs["diverged"]) if "diverged" in t.user_attrs else (
-            "surplus" if t.user_attrs.get("surplus") else "")
-        records.append(TrialRecord(
-            number=t.number, state=t.state.name, value=None if value is None else float(value), val_acc=val,
-            train_acc=[float(a) for a in t.user_attrs.get("train_acc", [])],
-            values={**fixed, **t.params}, seconds=t.user_attrs.get("seconds"), worker=t.user_attrs.get("worker", ""),
-            seed_key=int(t.user_attrs.get("seed_key", t.number)), retry_of=t.system_attrs.get("failed_trial"),
-            note=note, searched=searched))
+        note = (
+            ("diverged at " + t.user_attrs["diverged"])
+            if "diverged" in t.user_attrs
+            else ("surplus" if t.user_attrs.get("surplus") else "")
+        )
+        records.append(
+            TrialRecord(
+                number=t.number,
+                state=t.state.name,
+                value=None if value is None else float(value),
+                val_acc=val,
+                train_acc=[float(a) for a in t.user_attrs.get("train_acc", [])],
+                values={**fixed, **t.params},
+                seconds=t.user_attrs.get("seconds"),
+                worker=t.user_attrs.get("worker", ""),
+                seed_key=int(t.user_attrs.get("seed_key", t.number)),
+                retry_of=t.system_attrs.get("failed_trial"),
+                note=note,
+                searched=searched,
+            )
+        )
     return records
 
 
@@ -91,8 +111,10 @@ def best_table(records: Sequence[TrialRecord], top: int = 10) -> str:
         return "no completed trials yet"
     names = list(best[0].searched)
     header = ["rank", "trial", "val acc", "epochs", *names]
-    rows = [[str(i + 1), str(r.number), f"{r.value:.4f}", str(r.epochs), *(_fmt(r.values[n]) for n in names)]
-            for i, r in enumerate(best)]
+    rows = [
+        [str(i + 1), str(r.number), f"{r.value:.4f}", str(r.epochs), *(_fmt(r.values[n]) for n in names)]
+        for i, r in enumerate(best)
+    ]
     widths = [max(len(h), *(len(row[j]) for row in rows)) for j, h in enumerate(header)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
@@ -106,11 +128,28 @@ def train_command(config: TuneConfig, record: TrialRecord) -> str:
     if config.root:
         args += ["--root", config.root]
     init = v["init"]
-    args += ["--hidden", str(v["hidden"]), "--activation", config.activation,
-             "--init", init if isinstance(init, str) else f"{float(init):.4g}",
-             "--optimizer", str(v["optimizer"]), "--lr", f"{float(v['lr']):.4g}",
-             "--weight-decay", f"{float(v['weight_decay']):.4g}", "--batch-size", str(v["batch_size"]),
-             "--epochs", str(config.epochs), "--sampling", config.sampling, "--dtype", config.dtype]
+    args += [
+        "--hidden",
+        str(v["hidden"]),
+        "--activation",
+        config.activation,
+        "--init",
+        init if isinstance(init, str) else f"{float(init):.4g}",
+        "--optimizer",
+        str(v["optimizer"]),
+        "--lr",
+        f"{float(v['lr']):.4g}",
+        "--weight-decay",
+        f"{float(v['weight_decay']):.4g}",
+        "--batch-size",
+        str(v["batch_size"]),
+        "--epochs",
+        str(config.epochs),
+        "--sampling",
+        config.sampling,
+        "--dtype",
+        config.dtype,
+    ]
     if float(v["dropout"]) > 0:
         args += ["--dropout", f"{float(v['dropout']):.4g}"]
     if config.batchnorm:
@@ -126,11 +165,19 @@ def trials_csv(records: Sequence[TrialRecord]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow([r.number, r.state, "" if r.value is None else f"{r.value:.6f}", r.epochs,
-                         *(r.values[n] if not isinstance(r.values[n], float) else repr(r.values[n])
-                           for n in HYPERPARAMETERS),
-                         "" if r.seconds is None else r.seconds, r.worker,
-                         "" if r.retry_of is None else r.retry_of, r.note])
+        writer.writerow(
+            [
+                r.number,
+                r.state,
+                "" if r.value is None else f"{r.value:.6f}",
+                r.epochs,
+                *(r.values[n] if not isinstance(r.values[n], float) else repr(r.values[n]) for n in HYPERPARAMETERS),
+                "" if r.seconds is None else r.seconds,
+                r.worker,
+                "" if r.retry_of is None else r.retry_of,
+                r.note,
+            ]
+        )
     return buf.getvalue()
 
 
@@ -149,8 +196,7 @@ def plot_best_curves(records: Sequence[TrialRecord], top: int = 20, columns: int
     # NOTE: a fixed layout; matplotlib's constrained layout took 2.5 s to place 20 panels
     fig = Figure(figsize=(2.4 * columns, 2.0 * rows + 0.6))
     axes = fig.subplots(rows, columns, squeeze=False)
-    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.08, top=1 - 0.55 / (2.0 * rows + 0.6), wspace=0.12,
-                        hspace=0.55)
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.08, top=1 - 0.55 / (2.0 * rows + 0.6), wspace=0.12, hspace=0.55)
     for i, ax in enumerate(axes.flat):
         if i >= len(best):
             ax.axis("off")
@@ -187,12 +233,20 @@ def plot_space(records: Sequence[TrialRecord], names: Sequence[str] = ("lr", "we
         xs = [float(r.values[name]) for r in shown]
         if not shown or not all(x > 0 for x in xs):
             fixed = describe(records[0].values[name]) if records else "?"
-            ax.text(0.5, 0.5, f"{name} = {fixed} in every trial" if records else "no trials yet",
-                    ha="center", va="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                f"{name} = {fixed} in every trial" if records else "no trials yet",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
             ax.set(xlabel=name, ylabel="validation accuracy")
             continue
-        for state, style in (("COMPLETE", dict(color="C0", label="completed")),
-                             ("PRUNED", dict(facecolors="none", edgecolors="C7", label="pruned (last epoch run)"))):
+        for state, style in (
+            ("COMPLETE", dict(color="C0", label="completed")),
+            ("PRUNED", dict(facecolors="none", edgecolors="C7", label="pruned (last epoch run)")),
+        ):
             pts = [(float(r.values[name]), r.value) for r in shown if r.state == state]
             if pts:
                 ax.scatter(*zip(*pts, strict=True), s=18, **style)

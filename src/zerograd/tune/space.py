@@ -16,8 +16,18 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Choice", "FloatRange", "IntRange", "Param", "SearchError", "describe", "is_searched", "parse_hidden",
-           "parse_param", "to_distribution"]
+__all__ = [
+    "Choice",
+    "FloatRange",
+    "IntRange",
+    "Param",
+    "SearchError",
+    "describe",
+    "is_searched",
+    "parse_hidden",
+    "parse_param",
+    "to_distribution",
+]
 
 
 class SearchError(ValueError):
@@ -36,11 +46,14 @@ class FloatRange:
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
             raise SearchError(f"{name}: the range {self.low:g}..{self.high:g} must have finite ends")
         if not self.low < self.high:
-            raise SearchError(f"{name}: the range {self.low:g}..{self.high:g} is empty (low must be below high); "
-                              f"for one value write it alone")
+            raise SearchError(
+                f"{name}: the range {self.low:g}..{self.high:g} is empty (low must be below high); "
+                f"for one value write it alone"
+            )
         if self.log and self.low <= 0:
-            raise SearchError(f"{name}: a log range needs low > 0, got {self.low:g}..{self.high:g}; add :linear "
-                              f"or raise low")
+            raise SearchError(
+                f"{name}: a log range needs low > 0, got {self.low:g}..{self.high:g}; add :linear or raise low"
+            )
 
 
 @dataclass(frozen=True)
@@ -53,8 +66,10 @@ class IntRange:
 
     def check(self, name: str) -> None:
         if not self.low < self.high:
-            raise SearchError(f"{name}: the range {self.low}..{self.high} is empty (low must be below high); "
-                              f"for one value write it alone")
+            raise SearchError(
+                f"{name}: the range {self.low}..{self.high} is empty (low must be below high); "
+                f"for one value write it alone"
+            )
         if self.log and self.low < 1:
             raise SearchError(f"{name}: a log range needs low >= 1, got {self.low}..{self.high}")
 

@@ -21,8 +21,21 @@ from typing import Any
 
 from .config import TuneConfig
 
-__all__ = ["GRACE_S", "HEARTBEAT_S", "SPEC_ATTR", "TuneError", "count_states", "fail_dead_local_trials",
-           "make_pruner", "make_sampler", "open_storage", "open_study", "redact", "require_optuna", "worker_id"]
+__all__ = [
+    "GRACE_S",
+    "HEARTBEAT_S",
+    "SPEC_ATTR",
+    "TuneError",
+    "count_states",
+    "fail_dead_local_trials",
+    "make_pruner",
+    "make_sampler",
+    "open_storage",
+    "open_study",
+    "redact",
+    "require_optuna",
+    "worker_id",
+]
 
 SPEC_ATTR = "zerograd_spec"  # study user attribute: TuneConfig.spec() of the run that created the study
 HEARTBEAT_S = 5
@@ -68,16 +81,19 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise TuneError(f"--storage {url!r} is not a database URL; expected sqlite:///tune.db or "
-                        f"postgresql://user:password@host/db") from None
+        raise TuneError(
+            f"--storage {url!r} is not a database URL; expected sqlite:///tune.db or postgresql://user:password@host/db"
+        ) from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql", "mysql"):
         raise TuneError(f"--storage {redact(url)}: unsupported database {backend!r}; use sqlite, postgresql or mysql")
     engine_kwargs: dict[str, Any] = {}
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
-            raise TuneError(f"--storage {url}: give a file, e.g. sqlite:///tune.db (an in-memory database cannot "
-                            f"be shared or continued)")
+            raise TuneError(
+                f"--storage {url}: give a file, e.g. sqlite:///tune.db (an in-memory database cannot "
+                f"be shared or continued)"
+            )
         folder = os.path.dirname(os.path.abspath(parsed.database))
         if not os.path.isdir(folder):
             raise TuneError(f"--storage {url}: the folder {folder} does not exist")
@@ -113,8 +129,10 @@ def open_storage(url: str, heartbeat: bool = True) -> Any:
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
     except ImportError:
-        raise TuneError(f"--storage {redact(url)}: no database driver for {parsed.drivername} is installed: "
-                        f"{INSTALL_HINT} (PostgreSQL), or the driver the URL names") from None
+        raise TuneError(
+            f"--storage {redact(url)}: no database driver for {parsed.drivername} is installed: "
+            f"{INSTALL_HINT} (PostgreSQL), or the driver the URL names"
+        ) from None
     except Exception as err:  # sqlalchemy's OperationalError and friends: one line, no traceback
         first = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
         raise TuneError(f"cannot open the storage {redact(url)}: {first}") from None
@@ -181,8 +199,9 @@ def make_pruner(config: TuneConfig) -> Any:
     return optuna.pruners.NopPruner()
 
 
-def open_study(storage: Any, name: str, config: TuneConfig, sampler: Any = None, pruner: Any = None,
-               create: bool = True) -> Any:
+def open_study(
+    storage: Any, name: str, config: TuneConfig, sampler: Any = None, pruner: Any = None, create: bool = True
+) -> Any:
     """Continue the study ``name`` in ``storage`` if it exists and was created with ``config``'s spec, else create
     it (when ``create``). A study of another search space raises ``TuneError`` and is left untouched."""
     optuna = require_optuna()
@@ -211,8 +230,9 @@ def open_study(storage: Any, name: str, config: TuneConfig, sampler: Any = None,
         _check_spec(study, name, storage, spec)
         return study
     try:
-        study = optuna.create_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner,
-                                    direction="maximize", load_if_exists=True)
+        study = optuna.create_study(
+            study_name=name, storage=storage, sampler=sampler, pruner=pruner, direction="maximize", load_if_exists=True
+        )
     except Exception as err:
         raise TuneError(f"cannot create the study {name!r} in {redact(storage.url)}: {err}") from None
     if SPEC_ATTR not in study.user_attrs:
@@ -227,10 +247,15 @@ def _check_spec(study: Any, name: str, storage: Any, spec: dict[str, Any]) -> No
     if stored is None:
         raise TuneError(f"{where} was not created by zerograd tune; give another --study name")
     if stored != spec:
-        diffs = [f"{key} {stored.get(key)!s} there, {spec.get(key)!s} here"
-                 for key in sorted(set(stored) | set(spec)) if stored.get(key) != spec.get(key)]
-        raise TuneError(f"{where} was created with another search space ({'; '.join(diffs)}); give another "
-                        f"--study name, or the same settings to continue it")
+        diffs = [
+            f"{key} {stored.get(key)!s} there, {spec.get(key)!s} here"
+            for key in sorted(set(stored) | set(spec))
+            if stored.get(key) != spec.get(key)
+        ]
+        raise TuneError(
+            f"{where} was created with another search space ({'; '.join(diffs)}); give another "
+            f"--study name, or the same settings to continue it"
+        )
     if len(study.directions) != 1 or study.direction.name != "MAXIMIZE":
         raise TuneError(f"{where} does not maximize one value; give another --study name")
 
@@ -282,7 +307,8 @@ def fail_dead_local_trials(study: Any) -> list[int]:
 
     storage = study._storage
     getter = getattr(storage, "get_heartbeat_stale_trial_callback", None) or getattr(
-        storage, "get_failed_trial_callback", None)  # optuna >= 4.9, and before
+        storage, "get_failed_trial_callback", None
+    )  # optuna >= 4.9, and before
     callback = getter() if getter is not None else None
     failed = []
     now = datetime.datetime.now()

@@ -42,8 +42,13 @@ __all__ = ["Objective", "SurplusTrialError", "run_workers", "work"]
 POLL_S = 0.5  # how often a waiting worker, or the parent's progress bar, looks at the study
 # one thread per worker process, for BLAS and for zerograd's own row blocks (zerograd.parallel): the workers
 # themselves fill the cores
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-                    "ZEROGRAD_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "ZEROGRAD_THREADS",
+)
 
 
 class SurplusTrialError(Exception):
@@ -62,8 +67,9 @@ class Objective:
         from optuna.trial import TrialState
 
         trial.set_user_attr("worker", self.worker)  # first: until then only the heartbeat tells it is alive
-        ahead = sum(1 for t in trial.study.get_trials(deepcopy=False)
-                    if t.number < trial.number and t.state != TrialState.FAIL)
+        ahead = sum(
+            1 for t in trial.study.get_trials(deepcopy=False) if t.number < trial.number and t.state != TrialState.FAIL
+        )
         if ahead >= self.target:
             trial.set_user_attr("surplus", True)
             raise SurplusTrialError(f"trial {trial.number}: the study already has {self.target} trials")
@@ -105,8 +111,15 @@ class Objective:
         return values
 
 
-def work(config: TuneConfig, storage_url: str, study_name: str, target: int, split: Split | None = None,
-         on_trial: Callable[[int], None] | None = None, orphan_exit: bool = False) -> int:
+def work(
+    config: TuneConfig,
+    storage_url: str,
+    study_name: str,
+    target: int,
+    split: Split | None = None,
+    on_trial: Callable[[int], None] | None = None,
+    orphan_exit: bool = False,
+) -> int:
     """Run trials of the study until it has ``target`` finished (complete or pruned) trials. Returns how many
     this worker ran. on_trial: called with the study's number of finished trials after each trial this worker
     finishes (a progress bar). orphan_exit: stop when the parent process is gone (a worker of ``run_workers``)."""
@@ -116,8 +129,9 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
 
     one_line_for_storage_errors_in_threads()  # Optuna's heartbeat thread meets a full disk first
     storage = open_storage(storage_url)
-    study = open_study(storage, study_name, config, sampler=make_sampler(config), pruner=make_pruner(config),
-                       create=False)
+    study = open_study(
+        storage, study_name, config, sampler=make_sampler(config), pruner=make_pruner(config), create=False
+    )
     split = split if split is not None else load_split(config)
     objective = Objective(config, split, target)
 
@@ -140,8 +154,9 @@ def work(config: TuneConfig, storage_url: str, study_name: str, target: int, spl
             return done
         if finished + counts["RUNNING"] + counts["WAITING"] < target or counts["WAITING"]:
             try:
-                study.optimize(objective, n_trials=1, catch=(SurplusTrialError,), callbacks=callbacks,
-                               gc_after_trial=False)
+                study.optimize(
+                    objective, n_trials=1, catch=(SurplusTrialError,), callbacks=callbacks, gc_after_trial=False
+                )
             except UpdateFinishedTrialError:
                 continue  # another worker declared this trial's worker dead (a stalled machine): it runs again
             done += 1
@@ -164,15 +179,24 @@ def _worker_main(config: TuneConfig, storage_url: str, study_name: str, target: 
         print(f"zerograd tune: worker {index}: error: {str(err).splitlines()[0]}", file=sys.stderr)
         raise SystemExit(1) from None
     except storage_errors() as err:
-        print(f"zerograd tune: worker {index}: error: the study's storage failed while working: "
-              f"{storage_error_line(err)}", file=sys.stderr)
+        print(
+            f"zerograd tune: worker {index}: error: the study's storage failed while working: "
+            f"{storage_error_line(err)}",
+            file=sys.stderr,
+        )
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
 
 
-def run_workers(config: TuneConfig, storage_url: str, study_name: str, target: int, workers: int,
-                on_progress: Callable[[int], None] | None = None) -> tuple[list[int | None], dict[int, list[int]]]:
+def run_workers(
+    config: TuneConfig,
+    storage_url: str,
+    study_name: str,
+    target: int,
+    workers: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[list[int | None], dict[int, list[int]]]:
     """Start ``workers`` processes (one BLAS thread each) on the study and wait for them. on_progress: called with
     the number of finished trials whenever it changes. Returns each worker's exit code (negative: killed by that
     signal), and for each worker (numbered from 1) that left a trial unfinished, that trial's number: the trials
@@ -181,8 +205,14 @@ def run_workers(config: TuneConfig, storage_url: str, study_name: str, target: i
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     os.environ.update({name: "1" for name in THREAD_VARIABLES})  # read by the BLAS of each spawned worker
     try:
-        procs = [ctx.Process(target=_worker_main, args=(config, storage_url, study_name, target, i + 1),
-                             name=f"zerograd-tune-{i + 1}") for i in range(workers)]
+        procs = [
+            ctx.Process(
+                target=_worker_main,
+                args=(config, storage_url, study_name, target, i + 1),
+                name=f"zerograd-tune-{i + 1}",
+            )
+            for i in range(workers)
+        ]
         for p in procs:
             p.start()
     finally:
@@ -228,8 +258,13 @@ def _requeued(study: Any, procs: list[Any]) -> dict[int, list[int]]:
     for index, p in enumerate(procs, start=1):
         if not p.exitcode:
             continue
-        mine = [t.number for t in trials if t.state == TrialState.FAIL and t.number in retried
-                and str(t.user_attrs.get("worker", "")).split(":")[1:2] == [str(p.pid)]]
+        mine = [
+            t.number
+            for t in trials
+            if t.state == TrialState.FAIL
+            and t.number in retried
+            and str(t.user_attrs.get("worker", "")).split(":")[1:2] == [str(p.pid)]
+        ]
         if mine:
             lost[index] = mine
     return lost

@@ -24,10 +24,16 @@ learning_rate = 0.01
 
 
 def __train(weight_init_std):
-    bn_network = MultiLayerNetExtend(input_size=784, hidden_size_list=[100, 100, 100, 100, 100], output_size=10,
-                                     weight_init_std=weight_init_std, use_batchnorm=True)
-    network = MultiLayerNetExtend(input_size=784, hidden_size_list=[100, 100, 100, 100, 100], output_size=10,
-                                  weight_init_std=weight_init_std)
+    bn_network = MultiLayerNetExtend(
+        input_size=784,
+        hidden_size_list=[100, 100, 100, 100, 100],
+        output_size=10,
+        weight_init_std=weight_init_std,
+        use_batchnorm=True,
+    )
+    network = MultiLayerNetExtend(
+        input_size=784, hidden_size_list=[100, 100, 100, 100, 100], output_size=10, weight_init_std=weight_init_std
+    )
     optimizer = SGD(lr=learning_rate)
     train_acc_list, bn_train_acc_list = [], []
     iter_per_epoch = max(train_size / batch_size, 1)

@@ -16,14 +16,27 @@ x_test, t_test = x_test[:500], t_test[:500]
 
 max_epochs = 4
 
-network = SimpleConvNet(input_dim=(1, 28, 28),
-                        conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
-                        hidden_size=100, output_size=10, weight_init_std=0.01)
+network = SimpleConvNet(
+    input_dim=(1, 28, 28),
+    conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
+    hidden_size=100,
+    output_size=10,
+    weight_init_std=0.01,
+)
 
-trainer = Trainer(network, x_train, t_train, x_test, t_test,
-                  epochs=max_epochs, mini_batch_size=100,
-                  optimizer="Adam", optimizer_param={"lr": 0.001},
-                  evaluate_sample_num_per_epoch=200, verbose=False)
+trainer = Trainer(
+    network,
+    x_train,
+    t_train,
+    x_test,
+    t_test,
+    epochs=max_epochs,
+    mini_batch_size=100,
+    optimizer="Adam",
+    optimizer_param={"lr": 0.001},
+    evaluate_sample_num_per_epoch=200,
+    verbose=False,
+)
 trainer.train()
 
 network.save_params("params.pkl")
