@@ -36,8 +36,8 @@ def main() -> None:
     parser.add_argument("--dataset", default="fashion-mnist")
     args = parser.parse_args()
 
-    from zerograd import parallel
-    from zerograd.threads import blas_threads
+    from zerograd.engine import parallel
+    from zerograd.engine.threads import blas_threads
 
     x_train, _, _, _ = load_data(args.dataset)
     rng = np.random.default_rng(0)

@@ -213,7 +213,7 @@ def main() -> None:
         f"{time.perf_counter() - start:.0f} s"
     )
 
-    from zerograd.fileio import write_text
+    from zerograd.io.fileio import write_text
 
     # the numbers first: a failing figure must not lose a long run
     record = {

@@ -29,7 +29,7 @@ def main() -> None:
 
     from zerograd.nets import TwoLayerNet
     from zerograd.optim import SGD
-    from zerograd.threads import blas_threads, blas_threads_for
+    from zerograd.engine.threads import blas_threads, blas_threads_for
     from zerograd.train import TrainConfig, Trainer
 
     rng = np.random.default_rng(0)

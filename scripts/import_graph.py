@@ -21,18 +21,21 @@ PACKAGE = "zerograd"
 # commands → cli), with the engineering beneath placed where what it serves sits.
 FLOORS: list[tuple[str, ...]] = [
     (
+        # the engine room and safe files (the old top-level names of their modules are aliases kept for a release)
+        "zerograd.engine",
+        "zerograd.io",
         "zerograd.threads",
         "zerograd.thread_choice",
         "zerograd.parallel",
         "zerograd.memory",
         "zerograd.fileio",
         "zerograd.safenpz",
-        "zerograd.validators",
-        "zerograd.runs",
         "zerograd.runlock",
         "zerograd.capacity",
-        "zerograd.datasets",
         "zerograd.images",
+        "zerograd.validators",
+        "zerograd.runs",
+        "zerograd.datasets",
         "zerograd._version",
         "zerograd.__init__",
     ),

@@ -10,7 +10,8 @@ import zlib
 import numpy as np
 import pytest
 
-from zerograd import checkpoint, fileio
+from zerograd import checkpoint
+from zerograd.io import fileio
 from zerograd.cli import COMMANDS, main
 from zerograd.commands import common
 
@@ -92,9 +93,9 @@ def test_resuming_into_another_runs_folder_is_refused(tmp_path, capsys):
 def test_a_second_concurrent_run_is_refused_and_a_stale_lock_is_taken_over(tmp_path, capsys):
     out = tmp_path / "A"
     out.mkdir()
-    # another process holding the folder's lock (zerograd.runlock: a kernel lock, dropped when its process dies)
+    # another process holding the folder's lock (zerograd.io.runlock: a kernel lock, dropped when its process dies)
     hold = (
-        "import sys, time; from zerograd.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
+        "import sys, time; from zerograd.io.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
         "print(1, flush=True); time.sleep(60)"
     )
     other = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE, text=True)
@@ -431,7 +432,7 @@ def test_help_shows_each_default_once(command, capsys):
     ],
 )
 def test_a_bad_tuning_variable_is_one_line_before_any_work(tmp_path, capsys, monkeypatch, variable, value, needle):
-    from zerograd import parallel
+    from zerograd.engine import parallel
 
     monkeypatch.setattr(parallel, "_threads", None)  # read the environment again, as a fresh process would
     monkeypatch.setenv(variable, value)

@@ -82,8 +82,8 @@ def test_sizes_that_fit_still_run(tmp_path):
 
 
 def test_the_estimate_and_the_option_it_blames():
-    from zerograd import capacity
-    from zerograd.capacity import CapacityError, check_mlp, format_bytes, mlp_bytes
+    from zerograd.engine import capacity
+    from zerograd.engine.capacity import CapacityError, check_mlp, format_bytes, mlp_bytes
 
     # the chapter's TwoLayerNet (784 → 50 → 10), float64, batch 100, worked by hand:
     # parameters 784*50 + 50 + 50*10 + 10 = 39,760, four copies; activations 100 * (50 + 10), three copies;

@@ -245,7 +245,7 @@ def test_partial_downloads_mix_with_local_copies(server, tmp_path):
 def test_a_full_disk_is_not_taken_for_being_offline(server, tmp_path, monkeypatch):
     import errno
 
-    from zerograd import fileio
+    from zerograd.io import fileio
 
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")

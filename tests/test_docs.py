@@ -200,7 +200,7 @@ def test_notebook_executes(name, tmp_path, monkeypatch):
 
     nb = load_notebook(name)
     # One BLAS thread in the kernel: the suite runs on small shared machines, where the notebook's 784-50-10
-    # products gain nothing from a second thread and lose much to oversubscription (see zerograd.threads).
+    # products gain nothing from a second thread and lose much to oversubscription (see zerograd.engine.threads).
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(variable, "1")
     # The kernel is this interpreter (ipykernel's own spec), inheriting PYTHONPATH and ZEROGRAD_OFFLINE; IPC

@@ -565,7 +565,7 @@ def mutate_image(data: bytes, rng: np.random.Generator) -> bytes:
 def test_fuzz_images(scratch):
     from PIL import Image
 
-    from zerograd.images import ImageError, image_to_input
+    from zerograd.io.images import ImageError, image_to_input
 
     rng = np.random.default_rng(SEED + 3)
     bases = []

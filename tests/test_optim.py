@@ -17,7 +17,7 @@ from zerograd.optim import (
     make_optimizer,
     optimizer_from_state,
 )
-from zerograd.threads import blas_threads
+from zerograd.engine.threads import blas_threads
 
 
 def real_subset(n_train=1000):

@@ -1,4 +1,4 @@
-"""zerograd.parallel: row blocks on threads give the same numbers as one call; and zerograd.memory's allocator
+"""zerograd.engine.parallel: row blocks on threads give the same numbers as one call; and zerograd.engine.memory's allocator
 setting."""
 
 import multiprocessing
@@ -10,8 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from zerograd import parallel
-from zerograd.threads import blas_threads
+from zerograd.engine import parallel
+from zerograd.engine.threads import blas_threads
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_matmul_splits_only_while_blas_is_on_one_thread_and_agrees_with_the_prod
 
 
 def test_threads_from_the_environment_and_bad_values():
-    code = "from zerograd import parallel; print(parallel.threads())"
+    code = "from zerograd.engine import parallel; print(parallel.threads())"
     env = {**os.environ, "ZEROGRAD_THREADS": "3"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "3"
@@ -190,7 +190,7 @@ def test_a_convnet_trains_to_the_same_weights_on_one_thread_and_two():
 
 def test_keep_freed_memory_applies_once_and_can_be_declined():
     code = (
-        "from zerograd.memory import keep_freed_memory as k; import sys; "
+        "from zerograd.engine.memory import keep_freed_memory as k; import sys; "
         "print(k(), k(), sys.platform.startswith('linux'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -1,4 +1,4 @@
-"""zerograd.runlock: one holder per folder, however many processes race for it, fresh or over a dead run's lock."""
+"""zerograd.io.runlock: one holder per folder, however many processes race for it, fresh or over a dead run's lock."""
 
 import os
 import subprocess
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from zerograd.runlock import LOCK_NAME, LockHeldError, RunLock, owner
+from zerograd.io.runlock import LOCK_NAME, LockHeldError, RunLock, owner
 
 HELD, REFUSED, DOUBLE, BROKE = 1, 0, 3, 4
 
@@ -79,7 +79,7 @@ def test_eight_racing_processes_never_make_two_holders(tmp_path, stale):
 
 def test_a_live_holder_is_named_and_its_lock_kept(tmp_path):
     code = (
-        "import sys, time; from zerograd.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
+        "import sys, time; from zerograd.io.runlock import RunLock; RunLock(sys.argv[1]).acquire(); "
         "print(1, flush=True); time.sleep(60)"
     )
     other = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
@@ -106,7 +106,7 @@ def test_a_lock_file_with_a_live_pid_but_no_holder_is_taken(tmp_path):
 
 def test_without_fcntl_the_lock_is_created_with_its_pid_in_one_step(tmp_path, monkeypatch):
     """Windows has no flock: the file is link()-ed into place already holding the pid, and a leftover is reported."""
-    from zerograd import runlock
+    from zerograd.io import runlock
 
     monkeypatch.setattr(runlock, "fcntl", None)
     with RunLock(tmp_path):

@@ -1,4 +1,4 @@
-"""zerograd.safenpz: each way an .npz can lie about its contents is refused before memory is allocated for it."""
+"""zerograd.io.safenpz: each way an .npz can lie about its contents is refused before memory is allocated for it."""
 
 import io
 import struct
@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pytest
 
-from zerograd.safenpz import NpzFormatError, read_npz
+from zerograd.io.safenpz import NpzFormatError, read_npz
 
 
 def npy(array):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zerograd.images import ImageError, image_to_gray
+from zerograd.io.images import ImageError, image_to_gray
 
 
 def png_rgba16(width, height, rows=None):

@@ -1,13 +1,13 @@
-"""Threads chosen by timing (zerograd.thread_choice): the run is the rule's run, bit for bit, whatever was
+"""Threads chosen by timing (zerograd.engine.thread_choice): the run is the rule's run, bit for bit, whatever was
 chosen; candidates that change the bits are left out (or, under "fastest", decided once and recorded)."""
 
 import numpy as np
 import pytest
 from test_evaluation import small_convnet
 
-from zerograd import parallel
+from zerograd.engine import parallel
 from zerograd.nets import MultiLayerNetExtend, TwoLayerNet
-from zerograd.thread_choice import DRIFT, Setting, ThreadChoice
+from zerograd.engine.thread_choice import DRIFT, Setting, ThreadChoice
 from zerograd.train import TrainConfig, Trainer
 
 

@@ -3,9 +3,9 @@
 import pytest
 from threadpoolctl import threadpool_info
 
-from zerograd import parallel
+from zerograd.engine import parallel
 from zerograd.nets import MultiLayerNet
-from zerograd.threads import SMALL_PRODUCT, BlasLimit, blas_threads, blas_threads_for
+from zerograd.engine.threads import SMALL_PRODUCT, BlasLimit, blas_threads, blas_threads_for
 
 
 def _blas_threads() -> list[int]:
@@ -14,7 +14,7 @@ def _blas_threads() -> list[int]:
 
 @pytest.fixture
 def zerograd_threads():
-    """Run a test with zerograd.parallel set to a given number of threads, restored after."""
+    """Run a test with zerograd.engine.parallel set to a given number of threads, restored after."""
     before = parallel.threads()
     yield parallel.set_threads
     parallel.set_threads(before)

@@ -11,7 +11,7 @@ Layout of the archive (plain arrays only; it is read with ``allow_pickle=False``
 - ``optim/<slot>/<key>``: the optimizer's state arrays (``optim/m/W1`` for Adam's first moment of W1);
 - ``history/<name>``: the recorded loss and accuracies, float64.
 
-Files are written through ``zerograd.fileio.atomic_open`` (a temporary file beside the target, fsync, rename), so
+Files are written through ``zerograd.io.fileio.atomic_open`` (a temporary file beside the target, fsync, rename), so
 a crash or a full disk mid-write never leaves a half-written checkpoint where a good one was.
 """
 
@@ -28,10 +28,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checkpoint_schema import HeaderError, check_header
-from .fileio import atomic_open
+from .io.fileio import atomic_open
+from .io.safenpz import NpzFormatError, read_npz
 from .nets import net_from_config
 from .optim import Optimizer, optimizer_from_state
-from .safenpz import NpzFormatError, read_npz
 
 __all__ = ["Checkpoint", "CheckpointError", "load", "save"]
 

@@ -1,7 +1,7 @@
 """What a checkpoint's JSON header may hold, checked field by field before anything is built from it.
 
 ``zerograd.checkpoint.load`` calls ``check_header`` once the archive's arrays are read (their memory bounded by the
-file's size, see ``zerograd.safenpz``). Every field gets its type and range checked here, and the net's config is
+file's size, see ``zerograd.io.safenpz``). Every field gets its type and range checked here, and the net's config is
 checked against the stored parameter arrays *before* the net is built: a config whose layers would allocate more
 parameters than the file holds is refused, so a 20-byte edit cannot make ``load`` allocate terabytes. A header that
 passes can be used by predict, evaluate and ``train --resume`` without an exception other than the documented ones.

@@ -38,8 +38,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import DTypeLike, NDArray
 
+from .engine.parallel import run_blocks
 from .layers import Layer, _positive_ints, init_scale, register_layer
-from .parallel import run_blocks
 
 __all__ = ["Convolution", "Pooling", "conv_output_size"]
 
@@ -203,7 +203,7 @@ class Convolution(Layer):
         pixels = oh * ow
 
         # NOTE: samples are independent, so blocks of them (their columns of col) are copied and multiplied on
-        # separate cores (zerograd.parallel), each product on one BLAS thread.
+        # separate cores (zerograd.engine.parallel), each product on one BLAS thread.
         def convolve(samples: slice) -> None:
             np.copyto(windows_copy[:, :, :, samples], windows[:, :, :, samples])
             columns = slice(samples.start * pixels, samples.stop * pixels)
@@ -343,7 +343,7 @@ class Pooling(Layer):
         # NOTE: the max of a window is the max over its rows of each row's max, so pooling runs as two 1-D passes:
         # along W (windows of pool_w columns), then along H over those row maxima. A 2x2 pool then costs two
         # compare-and-max passes (the first on half the pixels) instead of three over every offset.
-        # NOTE: samples are independent, so blocks of them run on separate cores (zerograd.parallel).
+        # NOTE: samples are independent, so blocks of them run on separate cores (zerograd.engine.parallel).
         def pool(samples: slice) -> None:
             _running_max(xp[samples], 3, self.pool_w, self.stride, rows[samples], arg_w[samples])
             _running_max(rows[samples], 2, self.pool_h, self.stride, out[samples], arg_h[samples])

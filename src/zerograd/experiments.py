@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .engine.threads import blas_threads
 from .optim import make_optimizer
 from .run import RunSpec
-from .threads import blas_threads
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from .engine.parallel import elementwise, matmul
 from .functions import _as_label_indices, sigmoid
-from .parallel import elementwise, matmul
 
 __all__ = [
     "LAYER_TYPES",
@@ -218,7 +218,7 @@ class Relu(Layer):
 
     def forward(self, x: NDArray) -> NDArray:
         # NOTE: elementwise(np.greater, x, 0) is `x > 0`, with arrays of half a million elements or more split over
-        # the cores while a training step holds BLAS to one thread (zerograd.parallel): (100, 30, 24, 24)
+        # the cores while a training step holds BLAS to one thread (zerograd.engine.parallel): (100, 30, 24, 24)
         # activations take 0.95 ms instead of 1.46 on 2 cores. Smaller ones run as they are.
         self.active = elementwise(np.greater, x, 0)
         return elementwise(np.maximum, x, 0)
@@ -345,7 +345,7 @@ class Affine(Layer):
         x = x.reshape(x.shape[0], -1) if x.ndim != 2 else x
         try:
             # x @ W + b. NOTE: while a training step holds BLAS to one thread (a convolutional net's), matmul
-            # splits a large product into blocks of rows on the cores (zerograd.parallel): SimpleConvNet's
+            # splits a large product into blocks of rows on the cores (zerograd.engine.parallel): SimpleConvNet's
             # (100, 4320) @ (4320, 100) 0.80 → 0.72 ms. Otherwise, and for small products, it is just x @ W + b.
             out = matmul(x, self.W, add=self.b)
         except ValueError:

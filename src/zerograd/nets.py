@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from .engine.memory import keep_freed_memory
+from .engine.threads import BlasLimit, blas_threads_for
 from .layers import (
     INIT_SCALES,
     Affine,
@@ -31,9 +33,7 @@ from .layers import (
     SoftmaxWithLoss,
     layer_from_spec,
 )
-from .memory import keep_freed_memory
 from .numgrad import numerical_gradient
-from .threads import BlasLimit, blas_threads_for
 
 __all__ = ["MultiLayerNet", "MultiLayerNetExtend", "Sequential", "TwoLayerNet", "net_from_config", "register_net"]
 
@@ -119,7 +119,7 @@ class Sequential:
         (2, 3)
     """
 
-    # gradient() runs small products on one BLAS thread (zerograd.threads); False leaves BLAS as it is
+    # gradient() runs small products on one BLAS thread (zerograd.engine.threads); False leaves BLAS as it is
     auto_blas_threads: bool = True
     _limit_key: tuple[Any, ...] | None = None  # (batch size, layers) the BLAS limit below was chosen for
     _limit: BlasLimit | None = None
@@ -321,9 +321,9 @@ class Sequential:
 
         The forward pass runs in training mode (batch statistics, dropout) unless the net is in ``eval()`` mode.
         With ``auto_blas_threads`` (the default) a net whose products are small runs them on one BLAS thread
-        (``zerograd.threads``), so a loop of your own is as fast as the Trainer's; inside ``blas_threads(n)`` your
+        (``zerograd.engine.threads``), so a loop of your own is as fast as the Trainer's; inside ``blas_threads(n)`` your
         choice stands. The first call also has the C allocator keep freed large blocks for reuse
-        (``zerograd.memory``: without it a step's large temporaries page-fault on fresh memory every time).
+        (``zerograd.engine.memory``: without it a step's large temporaries page-fault on fresh memory every time).
         """
         keep_freed_memory()
         limit = self._step_limit(x) if self.auto_blas_threads else None

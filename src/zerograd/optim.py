@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .parallel import MIN_BLOCK, run_blocks
+from .engine.parallel import MIN_BLOCK, run_blocks
 
 __all__ = [
     "OPTIMIZERS",
@@ -37,7 +37,7 @@ __all__ = [
 # so far would otherwise divide 0 by 0. The book uses 1e-7 too.
 EPS = 1e-7
 
-# Parameters from this many elements are updated in row blocks on the cores (zerograd.parallel); an update makes
+# Parameters from this many elements are updated in row blocks on the cores (zerograd.engine.parallel); an update makes
 # several passes over each element, so it pays to split sooner than a one-pass job.
 _SPLIT_UPDATE = MIN_BLOCK // 2
 
@@ -71,7 +71,7 @@ class Optimizer:
 
     def _step_in_blocks(self, param: NDArray, grad: NDArray, slots: list[NDArray] | tuple[()]) -> None:
         # NOTE: every element's update is independent, so a large parameter's rows are updated in blocks on
-        # separate cores (zerograd.parallel): Adam on SimpleConvNet's W2 (4320 x 100) in 1.0 ms, not 1.8.
+        # separate cores (zerograd.engine.parallel): Adam on SimpleConvNet's W2 (4320 x 100) in 1.0 ms, not 1.8.
         def step(rows: slice) -> None:
             self._step(param[rows], grad[rows], *(slot[rows] for slot in slots))
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .fileio import atomic_open
+from .io.fileio import atomic_open
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -101,7 +101,7 @@ def plot_confusion(confusion: ArrayLike, classes: Sequence[str] | None = None, t
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically (``zerograd.fileio``), creating its folder if needed."""
+    """Write ``fig`` as PNG to ``path`` atomically (``zerograd.io.fileio``), creating its folder if needed."""
     path = Path(path)
     with atomic_open(path, "wb", make_dirs=True) as f:
         fig.savefig(f, format="png", dpi=dpi)

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from .engine.thread_choice import THREAD_CHOICES
 from .nets import ACTIVATIONS
 from .optim import DEFAULT_LR, OPTIMIZERS
-from .thread_choice import THREAD_CHOICES
 from .train import SAMPLINGS, TRAIN_ACCURACIES, History, TrainConfig, Trainer
 from .validators import (
     OptionError,
@@ -108,7 +108,7 @@ class RunSpec:
     eval_every: int = _TRAIN.eval_every  # evaluate after every N-th epoch and the last (NaN between)
     blas_threads: int | None = _TRAIN.blas_threads
     zerograd_threads: int | None = _TRAIN.zerograd_threads  # None = one per core (ZEROGRAD_THREADS overrides)
-    thread_choice: str = _TRAIN.thread_choice  # identical, fastest or off (zerograd.thread_choice)
+    thread_choice: str = _TRAIN.thread_choice  # identical, fastest or off (zerograd.engine.thread_choice)
     # -- output
     out: str | None = None  # folder for checkpoint.npz and metrics.csv after each epoch; None = write nothing
     resume: str | None = None  # a checkpoint to continue: the net, optimizer and their state come from it
@@ -396,7 +396,7 @@ def write_metrics(path: Path, history: History, train_acc_on: str = "") -> None:
     """``epoch,loss,train_acc,test_acc,seconds,train_acc_on`` per epoch, written atomically. An epoch that was
     not evaluated (``eval_every``) has empty accuracy cells. train_acc_on: what train_acc measured (``running``,
     ``first 10000``, ``all 60000``: ``Trainer.train_acc_on``)."""
-    from .fileio import write_text
+    from .io.fileio import write_text
 
     def cell(values: list[float], i: int, digits: int) -> str:
         if i >= len(values) or math.isnan(values[i]):  # a resumed run of your own may lack some

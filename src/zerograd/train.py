@@ -28,9 +28,9 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from .engine.thread_choice import ThreadChoice
+from .engine.threads import blas_threads, blas_threads_for
 from .optim import Optimizer
-from .thread_choice import ThreadChoice
-from .threads import blas_threads, blas_threads_for
 from .train_config import SAMPLINGS, TRAIN_ACCURACIES, TrainConfig
 
 __all__ = [

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .engine.thread_choice import THREAD_CHOICES
 from .optim import OPTIMIZERS, Optimizer, make_optimizer
-from .thread_choice import THREAD_CHOICES
 
 __all__ = ["SAMPLINGS", "TRAIN_ACCURACIES", "TrainConfig"]
 
@@ -50,11 +50,11 @@ class TrainConfig:
     # the epochs between record NaN
     eval_every: int = 1
     # BLAS threads while training; None = one for small nets, where a second thread costs more than it gives
-    # (zerograd.threads: the 784-50-10 net at batch 100 ran 1.6x faster on one), else the library's own setting
+    # (zerograd.engine.threads: the 784-50-10 net at batch 100 ran 1.6x faster on one), else the library's own setting
     blas_threads: int | None = None
-    # zerograd.parallel's threads while training; None = one per core (ZEROGRAD_THREADS overrides either)
+    # zerograd.engine.parallel's threads while training; None = one per core (ZEROGRAD_THREADS overrides either)
     zerograd_threads: int | None = None
-    # how the threads are chosen (zerograd.thread_choice): "identical" times a few steps under each candidate
+    # how the threads are chosen (zerograd.engine.thread_choice): "identical" times a few steps under each candidate
     # that gives the rule's bits and keeps the fastest; "fastest" any candidate, decided before the first step and
     # recorded in blas_threads/zerograd_threads; "off" the rule alone
     thread_choice: str = "identical"

@@ -108,7 +108,7 @@ class Trainer:
 
         BLAS threads as ``zerograd.train.Trainer`` chooses them (one for small and convolutional nets).
         """
-        from ..threads import blas_threads, blas_threads_for
+        from ..engine.threads import blas_threads, blas_threads_for
 
         with blas_threads(blas_threads_for(self.network.params.values(), self.batch_size)):
             for _ in range(self.max_iter):

@@ -1,4 +1,4 @@
-"""What the subcommands share: the one-line error, output-path checks, the run lock (``zerograd.runlock``, its
+"""What the subcommands share: the one-line error, output-path checks, the run lock (``zerograd.io.runlock``, its
 refusals as one-line errors), and loading checkpoints and datasets with their problems turned into one-line errors
 (the argument validators are ``zerograd.validators``).
 
@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import runlock
+from ..io import runlock
 
 # one validator per kind of argument: zerograd.validators, shared with RunSpec; their OptionError is a one-line
 # usage error in the CLI, as a CommandError is
@@ -61,7 +61,7 @@ class CommandError(Exception):
 def check_environment() -> None:
     """The environment variables that tune zerograd (``ZEROGRAD_THREADS``, ``ZEROGRAD_MALLOC``), checked before any
     work: a bad value is a one-line error here, not a traceback from inside a layer."""
-    from .. import memory, parallel
+    from ..engine import memory, parallel
 
     try:
         parallel.threads()
@@ -71,11 +71,11 @@ def check_environment() -> None:
 
 
 def check_net_fits(sizes: dict[str, Any], flags: dict[str, str], dtype: str) -> None:
-    """``zerograd.capacity.check_mlp`` as a ``CommandError``: an MLP of ``sizes`` (input_size, hidden, classes,
+    """``zerograd.engine.capacity.check_mlp`` as a ``CommandError``: an MLP of ``sizes`` (input_size, hidden, classes,
     batch_size) must fit in the memory available before its weights are drawn; flags names the options given."""
     import numpy as np
 
-    from ..capacity import CapacityError, check_mlp
+    from ..engine.capacity import CapacityError, check_mlp
 
     try:
         check_mlp(sizes, flags, np.dtype(dtype).itemsize)
@@ -159,7 +159,7 @@ def write_error(err: OSError, path: Path, kept: str = "") -> CommandError:
 
 
 class RunLock(runlock.RunLock):
-    """``zerograd.runlock.RunLock`` (one run per folder; see there) with its refusals as one-line ``CommandError``s."""
+    """``zerograd.io.runlock.RunLock`` (one run per folder; see there) with its refusals as one-line ``CommandError``s."""
 
     def acquire(self) -> None:
         try:

@@ -207,7 +207,7 @@ def _net_source(checkpoint: str | None) -> Any:
 
 
 def _html(args: argparse.Namespace, values: dict[str, float]) -> int:
-    from ..fileio import write_bytes
+    from ..io.fileio import write_bytes
 
     try:
         from ..serve.graphs import GraphInputError, expression_data, graph_data, graph_html

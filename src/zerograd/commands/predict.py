@@ -1,7 +1,7 @@
 """``zerograd predict [RUN] IMAGE...`` or ``zerograd predict [RUN] --sample N``: classify your own pictures (or
 the run's own test images) with a trained net. Without RUN, the latest run's.
 
-An image of any size is made to look like the training data (``zerograd.images``): grayscale, light-on-dark
+An image of any size is made to look like the training data (``zerograd.io.images``): grayscale, light-on-dark
 (inverted when its background is light), and 28×28. For digit datasets it is also framed like MNIST: the ink
 cropped, scaled to fit 20×20 and centred by its centre of mass in the 28×28 frame. A 28×28 image is taken as it is
 (after inversion).
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..images import SIDE
+from ..io.images import SIDE
 from . import common
 from .common import CommandError
 from .run_args import checkpoint_path
@@ -136,8 +136,8 @@ def onnx_logits(net: Any, x: Any) -> Any:
 
 def image_to_input(path: str | Path, center: bool = True) -> Any:
     """A ``(784,)`` float array in [0, 1], light ink on a dark background, from an image file
-    (``zerograd.images``, with its errors as one-line ``CommandError``s and a warning for a blank picture)."""
-    from ..images import ImageError, array_to_input, image_to_gray, is_blank
+    (``zerograd.io.images``, with its errors as one-line ``CommandError``s and a warning for a blank picture)."""
+    from ..io.images import ImageError, array_to_input, image_to_gray, is_blank
 
     try:
         gray = image_to_gray(path)

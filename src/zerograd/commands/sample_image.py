@@ -29,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..datasets import DatasetError
     from ..datasets.examples import EXAMPLE_CLASSES, example_label, example_png
-    from ..fileio import write_bytes
+    from ..io.fileio import write_bytes
     from . import common
 
     try:

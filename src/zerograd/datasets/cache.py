@@ -17,7 +17,7 @@ and later loads memory-map them. The cache is trusted only while it matches what
 
 Anything else — no manifest, a damaged one, a missing or changed ``.npy`` — is a cache miss, never an error: the
 arrays are decoded from the verified ``.gz`` as if there were no cache. Files are written atomically
-(``zerograd.fileio``), the manifest last; a folder that cannot be written (a read-only ``--root``) is skipped.
+(``zerograd.io.fileio``), the manifest last; a folder that cannot be written (a read-only ``--root``) is skipped.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fileio import atomic_open, write_text
+from ..io.fileio import atomic_open, write_text
 from .catalog import DatasetSpec, RemoteFile
 from .locate import download_dir
 

@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..fileio import atomic_open
+from ..io.fileio import atomic_open
 from .catalog import RemoteFile
 from .errors import ChecksumError, DatasetError
 from .verify import verified_payload

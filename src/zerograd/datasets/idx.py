@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import write_bytes
+from ..io.fileio import write_bytes
 from .errors import DatasetError
 
 # dtype code (third magic byte) → big-endian NumPy dtype, as the format defines them.
@@ -182,5 +182,5 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | 
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, creating its folder (``zerograd.fileio.write_bytes``)."""
+    """Write ``data`` to ``path`` atomically, creating its folder (``zerograd.io.fileio.write_bytes``)."""
     write_bytes(path, data, make_dirs=True)

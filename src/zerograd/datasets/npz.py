@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ..safenpz import NpzFormatError, read_npz
+from ..io.safenpz import NpzFormatError, read_npz
 from .dataset import Dataset, build, float_dtype
 from .errors import DatasetError
 
@@ -38,7 +38,7 @@ def load_npz(
     ``x``: ``(N, D)``, ``(N, H, W)`` or ``(N, C, H, W)``; uint8 (or integers in 0..255) are scaled to [0, 1] by
     ``normalize``, floats are only cast to ``dtype``. ``t``: ``(N,)`` integer class indices or ``(N, K)`` one-hot.
     ``classes``: an optional string array of class names. Arrays are read without pickle, each checked against
-    its header and the file's size before memory is allocated for it (``zerograd.safenpz``). Labels implying more
+    its header and the file's size before memory is allocated for it (``zerograd.io.safenpz``). Labels implying more
     than ``max_classes`` classes are refused (a stray 10,000,000 would otherwise build a 10-million-output net).
     """
     path = Path(path)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..fileio import write_bytes
+from ..io.fileio import write_bytes
 from .value import Value, topological_order
 
 if TYPE_CHECKING:

@@ -124,7 +124,7 @@ def net_layers(net: Any) -> list[tuple[str, Any, str]]:
 
 
 def write_file(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (``zerograd.fileio``: a temporary file renamed over it)."""
-    from ..fileio import write_bytes
+    """Write ``data`` to ``path`` atomically (``zerograd.io.fileio``: a temporary file renamed over it)."""
+    from ..io.fileio import write_bytes
 
     return write_bytes(path, data, make_dirs=True)

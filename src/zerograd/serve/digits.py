@@ -1,7 +1,7 @@
 """The net behind the draw-a-digit page: a checkpoint of yours, or a quick one trained on the bundled sample.
 
 ``DigitModel.predict_image(png_bytes)`` and ``predict_pixels(28×28 list)`` return the predicted class, all the
-probabilities and the 28×28 input the net actually saw (after ``zerograd.images``' MNIST framing), so the page can
+probabilities and the 28×28 input the net actually saw (after ``zerograd.io.images``' MNIST framing), so the page can
 show it. Inputs are checked here; every problem is a ``PredictInputError`` with a one-line message.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..functions import softmax
-from ..images import SIDE, ImageError, array_to_input, image_to_input
+from ..io.images import SIDE, ImageError, array_to_input, image_to_input
 
 __all__ = ["QUICK_EPOCHS", "DigitModel", "PredictInputError", "load_digit_model", "quick_model"]
 

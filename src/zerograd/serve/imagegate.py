@@ -1,6 +1,6 @@
 """Large pictures one at a time, small ones at once: what keeps one client's uploads from starving the others.
 
-``zerograd.images`` bounds what one decode may hold (``MAX_DECODED_BYTES``); this bounds how many such decodes run
+``zerograd.io.images`` bounds what one decode may hold (``MAX_DECODED_BYTES``); this bounds how many such decodes run
 together. ``ImageGate.lane(data)`` reads only the picture's header: a picture that decodes to at most
 ``SMALL_IMAGE_BYTES`` (a drawing from the page is 280×280 RGBA, 0.3 MiB) goes straight through; a larger one waits
 for a free slot among ``LARGE_SLOTS``. Twelve clients posting large pictures thus hold at most ``LARGE_SLOTS``
@@ -15,12 +15,12 @@ import contextlib
 import io
 from collections.abc import AsyncIterator
 
-from ..images import ImageError, decoded_bytes
+from ..io.images import ImageError, decoded_bytes
 
 __all__ = ["LARGE_SLOTS", "SMALL_IMAGE_BYTES", "ImageGate"]
 
 SMALL_IMAGE_BYTES = 4 * 2**20  # decoded: 1024×1024 RGBA
-LARGE_SLOTS = 1  # large decodes at a time (each may hold zerograd.images.MAX_DECODED_BYTES)
+LARGE_SLOTS = 1  # large decodes at a time (each may hold zerograd.io.images.MAX_DECODED_BYTES)
 
 
 class ImageGate:

@@ -2,7 +2,7 @@
 epoch by epoch and its first layer's weights, from the ``checkpoint.npz`` written after each epoch, as images.
 
 Only the folder named on the command line is read, and only those two files in it; a request chooses nothing.
-Both files are written atomically by the run (``zerograd.fileio``), so a read never sees half a file. The
+Both files are written atomically by the run (``zerograd.io.fileio``), so a read never sees half a file. The
 checkpoint is read again only when its modification time changes.
 
     watcher = RunWatcher("runs/train")

@@ -190,10 +190,10 @@ def evaluate_best(config: TuneConfig, split: Split, best: TrialRecord) -> tuple[
 
 def check_memory(config: TuneConfig, split: Split, workers: int = 1) -> None:
     """Refuse (``SearchError``, naming the option) a search whose largest net, trained by each of ``workers`` at
-    once, would not fit in the memory available (``zerograd.capacity``)."""
+    once, would not fit in the memory available (``zerograd.engine.capacity``)."""
     import numpy as np
 
-    from ..capacity import CapacityError, check_mlp
+    from ..engine.capacity import CapacityError, check_mlp
     from .space import hidden_sizes
 
     hidden = config.hidden

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..fileio import write_text
+from ..io.fileio import write_text
 from .config import HYPERPARAMETERS, TuneConfig
 from .space import describe
 

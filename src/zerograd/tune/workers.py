@@ -40,7 +40,7 @@ from .study import (
 __all__ = ["Objective", "SurplusTrialError", "run_workers", "work"]
 
 POLL_S = 0.5  # how often a waiting worker, or the parent's progress bar, looks at the study
-# one thread per worker process, for BLAS and for zerograd's own row blocks (zerograd.parallel): the workers
+# one thread per worker process, for BLAS and for zerograd's own row blocks (zerograd.engine.parallel): the workers
 # themselves fill the cores
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",

@@ -1,0 +1,198 @@
+"""Threads chosen by timing the run's own steps, the way cuDNN's benchmark mode picks a kernel.
+
+A setting is a number of BLAS threads and a number of zerograd threads (``zerograd.parallel``, which splits work
+only while BLAS runs on one thread). ``zerograd.threads`` gives a rule by the net's sizes — the *reference* — but
+the fastest setting also depends on what else runs on the machine: with two busy processes on two cores, the
+``784-256-128-10`` net ran 2.4x faster on one BLAS thread than on the rule's two (issue 24). So before the first
+epoch the Trainer times a few steps of the net on its first batch under each candidate,
+
+    reference    (rule's BLAS threads, zerograd's threads)
+    (1, 1)       everything in the calling thread
+    (1, cores)   BLAS on one thread, zerograd's blocks on every core
+    (cores, 1)   BLAS's own threads
+
+alternating between them (three rounds, medians), and keeps the fastest; after each epoch it compares the epoch's
+time per step with the first epoch under that setting, and times them again when it drifted by more than
+``DRIFT``. ``cores`` is what the process may use: its CPU affinity and its cgroup's ``cpu.max`` quota.
+
+NOTE: results must not depend on how busy the machine was. OpenBLAS does not give the same bits on one thread and
+on two for every product (``(100, 784) @ (784, 256)`` differs in the last bit here), and a convolution's ``dW``
+is summed over as many blocks as zerograd has threads. So each candidate's gradients on the probe batches (the
+full batch and the last, short one) are compared bit for bit with the reference's, and under
+``thread_choice="identical"`` (the default) only candidates that give the same bits are ever used: the run is
+then the run the rule alone would give, whatever was chosen, and so is its resume. ``"fastest"`` takes any
+candidate, decides before the first step and records the decision in the config (``blas_threads``,
+``zerograd_threads``: saved in the checkpoint, so ``--resume`` continues with it, bit for bit); two new runs on a
+machine under different loads may then differ in the last bits. ``"off"``: the rule, untimed.
+``ZEROGRAD_THREADS`` fixes zerograd's threads and ``blas_threads=`` BLAS's: only the rest is chosen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import parallel
+from .threads import blas_threads, blas_threads_for
+
+__all__ = ["DRIFT", "THREAD_CHOICES", "Setting", "ThreadChoice"]
+
+THREAD_CHOICES = ("identical", "fastest", "off")
+DRIFT = 0.25  # an epoch's time per step this far from the first epoch under the setting: time the candidates again
+ROUNDS = 3  # alternating rounds over the candidates; each candidate's time is the median of its rounds
+STEPS = 2  # timed steps per candidate and round (after one untimed step, whose gradients are compared)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """BLAS threads and zerograd's threads for a training step."""
+
+    blas: int | None  # None: the BLAS library's own number (what the rule leaves to it for large products)
+    zerograd: int
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        with blas_threads(self.blas), parallel.using_threads(self.zerograd):
+            yield
+
+    def __str__(self) -> str:
+        return f"BLAS {self.blas or 'default'}, zerograd {self.zerograd}"
+
+
+class ThreadChoice:
+    """The setting a Trainer trains under: ``choose()`` before the first epoch, ``after_epoch()`` after each.
+
+    ``log`` keeps each timing: ``(epoch, {setting: seconds per step}, chosen)``; ``excluded`` the candidates left
+    out because their gradients differ in the last bits from the reference's.
+    """
+
+    def __init__(
+        self, net: Any, probes: list[tuple[NDArray, NDArray]], reference: Setting, candidates: list[Setting], mode: str
+    ) -> None:
+        self.net, self.probes, self.reference, self.mode = net, probes, reference, mode
+        self.candidates = candidates
+        self.excluded: list[Setting] = []
+        self.log: list[tuple[int, dict[Setting, float], Setting]] = []
+        self.setting = reference
+        self._baseline: float | None = None  # seconds per step of the first epoch under self.setting
+
+    @classmethod
+    def for_trainer(
+        cls,
+        net: Any,
+        x: NDArray,
+        t: NDArray,
+        batch_size: int,
+        config: Any,
+        resumed: bool = False,
+        cores: int | None = None,
+    ) -> ThreadChoice | None:
+        """The choice for this run, or None for a net whose state the timing steps could not put back (only
+        zerograd's nets are timed; others train under the rule). resumed: the run continues a checkpoint, so a
+        "fastest" run's recorded decision stands (only same-bits candidates may replace it)."""
+        mode = getattr(config, "thread_choice", "identical")
+        if mode == "fastest" and resumed:
+            mode = "identical"
+        if not (hasattr(net, "buffers") and hasattr(net, "random_states")) or len(x) == 0:
+            return None
+        cores = parallel.cores() if cores is None else cores
+        # "identical" leaves a large net's BLAS at the library's own count, as the rule does; "fastest" records
+        # a number
+        many = None if mode == "identical" else cores
+        rule = blas_threads_for(net.params.values(), batch_size)
+        fixed_blas = getattr(config, "blas_threads", None)
+        fixed_zerograd = getattr(config, "zerograd_threads", None)
+        if parallel.from_environment():
+            fixed_zerograd = parallel.threads()
+        reference = Setting(fixed_blas or rule or many, fixed_zerograd or parallel.threads())
+        if mode == "off" or cores < 2:
+            return cls(net, [], reference, [reference], mode)
+        options = [reference, Setting(1, 1), Setting(1, cores), Setting(many, 1)]
+        candidates: list[Setting] = []
+        for option in options:
+            option = Setting(fixed_blas or option.blas, fixed_zerograd or option.zerograd)
+            if option not in candidates:
+                candidates.append(option)
+        n = len(x)
+        probes = [(x[:batch_size], t[:batch_size])]
+        if n % batch_size and n > batch_size and getattr(config, "sampling", "epoch") == "epoch":
+            probes.append((x[: n % batch_size], t[: n % batch_size]))  # the short last batch has its own shapes
+        return cls(net, probes, reference, candidates, mode)
+
+    def choose(self, epoch: int) -> Setting:
+        """Time the candidates and keep the fastest allowed (the reference when there is one candidate)."""
+        if len(self.candidates) > 1:
+            self._choose(epoch, first=True)
+        return self.setting
+
+    def after_epoch(self, epoch: int, seconds_per_step: float) -> Setting:
+        """Told each epoch's training time per step; times the candidates again when it drifted."""
+        if self._baseline is None:
+            self._baseline = seconds_per_step
+        elif len(self.candidates) > 1 and abs(seconds_per_step / self._baseline - 1) > DRIFT:
+            self._choose(epoch, first=False)
+            self._baseline = None  # the next epoch under the (new) setting is the new baseline
+        return self.setting
+
+    # -- timing ----------------------------------------------------------------------------------------------
+
+    def _choose(self, epoch: int, first: bool) -> None:
+        state = _NetState(self.net)
+        try:
+            times, grads = self._time(self.candidates)
+        finally:
+            state.restore()
+        if first:
+            self.excluded = [s for s in self.candidates if not _same_bits(grads[s], grads[self.reference])]
+            if self.mode != "fastest":
+                self.candidates = [s for s in self.candidates if s not in self.excluded]
+        allowed = {s: times[s] for s in self.candidates}
+        self.setting = min(allowed, key=allowed.__getitem__)
+        if first and self.mode == "fastest":
+            # NOTE: decided before the first step and kept for the run (its checkpoint records it): from here on
+            # only candidates that give this setting's bits may replace it
+            self.candidates = [s for s in self.candidates if _same_bits(grads[s], grads[self.setting])]
+        self.log.append((epoch, times, self.setting))
+
+    def _time(self, candidates: list[Setting]) -> tuple[dict[Setting, float], dict[Setting, list[NDArray]]]:
+        rounds: dict[Setting, list[float]] = {s: [] for s in candidates}
+        grads: dict[Setting, list[NDArray]] = {}
+        for round_ in range(ROUNDS):
+            for setting in candidates if round_ % 2 == 0 else reversed(candidates):
+                with setting.applied():
+                    if round_ == 0:
+                        grads[setting] = [np.array(g) for x, t in self.probes for g in self.net.gradient(x, t).values()]
+                    x, t = self.probes[0]
+                    start = time.perf_counter()
+                    for _ in range(STEPS):
+                        self.net.gradient(x, t)
+                    rounds[setting].append((time.perf_counter() - start) / STEPS)
+        return {s: statistics.median(r) for s, r in rounds.items()}, grads
+
+
+class _NetState:
+    """What a timing step changes in a net and the run must not see: BatchNorm's running statistics (updated by
+    every training-mode forward) and Dropout's generators (each step draws masks)."""
+
+    def __init__(self, net: Any) -> None:
+        self.net = net
+        self.buffers = {key: np.array(value) for key, value in net.buffers.items()}
+        self.random = net.random_states()
+
+    def restore(self) -> None:
+        for key, value in self.buffers.items():
+            np.copyto(self.net.buffers[key], value)
+        self.net.set_random_states(self.random)
+
+
+def _same_bits(a: list[NDArray], b: list[NDArray]) -> bool:
+    return len(a) == len(b) and all(
+        x.shape == y.shape and x.tobytes() == y.tobytes() for x, y in zip(a, b, strict=True)
+    )
