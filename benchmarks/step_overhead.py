@@ -27,9 +27,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
+    from zerograd.engine.threads import blas_threads, blas_threads_for
     from zerograd.nets import TwoLayerNet
     from zerograd.optim import SGD
-    from zerograd.engine.threads import blas_threads, blas_threads_for
     from zerograd.train import TrainConfig, Trainer
 
     rng = np.random.default_rng(0)

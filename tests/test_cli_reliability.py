@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from zerograd import checkpoint
-from zerograd.io import fileio
 from zerograd.cli import COMMANDS, main
 from zerograd.commands import common
+from zerograd.io import fileio
 
 TRAIN = ["train", "--dataset", "mnist-sample", "--no-plot"]
 

@@ -11,9 +11,9 @@ import pytest
 
 from zerograd import checkpoint
 from zerograd.convnets import DeepConvNet, SimpleConvNet
+from zerograd.engine.threads import blas_threads_for
 from zerograd.gradcheck import check_net
 from zerograd.nets import net_from_config
-from zerograd.engine.threads import blas_threads_for
 
 SMALL_DEEP = dict(
     input_dim=(1, 8, 8),

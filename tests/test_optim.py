@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from zerograd.engine.threads import blas_threads
 from zerograd.nets import TwoLayerNet
 from zerograd.optim import (
     OPTIMIZERS,
@@ -17,7 +18,6 @@ from zerograd.optim import (
     make_optimizer,
     optimizer_from_state,
 )
-from zerograd.engine.threads import blas_threads
 
 
 def real_subset(n_train=1000):

@@ -6,8 +6,8 @@ import pytest
 from test_evaluation import small_convnet
 
 from zerograd.engine import parallel
-from zerograd.nets import MultiLayerNetExtend, TwoLayerNet
 from zerograd.engine.thread_choice import DRIFT, Setting, ThreadChoice
+from zerograd.nets import MultiLayerNetExtend, TwoLayerNet
 from zerograd.train import TrainConfig, Trainer
 
 

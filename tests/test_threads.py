@@ -4,8 +4,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from zerograd.engine import parallel
-from zerograd.nets import MultiLayerNet
 from zerograd.engine.threads import SMALL_PRODUCT, BlasLimit, blas_threads, blas_threads_for
+from zerograd.nets import MultiLayerNet
 
 
 def _blas_threads() -> list[int]:
