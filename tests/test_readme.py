@@ -256,9 +256,20 @@ def _environment(scratch: Path) -> dict[str, str]:
     return env
 
 
-def _check_claims(step: Step, output: str, scratch: Path) -> list[str]:
+def table_claims(text: str) -> dict[str, str]:
+    """The results table's rows: ``| `zerograd ...` (note) | ... | 0.922 |`` → ``{"zerograd ...": "0.922"}``."""
+    rows = re.findall(r"^\| `(zerograd [^`]*)`[^|]*\|.*\| (\d\.\d+) \|\s*$", text, flags=re.M)
+    return {" ".join(command.split()): accuracy for command, accuracy in rows}
+
+
+def _check_claims(
+    step: Step, output: str, scratch: Path, command: str = "", table: dict[str, str] | None = None
+) -> list[str]:
     problems = []
-    for quoted in re.findall(r"test accuracy (\d\.\d+)", step.comment):
+    quotes = re.findall(r"test accuracy (\d\.\d+)", step.comment)
+    if table and command in table:
+        quotes.append(table[command])  # the results table quotes this command too
+    for quoted in quotes:
         printed = re.findall(r"test accuracy (\d\.\d+)", output)
         if not printed:
             problems.append(f"{step.where}: the README quotes test accuracy {quoted}, the command printed none")
@@ -307,8 +318,9 @@ def _run_server(step: Step, scratch: Path, env: dict[str, str]) -> None:
         proc.wait(timeout=30)
 
 
-def walk(steps: list[Step], scratch: Path) -> None:
-    """Run ``steps`` in order in ``scratch``; the first failure raises, naming its README line."""
+def walk(steps: list[Step], scratch: Path, table: dict[str, str] | None = None) -> None:
+    """Run ``steps`` in order in ``scratch``; the first failure raises, naming its README line. table: accuracies
+    the README quotes for some commands elsewhere (its results table, ``table_claims``), checked as well."""
     env = _environment(scratch)
     namespace: dict = {"__name__": "__readme__"}
     for step in steps:
@@ -339,7 +351,7 @@ def walk(steps: list[Step], scratch: Path) -> None:
         output = result.stdout + result.stderr
         if result.returncode != 0:
             raise AssertionError(f"{step.where}: {command!r} exited with {result.returncode}:\n{output[-3000:]}")
-        problems = _check_claims(step, output, scratch)
+        problems = _check_claims(step, output, scratch, command, table)
         assert not problems, "\n".join(problems) + f"\n--- output ---\n{output[-3000:]}"
 
 
@@ -370,9 +382,17 @@ def test_the_walk_names_the_line_that_fails(tmp_path):
 
 @pytest.mark.slow
 def test_readme_walk(tmp_path, capsys):
-    steps = readme_steps(READMES["README.md"].read_text(encoding="utf-8"))
-    walk(steps, _scratch_copy(tmp_path))
+    text = READMES["README.md"].read_text(encoding="utf-8")
+    claims = table_claims(text)
+    commands = {" ".join(p.split()) for s in readme_steps(text) if s.kind == "shell" for p in s.command.split("&&")}
+    assert claims and set(claims) <= commands, f"the results table quotes commands the README does not run: {claims}"
+    walk(readme_steps(text), _scratch_copy(tmp_path), claims)
     capsys.readouterr()
+
+
+def test_the_results_table_is_read():
+    claims = table_claims(READMES["README.md"].read_text(encoding="utf-8"))
+    assert claims.get("zerograd train") and len(claims) >= 3, claims
 
 
 # -- docs/: the depth the README links to ---------------------------------------------------------------------------
