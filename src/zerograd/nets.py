@@ -237,11 +237,24 @@ class Sequential:
 
     # -- the one walk through the layers -----------------------------------------------------------------------
 
-    def forward(self, x: NDArray, train_flg: bool, trace: list[NDArray] | None = None, start: int = 0) -> NDArray:
+    def forward(
+        self,
+        x: NDArray,
+        train_flg: bool,
+        trace: list[NDArray] | None = None,
+        start: int = 0,
+        for_backward: bool = True,
+    ) -> NDArray:
         """Run every layer but the loss on ``x`` (from layer number ``start``, 0 = the first); append each
-        layer's output to ``trace`` when given."""
+        layer's output to ``trace`` when given. ``for_backward=False`` (inference only): each layer that has an
+        ``infer`` computes the same output without keeping what ``backward`` would need."""
         for slot in self._current_slots()[start:]:
-            x = slot.layer.forward(x, train_flg) if slot.mode_dependent else slot.layer.forward(x)
+            layer = slot.layer
+            infer = None if for_backward or train_flg else getattr(layer, "infer", None)
+            if infer is not None:
+                x = infer(x)
+            else:
+                x = layer.forward(x, train_flg) if slot.mode_dependent else layer.forward(x)
             if trace is not None:
                 trace.append(x)
         return x
@@ -250,15 +263,7 @@ class Sequential:
         """Logits ``(N, C)`` for x ``(N, ...)`` in inference mode, keeping nothing for ``backward``: the walk an
         evaluation takes. Each layer's ``infer`` (``forward(x, False)`` for a layer without one) computes what
         ``predict`` would, to the bit, without storing masks, inputs or im2col columns."""
-        out = self._check_input(x)
-        for slot in self._current_slots():
-            layer = slot.layer
-            infer = getattr(layer, "infer", None)
-            if infer is not None:
-                out = infer(out)
-            else:  # a book-style layer of your own
-                out = layer.forward(out, False) if slot.mode_dependent else layer.forward(out)
-        return out
+        return self.forward(self._check_input(x), False, for_backward=False)
 
     def backward(self, dout: Any = 1.0, trace: list[Any] | None = None) -> NDArray | None:
         """Backpropagate from the loss layer down to the input, after ``loss``; leaves each layer's ``dW``...
