@@ -239,6 +239,38 @@ def test_chapter8_train_deepnet_save_and_reload(tree):
     assert half["float64"] > 0.8  # the first 200 of the same test digits
 
 
+def test_chapter8_full_run_script_on_fashion_mnist(tmp_path):
+    """scripts/book_deepnet_full.py, whose full run the README quotes, scaled to 3 steps: the book's settings,
+    a result.json that says what ran, parameters the book's load_params reads back, and no overwrite."""
+    if not Path("/usr/share/datasets/fashion-mnist").is_dir():
+        pytest.skip("/usr/share/datasets/fashion-mnist is absent (apt-get install dataset-fashion-mnist)")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "book_deepnet_full.py"
+    out = tmp_path / "run"
+    args = [sys.executable, str(script), "--out", str(out), "--epochs", "1", "--train-samples", "300"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    result = json.loads((out / "result.json").read_text())
+    assert (result["dataset"], result["train_images"], result["test_images"]) == ("fashion-mnist", 300, 10000)
+    assert result["iterations"] == 3  # the book's Trainer: int(epochs * max(N / 100, 1)) batches of 100
+    log = (out / "train.log").read_text()
+    assert log.count("train loss:") == 3 and "=== epoch:1, train acc:" in log  # the Trainer's own lines
+    assert "Final Test Accuracy" in log
+
+    from zerograd.book.deep_convnet import DeepConvNet
+    from zerograd.datasets import load_dataset
+
+    net = DeepConvNet()
+    net.load_params(str(out / "deep_convnet_params.pkl"))
+    ds = load_dataset("fashion-mnist", flatten=False, download=False, progress=False)
+    assert net.accuracy(ds.x_test, ds.t_test) == result["test_acc"]  # the saved net is the one measured
+
+    again = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 2 and "nothing was overwritten" in again.stderr
+    assert again.stderr.strip().count("\n") == 0
+
+
 # -- the list in docs/book-scripts.md ----------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ import pytest
 from test_evaluation import small_convnet
 
 from zerograd.engine import parallel
-from zerograd.engine.thread_choice import DRIFT, Setting, ThreadChoice
+from zerograd.engine import thread_choice
+from zerograd.engine.thread_choice import COLLAPSE, DRIFT, Setting, ThreadChoice
 from zerograd.nets import MultiLayerNetExtend, TwoLayerNet
 from zerograd.train import TrainConfig, Trainer
 
@@ -77,12 +78,82 @@ class ThreadCountNet:
 
 def test_candidates_that_change_the_bits_are_left_out(two_threads):
     x, t = data()
-    choice = ThreadChoice.for_trainer(ThreadCountNet(), x, t, 32, TrainConfig(), cores=2)
+    config = TrainConfig(thread_choice="identical")
+    choice = ThreadChoice.for_trainer(ThreadCountNet(), x, t, 32, config, cores=2)
     assert choice.reference == Setting(1, 2)  # the rule: small products on one BLAS thread, zerograd on 2
     assert choice.candidates == [Setting(1, 2), Setting(1, 1), Setting(None, 1)]
     assert choice.choose(0) in choice.candidates
     assert Setting(1, 1) in choice.excluded and Setting(1, 1) not in choice.candidates
     assert choice.setting not in choice.excluded
+
+
+def fake_timing(monkeypatch, rounds_by_setting, other_bits):
+    """ThreadChoice._time replaced: each setting's rounds (seconds per step) as given, and gradients whose bits
+    differ from the reference's for the settings in ``other_bits``."""
+
+    def timed(self, candidates):
+        rounds = {s: rounds_by_setting[s] for s in candidates}
+        grads = {s: [np.full(3, 2.0 if s in other_bits else 1.0)] for s in candidates}
+        return {s: float(np.median(r)) for s, r in rounds.items()}, rounds, grads
+
+    monkeypatch.setattr(ThreadChoice, "_time", timed)
+
+
+@pytest.mark.parametrize(
+    "one_thread_rounds,rescued",
+    [
+        ([1.0, 1.0, 1.0], False),  # the same speed: the rule's bits
+        ([0.8, 0.8, 0.8], False),  # 1.25x faster: not worth other bits
+        ([0.3, 0.3, 0.3], True),  # 3.3x faster in every round: two busy processes on BLAS's threads
+        ([0.3, 0.3, 0.9], False),  # 3.3x at the median, but one round was not: noise, not a busy machine
+    ],
+)
+def test_auto_leaves_the_rules_bits_only_for_a_collapse(monkeypatch, two_threads, one_thread_rounds, rescued):
+    x, t = data()
+    net = TwoLayerNet(12, 10, 4, dtype=np.float32, rng=0)
+    choice = ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(blas_threads=None), cores=2)
+    assert choice.mode == "auto" and choice.reference == Setting(1, 2)  # the default mode, the rule's setting
+    rounds = {s: [0.95, 1.0, 1.05] for s in choice.candidates}
+    rounds[Setting(2, 1)] = one_thread_rounds  # BLAS's two threads: other bits
+    fake_timing(monkeypatch, rounds, other_bits={Setting(2, 1)})
+    chosen = choice.choose(0)
+    assert choice.excluded == [Setting(2, 1)]
+    if rescued:
+        assert chosen == Setting(2, 1) and choice.left_the_rules_bits
+        assert choice.note.startswith("threads: BLAS 2, zerograd 1, 3.3x faster than BLAS 1, zerograd ")
+        assert choice.candidates == [Setting(2, 1)]  # from here on, only its own bits
+    else:
+        assert chosen != Setting(2, 1) and not choice.left_the_rules_bits and choice.note is None
+        assert Setting(2, 1) not in choice.candidates
+    assert COLLAPSE == 1.5
+
+
+def test_a_rescue_by_auto_is_recorded_and_resume_keeps_it(monkeypatch, tmp_path, two_threads):
+    x, t = data()
+    net = TwoLayerNet(12, 10, 4, dtype=np.float32, rng=0)
+    fast = Setting(2, 1)
+    settings = [Setting(1, 2), Setting(1, 1), fast]
+    fake_timing(monkeypatch, {s: [0.2] * 3 if s == fast else [1.0] * 3 for s in settings}, other_bits={fast})
+    trainer = Trainer(net, TrainConfig(epochs=1, batch_size=32), x, t)
+    trainer.fit()
+    assert trainer.thread_choice.note and trainer.thread_choice.setting == fast
+    assert (trainer.config.blas_threads, trainer.config.zerograd_threads) == (2, 1)
+    trainer.save_checkpoint(tmp_path / "run.npz")
+    resumed = Trainer.from_checkpoint(tmp_path / "run.npz", x, t, epochs=2)
+    resumed.fit()
+    assert resumed.thread_choice.reference == fast and resumed.thread_choice.mode == "identical"
+
+
+def test_the_timing_takes_enough_steps_to_outlast_a_time_slice(monkeypatch, two_threads):
+    x, t = data()
+    net = TwoLayerNet(12, 10, 4, dtype=np.float32, rng=0)
+    calls = []
+    original = net.gradient
+    monkeypatch.setattr(net, "gradient", lambda x_, t_: calls.append(1) or original(x_, t_))
+    choice = ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(), cores=2)
+    choice.choose(0)
+    per_candidate_round = (len(calls) - len(choice.probes) * 3) // (3 * 3)  # 3 candidates, 3 rounds
+    assert thread_choice.MIN_STEPS < per_candidate_round <= thread_choice.MAX_STEPS  # a tiny net's step: more steps
 
 
 def test_fastest_decides_once_and_the_checkpoint_keeps_it(tmp_path, two_threads):

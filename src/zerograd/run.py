@@ -108,7 +108,7 @@ class RunSpec:
     eval_every: int = _TRAIN.eval_every  # evaluate after every N-th epoch and the last (NaN between)
     blas_threads: int | None = _TRAIN.blas_threads
     zerograd_threads: int | None = _TRAIN.zerograd_threads  # None = one per core (ZEROGRAD_THREADS overrides)
-    thread_choice: str = _TRAIN.thread_choice  # identical, fastest or off (zerograd.engine.thread_choice)
+    thread_choice: str = _TRAIN.thread_choice  # auto, identical, fastest or off (zerograd.engine.thread_choice)
     # -- output
     out: str | None = None  # folder for checkpoint.npz and metrics.csv after each epoch; None = write nothing
     resume: str | None = None  # a checkpoint to continue: the net, optimizer and their state come from it

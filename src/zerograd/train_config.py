@@ -54,10 +54,11 @@ class TrainConfig:
     blas_threads: int | None = None
     # zerograd.engine.parallel's threads while training; None = one per core (ZEROGRAD_THREADS overrides either)
     zerograd_threads: int | None = None
-    # how the threads are chosen (zerograd.engine.thread_choice): "identical" times a few steps under each candidate
-    # that gives the rule's bits and keeps the fastest; "fastest" any candidate, decided before the first step and
-    # recorded in blas_threads/zerograd_threads; "off" the rule alone
-    thread_choice: str = "identical"
+    # how the threads are chosen (zerograd.engine.thread_choice): "auto" times a few steps under each candidate and
+    # keeps the fastest that gives the rule's bits, unless one of other bits is 1.5x faster (a busy machine), which
+    # is then recorded in blas_threads/zerograd_threads; "identical" only the rule's bits; "fastest" any candidate,
+    # recorded; "off" the rule alone
+    thread_choice: str = "auto"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size", "eval_every"):

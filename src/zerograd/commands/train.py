@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import runs
 from ..datasets.sample import SAMPLE_TRAIN_COUNTS
+from ..engine.thread_choice import THREAD_CHOICES
 from ..nets import ACTIVATIONS
 from ..optim import DEFAULT_LR, OPTIMIZERS
 from ..run import CHECKPOINT, CONVNETS, METRICS, Checkpointing, RunSpec, number_of_classes, write_metrics  # noqa: F401 - write_metrics re-exported
@@ -146,11 +147,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--thread-choice",
         default=None,
-        choices=("identical", "fastest", "off"),
-        help="identical: time a few steps under each thread setting that gives the same results and keep "
-        "the fastest; fastest: any setting, decided before the first step and kept by --resume (the "
-        "last bits may then depend on the machine's load); off: the size rule alone (default: "
-        "identical)",
+        choices=THREAD_CHOICES,
+        help="auto: time a few steps under each thread setting and keep the fastest that gives the size "
+        "rule's results, unless another is 1.5x faster (a busy machine: then said, and kept by --resume); "
+        "identical: only settings that give the rule's results; fastest: any setting, decided before the "
+        "first step and kept by --resume (the last bits may then depend on the machine's load); off: the "
+        "size rule alone (default: auto)",
     )
     p.add_argument(
         "--out",
@@ -356,6 +358,7 @@ class _EpochEnd(Checkpointing):
         self.stale = stale or []  # a replaced run's files this run does not write: removed at its first save
         self.bar: Any = None
         self.warned = False
+        self.noted = False  # the thread choice's note (a busy machine's setting), printed once
 
     def on_batches(self, trainer: Any, n: int) -> None:
         if self.bar is not None:
@@ -378,6 +381,10 @@ class _EpochEnd(Checkpointing):
         self.stale = []
         # printed after the save: once a reader sees the line, that epoch's checkpoint is on disk
         self._print(line)
+        note = getattr(trainer.thread_choice, "note", None)
+        if note and not self.noted:
+            self.noted = True
+            self._print(note)
         if not self.warned and h.loss and h.epoch_loss[-1] > RISE_FACTOR * h.loss[0]:
             self.warned = True
             lr = getattr(trainer.optimizer, "lr", None)

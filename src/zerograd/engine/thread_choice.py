@@ -15,21 +15,30 @@ alternating between them (three rounds, medians), and keeps the fastest; after e
 time per step with the first epoch under that setting, and times them again when it drifted by more than
 ``DRIFT``. ``cores`` is what the process may use: its CPU affinity and its cgroup's ``cpu.max`` quota.
 
-NOTE: results must not depend on how busy the machine was. OpenBLAS does not give the same bits on one thread and
-on two for every product (``(100, 784) @ (784, 256)`` differs in the last bit here), and a convolution's ``dW``
-is summed over as many blocks as zerograd has threads. So each candidate's gradients on the probe batches (the
-full batch and the last, short one) are compared bit for bit with the reference's, and under
-``thread_choice="identical"`` (the default) only candidates that give the same bits are ever used: the run is
-then the run the rule alone would give, whatever was chosen, and so is its resume. ``"fastest"`` takes any
-candidate, decides before the first step and records the decision in the config (``blas_threads``,
-``zerograd_threads``: saved in the checkpoint, so ``--resume`` continues with it, bit for bit); two new runs on a
-machine under different loads may then differ in the last bits. ``"off"``: the rule, untimed.
+NOTE: OpenBLAS does not give the same bits on one thread and on two for every product (``(100, 784) @
+(784, 256)`` differs in the last bit here), and a convolution's ``dW`` is summed over as many blocks as zerograd has
+threads. So each candidate's gradients on the probe batches (the full batch and the last, short one) are compared
+bit for bit with the reference's, and the modes differ in what they do with a candidate of other bits:
+
+- ``"auto"`` (the default) keeps the rule's bits unless a candidate of other bits is at least ``COLLAPSE`` times
+  faster than every candidate with them, in every round: what a busy machine does to BLAS's threads (the
+  ``784-256-128-10`` net's step 2.3x slower on two BLAS threads than on one beside two busy processes). On a quiet
+  machine the run is the rule's run, bit for bit; when it takes the faster setting it says so (``note``), decides
+  before the first step and records the decision in the config (``blas_threads``, ``zerograd_threads``: saved in
+  the checkpoint, so ``--resume`` continues with it, bit for bit).
+- ``"identical"`` never uses a candidate of other bits: the run is the rule's run whatever the load.
+- ``"fastest"`` takes the fastest candidate, decided and recorded as ``"auto"`` records a rescue; two new runs on
+  a machine under different loads may then differ in the last bits.
+- ``"off"``: the rule, untimed.
+
+After the first step only candidates with the bits of the setting in use may replace it (when an epoch drifted).
 ``ZEROGRAD_THREADS`` fixes zerograd's threads and ``blas_threads=`` BLAS's: only the rest is chosen.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import statistics
 import time
 from collections.abc import Iterator
@@ -44,10 +53,13 @@ from .threads import blas_threads, blas_threads_for
 
 __all__ = ["DRIFT", "THREAD_CHOICES", "Setting", "ThreadChoice"]
 
-THREAD_CHOICES = ("identical", "fastest", "off")
+THREAD_CHOICES = ("auto", "identical", "fastest", "off")
 DRIFT = 0.25  # an epoch's time per step this far from the first epoch under the setting: time the candidates again
 ROUNDS = 3  # alternating rounds over the candidates; each candidate's time is the median of its rounds
-STEPS = 2  # timed steps per candidate and round (after one untimed step, whose gradients are compared)
+# timed steps per candidate and round (after one untimed step, whose gradients are compared): enough for about
+# STEP_BUDGET seconds, so that one scheduler time slice on a busy machine cannot decide it
+MIN_STEPS, MAX_STEPS, STEP_BUDGET = 2, 20, 0.02
+COLLAPSE = 1.5  # "auto": other bits only when this many times faster than every same-bits candidate, every round
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class ThreadChoice:
         self.excluded: list[Setting] = []
         self.log: list[tuple[int, dict[Setting, float], Setting]] = []
         self.setting = reference
+        self.note: str | None = None  # "auto": why the run left the rule's bits, when it did (one line)
         self._baseline: float | None = None  # seconds per step of the first epoch under self.setting
 
     @classmethod
@@ -98,13 +111,13 @@ class ThreadChoice:
         zerograd's nets are timed; others train under the rule). resumed: the run continues a checkpoint, so a
         "fastest" run's recorded decision stands (only same-bits candidates may replace it)."""
         mode = getattr(config, "thread_choice", "identical")
-        if mode == "fastest" and resumed:
-            mode = "identical"
+        if mode in ("fastest", "auto") and resumed:
+            mode = "identical"  # a decision to leave the rule's bits was recorded in the config, if one was made
         if not (hasattr(net, "buffers") and hasattr(net, "random_states")) or len(x) == 0:
             return None
         cores = parallel.cores() if cores is None else cores
-        # "identical" leaves a large net's BLAS at the library's own count, as the rule does; "fastest" records
-        # a number
+        # "identical" leaves a large net's BLAS at the library's own count, as the rule does; "fastest" and "auto"
+        # may record the setting, so they name a number
         many = None if mode == "identical" else cores
         rule = blas_threads_for(net.params.values(), batch_size)
         fixed_blas = getattr(config, "blas_threads", None)
@@ -146,35 +159,57 @@ class ThreadChoice:
     def _choose(self, epoch: int, first: bool) -> None:
         state = _NetState(self.net)
         try:
-            times, grads = self._time(self.candidates)
+            times, rounds, grads = self._time(self.candidates)
         finally:
             state.restore()
         if first:
             self.excluded = [s for s in self.candidates if not _same_bits(grads[s], grads[self.reference])]
-            if self.mode != "fastest":
-                self.candidates = [s for s in self.candidates if s not in self.excluded]
-        allowed = {s: times[s] for s in self.candidates}
-        self.setting = min(allowed, key=allowed.__getitem__)
-        if first and self.mode == "fastest":
-            # NOTE: decided before the first step and kept for the run (its checkpoint records it): from here on
-            # only candidates that give this setting's bits may replace it
+        allowed = [s for s in self.candidates if not (first and self.mode != "fastest" and s in self.excluded)]
+        self.setting = min(allowed, key=times.__getitem__)
+        if first and self.mode == "auto" and self.excluded:
+            other = min(self.excluded, key=times.__getitem__)
+            # NOTE: every round of the other-bits setting against every round of the best same-bits one, so that
+            # noise on a quiet machine (a few percent) never changes a run's bits; a busy machine's collapse does
+            if max(rounds[other]) * COLLAPSE <= min(rounds[self.setting]):
+                self.note = (
+                    f"threads: {other}, {times[self.setting] / times[other]:.1f}x faster than {self.setting} on "
+                    "this busy machine; the last bits may differ from a quiet machine's run "
+                    "(--thread-choice identical keeps them)"
+                )
+                self.setting = other
+        if first:
+            # NOTE: decided before the first step and kept for the run (a checkpoint records a setting of other
+            # bits): from here on only candidates that give this setting's bits may replace it
             self.candidates = [s for s in self.candidates if _same_bits(grads[s], grads[self.setting])]
         self.log.append((epoch, times, self.setting))
 
-    def _time(self, candidates: list[Setting]) -> tuple[dict[Setting, float], dict[Setting, list[NDArray]]]:
+    @property
+    def left_the_rules_bits(self) -> bool:
+        """The setting in use gives other bits than the rule's (what ``fastest`` or a rescue by ``auto`` may do)."""
+        return self.setting in self.excluded
+
+    def _time(
+        self, candidates: list[Setting]
+    ) -> tuple[dict[Setting, float], dict[Setting, list[float]], dict[Setting, list[NDArray]]]:
+        """Seconds per step of each candidate (the median of its rounds), its rounds, and its probe gradients."""
         rounds: dict[Setting, list[float]] = {s: [] for s in candidates}
         grads: dict[Setting, list[NDArray]] = {}
+        x, t = self.probes[0]
+        steps = MIN_STEPS
         for round_ in range(ROUNDS):
             for setting in candidates if round_ % 2 == 0 else reversed(candidates):
                 with setting.applied():
                     if round_ == 0:
-                        grads[setting] = [np.array(g) for x, t in self.probes for g in self.net.gradient(x, t).values()]
-                    x, t = self.probes[0]
+                        start = time.perf_counter()
+                        grads[setting] = [np.array(g) for x_, t_ in self.probes for g in self.net.gradient(x_, t_).values()]
+                        if setting == candidates[0]:
+                            step = (time.perf_counter() - start) / len(self.probes)
+                            steps = min(MAX_STEPS, max(MIN_STEPS, math.ceil(STEP_BUDGET / max(step, 1e-9))))
                     start = time.perf_counter()
-                    for _ in range(STEPS):
+                    for _ in range(steps):
                         self.net.gradient(x, t)
-                    rounds[setting].append((time.perf_counter() - start) / STEPS)
-        return {s: statistics.median(r) for s, r in rounds.items()}, grads
+                    rounds[setting].append((time.perf_counter() - start) / steps)
+        return {s: statistics.median(r) for s, r in rounds.items()}, rounds, grads
 
 
 class _NetState:
