@@ -16,9 +16,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="one benchmark worker: train, time each epoch, print JSON")
     parser.add_argument(
         "--net",
-        choices=["mlp", "convnet"],
+        choices=["mlp", "convnet", "deepconvnet"],
         default="mlp",
-        help="mlp: the chapter-5 784-hidden-10 net; convnet: chapter 7's SimpleConvNet (Adam)",
+        help="mlp: the chapter-5 784-hidden-10 net; convnet: chapter 7's SimpleConvNet (Adam); deepconvnet: "
+        "chapter 8's DeepConvNet (Adam; bench_zerograd.py, bench_torch.py, bench_book_own.py)",
     )
     parser.add_argument("--hidden", type=int, default=50, help="hidden units of the two-layer net (or of the convnet)")
     parser.add_argument(
@@ -44,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         metavar="N",
         help="train on the first N training samples only [default: all] "
-        "(honoured by bench_zerograd.py and bench_torch.py)",
+        "(honoured by bench_zerograd.py, bench_torch.py and bench_book_own.py)",
     )
     return parser.parse_args(argv)
 

@@ -1,5 +1,5 @@
-"""Worker: zerograd's public API as a user calls it — a TwoLayerNet (SGD) or a SimpleConvNet (Adam, --net convnet)
-trained by the Trainer."""
+"""Worker: zerograd's public API as a user calls it — a TwoLayerNet (SGD), a SimpleConvNet (Adam, --net convnet) or
+a DeepConvNet (Adam, --net deepconvnet) trained by the Trainer."""
 
 from __future__ import annotations
 
@@ -20,11 +20,12 @@ def main() -> None:
     args = parse_args(rest)
     x_train, t_train, x_test, t_test = load_data(args.dataset, args.train_samples)
     dtype = np.dtype(known.dtype)
-    if args.net == "convnet":
-        from zerograd.convnets import SimpleConvNet
+    if args.net in ("convnet", "deepconvnet"):
+        from zerograd.convnets import DeepConvNet, SimpleConvNet
 
         # the flat (N, 784) images are taken as (N, 1, 28, 28): a view, not a copy
-        net = SimpleConvNet(hidden_size=args.hidden, dtype=dtype, rng=args.seed)
+        make = SimpleConvNet if args.net == "convnet" else DeepConvNet
+        net = make(hidden_size=args.hidden, dtype=dtype, rng=args.seed)
         config = TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, optimizer="adam", lr=args.lr, seed=args.seed
         )

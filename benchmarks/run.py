@@ -9,6 +9,7 @@ loop over `net.gradient`. Also the chapter's gradient check, element loop agains
     python benchmarks/run.py --config book --rounds 5
     python benchmarks/run.py --config book --baseline-src /tmp/old/src   # against an earlier zerograd checkout
     python benchmarks/run.py --config convnet     # chapter 7's SimpleConvNet, Adam: zerograd, book-style, PyTorch
+    python benchmarks/run.py --config deepconvnet --book-repo /path/to/dlfs   # chapter 8's, and the book's own code
     python benchmarks/run.py --only zerograd,zerograd-loop,torch --skip-gradcheck   # some rows only
 """
 
@@ -40,13 +41,19 @@ CONFIGS = {
     # chapter 7's SimpleConvNet (conv 30x5x5, pool 2x2, Affine 100, Affine 10), Adam lr 0.001, batch 100; its
     # book-style reference takes about a minute an epoch, so it runs only when asked for (not in "all")
     "convnet": {"hidden": 100, "batch_size": 100, "lr": 0.001, "net": "convnet"},
+    # chapter 8's DeepConvNet (six 3x3 convolutions, Affine 50, dropout), Adam lr 0.001, batch 100, on the first
+    # 6,000 training images per "epoch" (a full one takes a minute in zerograd and ten in the book's code)
+    "deepconvnet": {"hidden": 50, "batch_size": 100, "lr": 0.001, "net": "deepconvnet", "train_samples": 6000},
 }
-# implementations per net: the book-style reference of the convnet is its own worker; no float64 zerograd run
+# implementations per net: the book-style reference of the convnet is its own worker; no float64 zerograd run;
+# "book-own" is the book's own code from a checkout of its repository (--book-repo)
 CONVNET_WORKERS = {
     "zerograd": ("bench_zerograd.py", []),
     "book": ("bench_book_convnet.py", []),
     "torch": ("bench_torch.py", []),
+    "book-own": ("bench_book_own.py", []),
 }
+BOOK_REPO: str | None = None  # --book-repo: the book's repository, for the "book-own" worker
 
 
 # PYTHONPATH of the "zerograd-baseline" worker: another checkout's src/, to measure a change against its parent
@@ -74,12 +81,20 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
         f"--dataset={dataset}",
         f"--net={settings.get('net', 'mlp')}",
     ]
-    workers = CONVNET_WORKERS if settings.get("net") == "convnet" else WORKERS
+    if settings.get("train_samples"):
+        options.append(f"--train-samples={settings['train_samples']}")
+    workers = CONVNET_WORKERS if settings.get("net") in ("convnet", "deepconvnet") else WORKERS
     implementations = [name for name in implementations if name in workers]
+    if settings.get("net") == "deepconvnet":
+        implementations = [name for name in implementations if name != "book"]  # no book-style DeepConvNet worker
+    if BOOK_REPO and "book-own" in workers:
+        implementations.append("book-own")
     results: dict[str, list[dict]] = {name: [] for name in implementations}
     for round_ in range(rounds):
         for name in implementations:
             script, extra = workers[name]
+            if name == "book-own":
+                extra = [*extra, f"--book-repo={BOOK_REPO}"]
             results[name].append(run_worker(script, options + extra, name))
             seconds = results[name][-1]["epoch_seconds"]
             print(f"  round {round_ + 1}/{rounds} {name:<12} " + " ".join(f"{s:.3f}" for s in seconds), flush=True)
@@ -88,22 +103,23 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
         name: statistics.median(s for r in runs for s in r["epoch_seconds"][1:] or r["epoch_seconds"])
         for name, runs in results.items()
     }
-    net = (
-        "SimpleConvNet conv 30x5x5, pool 2x2, Affine 100, Adam"
-        if settings.get("net") == "convnet"
-        else f"784-{settings['hidden']}-10"
-    )
+    net = {
+        "convnet": "SimpleConvNet conv 30x5x5, pool 2x2, Affine 100, Adam",
+        "deepconvnet": f"DeepConvNet 6 conv 3x3, 3 pool 2x2, Affine 50, Adam, {settings.get('train_samples')} images",
+    }.get(settings.get("net", ""), f"784-{settings['hidden']}-10")
     print(
         f"\n{config}: {net}, batch {settings['batch_size']}, lr {settings['lr']}, "
         f"{dataset}, {rounds} rounds × {epochs} epochs"
     )
     width = max(14, *map(len, results))
-    header = f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | × book-style | test acc | peak RSS MiB |"
+    book = "book" if "book" in medians else "book-own"
+    against = "× book-style" if book == "book" else "× book's own"
+    header = f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | {against} | test acc | peak RSS MiB |"
     print(header)
     print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
     for name, runs in results.items():
         vs_torch = f"{medians[name] / medians['torch']:.2f}" if "torch" in medians else "n/a"
-        vs_book = f"{medians[name] / medians['book']:.2f}" if "book" in medians else "n/a"
+        vs_book = f"{medians[name] / medians[book]:.2f}" if book in medians else "n/a"
         accuracy = statistics.median(r["test_accuracy"] for r in runs)
         rss = max(r["peak_rss_mib"] for r in runs)
         print(
@@ -155,7 +171,14 @@ def main() -> None:
         default=None,
         help="the src/ folder of another zerograd checkout, timed as 'zerograd-baseline' in between",
     )
+    parser.add_argument(
+        "--book-repo",
+        default=None,
+        help="a checkout of the book's repository: adds its own code ('book-own') to the convnet configs",
+    )
     args = parser.parse_args()
+    global BOOK_REPO
+    BOOK_REPO = args.book_repo
     implementations = ["zerograd", "zerograd-loop", "zerograd-f64", "book"]
     if args.baseline_src:
         global BASELINE_SRC
@@ -174,10 +197,10 @@ def main() -> None:
         if "baseline" in args.only and not args.baseline_src:
             parser.error("--only: the baseline rows need --baseline-src")
         implementations = [name for name in args.only.split(",") if name != "torch" or "torch" in implementations]
-    for config in [c for c in CONFIGS if c != "convnet"] if args.config == "all" else [args.config]:
-        epochs = args.epochs or (2 if config == "convnet" else 3)
+    for config in [c for c in CONFIGS if "convnet" not in c] if args.config == "all" else [args.config]:
+        epochs = args.epochs or (2 if "convnet" in config else 3)
         bench_training(config, args.rounds, epochs, args.dataset, implementations)
-    if not args.skip_gradcheck and args.config != "convnet":
+    if not args.skip_gradcheck and "convnet" not in args.config:
         bench_gradcheck(args.rounds, args.dataset)
 
 

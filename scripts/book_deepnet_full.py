@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="new folder for train.log, the parameters and result.json")
     parser.add_argument("--epochs", type=int, default=20, help="(default: 20, the book's)")
-    parser.add_argument("--train-samples", type=int, default=None, help="use the first N training images (default: all)")
+    parser.add_argument(
+        "--train-samples", type=int, default=None, help="use the first N training images (default: all)"
+    )
     parser.add_argument("--root", default=None, help="folder of the Fashion-MNIST files (default: the datasets' own)")
     parser.add_argument("--seed", type=int, default=0, help="seed of np.random (default: 0)")
     args = parser.parse_args(argv)
@@ -96,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     }
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"test acc {test_acc:.4f} on {len(x_test):,} Fashion-MNIST test images after {trainer.max_iter:,} "
-          f"iterations, {seconds / 60:.1f} min → {out / 'result.json'}")
+    print(
+        f"test acc {test_acc:.4f} on {len(x_test):,} Fashion-MNIST test images after {trainer.max_iter:,} "
+        f"iterations, {seconds / 60:.1f} min → {out / 'result.json'}"
+    )
     return 0
 
 

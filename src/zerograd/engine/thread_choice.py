@@ -201,7 +201,9 @@ class ThreadChoice:
                 with setting.applied():
                     if round_ == 0:
                         start = time.perf_counter()
-                        grads[setting] = [np.array(g) for x_, t_ in self.probes for g in self.net.gradient(x_, t_).values()]
+                        grads[setting] = [
+                            np.array(g) for x_, t_ in self.probes for g in self.net.gradient(x_, t_).values()
+                        ]
                         if setting == candidates[0]:
                             step = (time.perf_counter() - start) / len(self.probes)
                             steps = min(MAX_STEPS, max(MIN_STEPS, math.ceil(STEP_BUDGET / max(step, 1e-9))))
