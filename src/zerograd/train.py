@@ -148,7 +148,12 @@ class Trainer:
         )
         self.thread_choice = choice
         setting = None if choice is None else choice.choose(self.epoch)
-        if choice is not None and self.epoch == 0 and (cfg.thread_choice == "fastest" or choice.left_the_rules_bits):
+        if (
+            choice is not None
+            and setting is not None
+            and self.epoch == 0
+            and (cfg.thread_choice == "fastest" or choice.left_the_rules_bits)
+        ):
             cfg.blas_threads, cfg.zerograd_threads = setting.blas, setting.zerograd  # recorded: --resume keeps it
         rule = cfg.blas_threads or blas_threads_for(self.net.params.values(), cfg.batch_size)
         while self.epoch < cfg.epochs:
