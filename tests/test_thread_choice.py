@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from test_evaluation import small_convnet
 
-from zerograd.engine import parallel
-from zerograd.engine import thread_choice
+from zerograd.engine import parallel, thread_choice
 from zerograd.engine.thread_choice import COLLAPSE, DRIFT, Setting, ThreadChoice
 from zerograd.nets import MultiLayerNetExtend, TwoLayerNet
 from zerograd.train import TrainConfig, Trainer
