@@ -21,7 +21,7 @@ from _common import blas_description, parse_args, report
 
 def main() -> None:
     extra = argparse.ArgumentParser(add_help=False)
-    extra.add_argument("--thread-choice", default=None, help="identical, fastest or off (trees that have it)")
+    extra.add_argument("--thread-choice", default=None, help="auto, identical, fastest or off (trees that have it)")
     extra.add_argument("--blas", type=int, default=None, help="TrainConfig.blas_threads (default: the tree's rule)")
     known, rest = extra.parse_known_args()
     args = parse_args(rest)

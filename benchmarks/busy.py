@@ -3,8 +3,8 @@
 Starts ``--busy`` processes that keep one core each busy with NumPy products (one BLAS thread each, as other
 training jobs would), then times, alternating process by process over rounds, ``bench_wall.py`` under:
 ``rule`` (the size rule, untimed: zerograd before issue 24), ``blas1`` / ``blasN`` (BLAS held to 1 or to every
-core), ``identical`` (the default: timed, only settings with the rule's bits), ``fastest`` (timed, any setting,
-recorded), and ``bench_torch.py`` (PyTorch eager, its default threads). Reported: medians of epochs 2.. and the
+core), ``auto`` (the default: timed, the rule's bits unless another setting is 1.5x faster), ``identical`` (timed,
+only settings with the rule's bits), ``fastest`` (timed, any setting, recorded), and ``bench_torch.py`` (PyTorch eager, its default threads). Reported: medians of epochs 2.. and the
 ratios the issue's targets are stated in. The busy processes are ended (by their own pid) at the end.
 
     python benchmarks/busy.py --busy 2 --net wide-adam --rounds 3
@@ -59,6 +59,7 @@ def main() -> None:
         "rule": ["--thread-choice=off"],
         "blas1": ["--blas=1"],
         f"blas{cores}": [f"--blas={cores}"],
+        "auto": ["--thread-choice=auto"],
         "identical": ["--thread-choice=identical"],
         "fastest": ["--thread-choice=fastest"],
     }
@@ -106,7 +107,7 @@ def main() -> None:
     for name, median in medians.items():
         vs_torch = f"{median / medians['torch']:.2f}" if "torch" in medians else "n/a"
         print(f"| {name} | {median:.3f} | {median / best_fixed:.2f} | {vs_torch} |")
-    print(f"thread choices: { {k: v for k, v in chosen.items() if k in ('identical', 'fastest')} }")
+    print(f"thread choices: { {k: v for k, v in chosen.items() if k in ('auto', 'identical', 'fastest')} }")
 
 
 if __name__ == "__main__":

@@ -70,9 +70,11 @@ def main() -> None:
         net.gradient(xb, tb)
         layers = net.layers
         h = layers["Affine1"].forward(xb)
+        w2, dout2 = net.params["W2"], rng.random((b, 10), dtype=np.float32)
         parts = {
             "gather x[idx], t[idx]": "x[idx]; t[idx]",
             "the two products": "xb @ w1; xb.T @ dout",
+            "all five products of a step": "xb @ w1; h @ w2; h.T @ dout2; dout2 @ w2.T; xb.T @ dout",
             "net.gradient": "net.gradient(xb, tb)",
             "Relu forward": "layers['Relu1'].forward(h)",
             "SoftmaxWithLoss forward": "net.last_layer.forward(layers['Affine2'].forward(h), tb)",
