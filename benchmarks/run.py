@@ -113,7 +113,7 @@ def bench_training(config: str, rounds: int, epochs: int, dataset: str, implemen
     )
     width = max(14, *map(len, results))
     book = "book" if "book" in medians else "book-own"
-    against = "× book-style" if book == "book" else "× book's own"
+    against = {"book": "× book-style", "book-own": "× book's own"}[book] if book in medians else "× book"
     header = f"| {'implementation':<{width}} | s/epoch (median) | × PyTorch | {against} | test acc | peak RSS MiB |"
     print(header)
     print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")

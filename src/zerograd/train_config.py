@@ -55,8 +55,8 @@ class TrainConfig:
     # zerograd.engine.parallel's threads while training; None = one per core (ZEROGRAD_THREADS overrides either)
     zerograd_threads: int | None = None
     # how the threads are chosen (zerograd.engine.thread_choice): "auto" times a few steps under each candidate and
-    # keeps the fastest that gives the rule's bits, unless one of other bits is 1.5x faster (a busy machine), which
-    # is then recorded in blas_threads/zerograd_threads; "identical" only the rule's bits; "fastest" any candidate,
+    # keeps the fastest that gives the rule's bits, unless the machine is busy and one of other bits is 1.5x faster,
+    # which is then recorded in blas_threads/zerograd_threads; "identical" only the rule's bits; "fastest" any candidate,
     # recorded; "off" the rule alone
     thread_choice: str = "auto"
 

@@ -149,7 +149,7 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         choices=THREAD_CHOICES,
         help="auto: time a few steps under each thread setting and keep the fastest that gives the size "
-        "rule's results, unless another is 1.5x faster (a busy machine: then said, and kept by --resume); "
+        "rule's results, unless the machine is busy and another is 1.5x faster (then said, and kept by --resume); "
         "identical: only settings that give the rule's results; fastest: any setting, decided before the "
         "first step and kept by --resume (the last bits may then depend on the machine's load); off: the "
         "size rule alone (default: auto)",

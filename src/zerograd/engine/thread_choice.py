@@ -11,19 +11,20 @@ epoch the Trainer times a few steps of the net on its first batch under each can
     (1, cores)   BLAS on one thread, zerograd's blocks on every core
     (cores, 1)   BLAS's own threads
 
-alternating between them (three rounds, medians), and keeps the fastest; after each epoch it compares the epoch's
-time per step with the first epoch under that setting, and times them again when it drifted by more than
-``DRIFT``. ``cores`` is what the process may use: its CPU affinity and its cgroup's ``cpu.max`` quota.
+alternating between them (three rounds of about 20 ms each, five of 60 ms on a busy machine; means), and keeps the
+fastest; after each epoch it compares the epoch's time per step with the first epoch under that setting, and times
+them again when it drifted by more than ``DRIFT``. ``cores`` is what the process may use: its CPU affinity and its cgroup's ``cpu.max`` quota.
 
 NOTE: OpenBLAS does not give the same bits on one thread and on two for every product (``(100, 784) @
 (784, 256)`` differs in the last bit here), and a convolution's ``dW`` is summed over as many blocks as zerograd has
 threads. So each candidate's gradients on the probe batches (the full batch and the last, short one) are compared
 bit for bit with the reference's, and the modes differ in what they do with a candidate of other bits:
 
-- ``"auto"`` (the default) keeps the rule's bits unless a candidate of other bits is at least ``COLLAPSE`` times
-  faster than every candidate with them, in every round: what a busy machine does to BLAS's threads (the
-  ``784-256-128-10`` net's step 2.3x slower on two BLAS threads than on one beside two busy processes). On a quiet
-  machine the run is the rule's run, bit for bit; when it takes the faster setting it says so (``note``), decides
+- ``"auto"`` (the default) keeps the rule's bits unless the timing found the machine busy (a step ``UNSTEADY``
+  times another of its window: BLAS's threads stalling while another process holds a core) and a candidate of other
+  bits is at least ``COLLAPSE`` times faster on average than every candidate with them (the ``784-256-128-10``
+  net's step 2.3x slower on two BLAS threads than on one beside two busy processes). On a quiet machine the run is
+  the rule's run, bit for bit; when it takes the faster setting it says so (``note``), decides
   before the first step and records the decision in the config (``blas_threads``, ``zerograd_threads``: saved in
   the checkpoint, so ``--resume`` continues with it, bit for bit).
 - ``"identical"`` never uses a candidate of other bits: the run is the rule's run whatever the load.
@@ -56,10 +57,11 @@ __all__ = ["DRIFT", "THREAD_CHOICES", "Setting", "ThreadChoice"]
 THREAD_CHOICES = ("auto", "identical", "fastest", "off")
 DRIFT = 0.25  # an epoch's time per step this far from the first epoch under the setting: time the candidates again
 ROUNDS = 3  # alternating rounds over the candidates; each candidate's time is the median of its rounds
-# timed steps per candidate and round (after one untimed step, whose gradients are compared): enough for about
-# STEP_BUDGET seconds, so that one scheduler time slice on a busy machine cannot decide it
-MIN_STEPS, MAX_STEPS, STEP_BUDGET = 2, 20, 0.02
-COLLAPSE = 1.5  # "auto": other bits only when this many times faster than every same-bits candidate, every round
+# timed steps per candidate and round (after one untimed step, whose gradients are compared): for about STEP_BUDGET
+# seconds; a busy machine (a step UNSTEADY times another in one window) gets BUSY_ROUNDS rounds of BUSY_STEP_BUDGET
+MIN_STEPS, MAX_STEPS, STEP_BUDGET = 2, 30, 0.02
+UNSTEADY, BUSY_ROUNDS, BUSY_STEP_BUDGET = 3.0, 5, 0.06
+COLLAPSE = 1.5  # "auto": other bits only when this many times faster than every same-bits candidate
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class ThreadChoice:
         self.log: list[tuple[int, dict[Setting, float], Setting]] = []
         self.setting = reference
         self.note: str | None = None  # "auto": why the run left the rule's bits, when it did (one line)
+        self.busy = False  # the last timing saw steps stall: another process is taking the cores
         self._baseline: float | None = None  # seconds per step of the first epoch under self.setting
 
     @classmethod
@@ -168,9 +171,9 @@ class ThreadChoice:
         self.setting = min(allowed, key=times.__getitem__)
         if first and self.mode == "auto" and self.excluded:
             other = min(self.excluded, key=times.__getitem__)
-            # NOTE: every round of the other-bits setting against every round of the best same-bits one, so that
-            # noise on a quiet machine (a few percent) never changes a run's bits; a busy machine's collapse does
-            if max(rounds[other]) * COLLAPSE <= min(rounds[self.setting]):
+            # NOTE: only on a machine the timing found busy (steps stalling), so that a quiet machine's run is always
+            # the rule's, bit for bit; there, 1.5x on the mean (the stalls come and go: an epoch pays for them all)
+            if self.busy and times[other] * COLLAPSE <= times[self.setting]:
                 self.note = (
                     f"threads: {other}, {times[self.setting] / times[other]:.1f}x faster than {self.setting} on "
                     "this busy machine; the last bits may differ from a quiet machine's run "
@@ -191,27 +194,45 @@ class ThreadChoice:
     def _time(
         self, candidates: list[Setting]
     ) -> tuple[dict[Setting, float], dict[Setting, list[float]], dict[Setting, list[NDArray]]]:
-        """Seconds per step of each candidate (the median of its rounds), its rounds, and its probe gradients."""
+        """Seconds per step of each candidate (the mean of its rounds), its rounds, and its probe gradients.
+
+        Each candidate-round takes steps for about ``STEP_BUDGET`` seconds (``MIN_STEPS`` to ``MAX_STEPS``). When a
+        step of the first round took ``UNSTEADY`` times another's of the same window, another process is taking the
+        cores from under BLAS's threads; the timing then goes on for ``BUSY_ROUNDS`` rounds of ``BUSY_STEP_BUDGET``.
+
+        NOTE: the mean, not the median: on a busy machine a setting's steps are fast for a while and then stall for
+        tens of milliseconds when a thread is descheduled. An epoch pays for the stalls, so the timing must too.
+        """
         rounds: dict[Setting, list[float]] = {s: [] for s in candidates}
         grads: dict[Setting, list[NDArray]] = {}
         x, t = self.probes[0]
-        steps = MIN_STEPS
-        for round_ in range(ROUNDS):
+        n_rounds, budget, unsteady = ROUNDS, STEP_BUDGET, False
+        round_ = 0
+        while round_ < n_rounds:
             for setting in candidates if round_ % 2 == 0 else reversed(candidates):
                 with setting.applied():
-                    if round_ == 0:
-                        start = time.perf_counter()
+                    if round_ == 0:  # also the window's warm-up step
                         grads[setting] = [
                             np.array(g) for x_, t_ in self.probes for g in self.net.gradient(x_, t_).values()
                         ]
-                        if setting == candidates[0]:
-                            step = (time.perf_counter() - start) / len(self.probes)
-                            steps = min(MAX_STEPS, max(MIN_STEPS, math.ceil(STEP_BUDGET / max(step, 1e-9))))
+                    steps, fastest, slowest = 0, math.inf, 0.0
                     start = time.perf_counter()
-                    for _ in range(steps):
+                    while True:
+                        begun = time.perf_counter()
                         self.net.gradient(x, t)
-                    rounds[setting].append((time.perf_counter() - start) / steps)
-        return {s: statistics.median(r) for s, r in rounds.items()}, rounds, grads
+                        ended = time.perf_counter()
+                        steps += 1
+                        if steps > 1:  # the first step of a window may wake sleeping threads
+                            fastest, slowest = min(fastest, ended - begun), max(slowest, ended - begun)
+                        if steps >= MAX_STEPS or (steps >= MIN_STEPS and ended - start >= budget):
+                            break
+                    rounds[setting].append((ended - start) / steps)
+                    unsteady = unsteady or slowest > UNSTEADY * fastest
+            round_ += 1
+            if round_ == 1 and unsteady:
+                n_rounds, budget = BUSY_ROUNDS, BUSY_STEP_BUDGET
+        self.busy = unsteady
+        return {s: statistics.fmean(r) for s, r in rounds.items()}, rounds, grads
 
 
 class _NetState:
