@@ -183,3 +183,35 @@ def test_book_optimizers_have_the_books_names_and_defaults():
     assert adam.iter == 1 and set(adam.m) == {"W"}
     np.testing.assert_allclose(params["W"], 1 - 0.001, rtol=1e-6)
     assert book.AdaGrad().h is None and book.Nesterov().v is None
+
+
+def subnormals(a):
+    return int(np.count_nonzero((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)))
+
+
+@pytest.mark.parametrize("name", ["adam", "momentum"])
+def test_subnormal_state_is_flushed_and_no_weight_changes(name, monkeypatch):
+    """A state that decays where the gradient is 0 sinks into float32's subnormals (100x slower arithmetic on x86)
+    and sticks there; every FLUSH_EVERY steps they are set to 0, which changes no weight, bit for bit."""
+    from zerograd import optim
+
+    def train(flush_every):
+        monkeypatch.setattr(optim, "FLUSH_EVERY", flush_every)
+        rng = np.random.default_rng(0)
+        params = {"W": (0.1 * rng.standard_normal((40, 30))).astype(np.float32)}
+        optimizer = make_optimizer(name, lr=0.01)
+        for i in range(900):
+            grad = rng.standard_normal((40, 30)).astype(np.float32)
+            if i >= 50:
+                grad[:20] = 0  # half the rows get no gradient after step 50, as pixels that stay 0 in a dataset
+            optimizer.update(params, {"W": grad})
+        return params["W"], optimizer
+
+    every = optim.FLUSH_EVERY
+    unflushed, kept = train(10**9)
+    flushed, optimizer = train(every)
+    slot = "m" if name == "adam" else "v"
+    assert subnormals(kept.state[slot]["W"]) > 50  # without the flush they pile up (this is what the test guards)
+    assert optimizer.steps % every != 0  # the last flush was a few steps ago...
+    assert subnormals(optimizer.state[slot]["W"]) < subnormals(kept.state[slot]["W"]) / 4  # ...and they are few
+    np.testing.assert_array_equal(flushed, unflushed)  # and not one weight moved by a bit
