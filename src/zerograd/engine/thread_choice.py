@@ -60,7 +60,8 @@ ROUNDS = 3  # alternating rounds over the candidates; each candidate's time is t
 # timed steps per candidate and round (after one untimed step, whose gradients are compared): for about STEP_BUDGET
 # seconds; a busy machine (a step UNSTEADY times another in one window) gets BUSY_ROUNDS rounds of BUSY_STEP_BUDGET
 MIN_STEPS, MAX_STEPS, STEP_BUDGET = 2, 30, 0.02
-UNSTEADY, BUSY_ROUNDS, BUSY_STEP_BUDGET = 3.0, 5, 0.06
+# (and by STALL seconds at least: a step of microseconds varies threefold with a cache miss on any machine)
+UNSTEADY, STALL, BUSY_ROUNDS, BUSY_STEP_BUDGET = 3.0, 0.002, 5, 0.06
 COLLAPSE = 1.5  # "auto": other bits only when this many times faster than every same-bits candidate
 
 
@@ -197,8 +198,8 @@ class ThreadChoice:
         """Seconds per step of each candidate (the mean of its rounds), its rounds, and its probe gradients.
 
         Each candidate-round takes steps for about ``STEP_BUDGET`` seconds (``MIN_STEPS`` to ``MAX_STEPS``). When a
-        step of the first round took ``UNSTEADY`` times another's of the same window, another process is taking the
-        cores from under BLAS's threads; the timing then goes on for ``BUSY_ROUNDS`` rounds of ``BUSY_STEP_BUDGET``.
+        step of the first round took ``UNSTEADY`` times another's of the same window, and ``STALL`` seconds longer,
+        another process is taking the cores from under BLAS's threads; the timing then goes on for ``BUSY_ROUNDS`` rounds of ``BUSY_STEP_BUDGET``.
 
         NOTE: the mean, not the median: on a busy machine a setting's steps are fast for a while and then stall for
         tens of milliseconds when a thread is descheduled. An epoch pays for the stalls, so the timing must too.
@@ -227,7 +228,7 @@ class ThreadChoice:
                         if steps >= MAX_STEPS or (steps >= MIN_STEPS and ended - start >= budget):
                             break
                     rounds[setting].append((ended - start) / steps)
-                    unsteady = unsteady or slowest > UNSTEADY * fastest
+                    unsteady = unsteady or (slowest > UNSTEADY * fastest and slowest - fastest > STALL)
             round_ += 1
             if round_ == 1 and unsteady:
                 n_rounds, budget = BUSY_ROUNDS, BUSY_STEP_BUDGET
