@@ -168,7 +168,10 @@ def test_the_timing_windows_last_long_enough_and_longer_on_a_busy_machine(two_th
     x, t = data()
     step = {"tiny": lambda i: 0.0, "steady": lambda i: 0.004, "stalling": lambda i: 0.012 if i % 3 == 2 else 0.001}
     net = SleepyNet(step[kind])
-    choice = ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(), cores=2)
+    short = ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(epochs=10), cores=2)
+    assert short.max_steps == thread_choice.MIN_STEPS  # 50 steps in all: the timing stays a small part of it
+    choice = ThreadChoice.for_trainer(net, x, t, 32, TrainConfig(epochs=10_000), cores=2)
+    assert choice.max_steps == thread_choice.MAX_STEPS  # a long run affords longer windows
     candidates = len(choice.candidates)
     started = time.perf_counter()
     choice.choose(0)

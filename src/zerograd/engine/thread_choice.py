@@ -62,6 +62,9 @@ ROUNDS = 3  # alternating rounds over the candidates; each candidate's time is t
 MIN_STEPS, MAX_STEPS, STEP_BUDGET = 2, 30, 0.02
 # (and by STALL seconds at least: a step of microseconds varies threefold with a cache miss on any machine)
 UNSTEADY, STALL, BUSY_ROUNDS, BUSY_STEP_BUDGET = 3.0, 0.002, 5, 0.06
+# ... and no more steps a window than 1/RUN_SHARE of the run's, spread over the first timing (1/BUSY_RUN_SHARE busy)
+RUN_SHARE, BUSY_RUN_SHARE = 20, 4
+ON_CPU = 0.8  # a single thread on the CPU less than this share of the wall time: other processes hold the cores
 COLLAPSE = 1.5  # "auto": other bits only when this many times faster than every same-bits candidate
 
 
@@ -98,6 +101,8 @@ class ThreadChoice:
         self.setting = reference
         self.note: str | None = None  # "auto": why the run left the rule's bits, when it did (one line)
         self.busy = False  # the last timing saw steps stall: another process is taking the cores
+        self.max_steps = MAX_STEPS  # timed steps per window at most (for_trainer sizes it to the run)...
+        self.busy_max_steps = MAX_STEPS  # ... and on a busy machine
         self._baseline: float | None = None  # seconds per step of the first epoch under self.setting
 
     @classmethod
@@ -141,7 +146,14 @@ class ThreadChoice:
         probes = [(x[:batch_size], t[:batch_size])]
         if n % batch_size and n > batch_size and getattr(config, "sampling", "epoch") == "epoch":
             probes.append((x[: n % batch_size], t[: n % batch_size]))  # the short last batch has its own shapes
-        return cls(net, probes, reference, candidates, mode)
+        choice = cls(net, probes, reference, candidates, mode)
+        # NOTE: the timing may take about 1/RUN_SHARE of the run's own steps: a tune trial of 250 steps (or the
+        # browser's short runs) times 2 steps a window, as before, where a 10,000-step run affords MAX_STEPS
+        planned = math.ceil(n / batch_size) * int(getattr(config, "epochs", 1))
+        choice.max_steps = max(MIN_STEPS, min(MAX_STEPS, planned // (RUN_SHARE * len(candidates) * ROUNDS)))
+        busy_share = BUSY_RUN_SHARE * len(candidates) * BUSY_ROUNDS  # where a wrong choice costs more, more of it
+        choice.busy_max_steps = max(MIN_STEPS, min(MAX_STEPS, planned // busy_share))
+        return choice
 
     def choose(self, epoch: int) -> Setting:
         """Time the candidates and keep the fastest allowed (the reference when there is one candidate)."""
@@ -197,9 +209,11 @@ class ThreadChoice:
     ) -> tuple[dict[Setting, float], dict[Setting, list[float]], dict[Setting, list[NDArray]]]:
         """Seconds per step of each candidate (the mean of its rounds), its rounds, and its probe gradients.
 
-        Each candidate-round takes steps for about ``STEP_BUDGET`` seconds (``MIN_STEPS`` to ``MAX_STEPS``). When a
-        step of the first round took ``UNSTEADY`` times another's of the same window, and ``STALL`` seconds longer,
-        another process is taking the cores from under BLAS's threads; the timing then goes on for ``BUSY_ROUNDS`` rounds of ``BUSY_STEP_BUDGET``.
+        Each candidate-round (a window) takes steps for about ``STEP_BUDGET`` seconds (``MIN_STEPS`` to
+        ``max_steps``). The first round also asks whether another process is taking the cores: a step that stalled
+        (``UNSTEADY`` times another of its window and ``STALL`` seconds longer), or the single-threaded setting's
+        thread running less than ``ON_CPU`` of its window's wall time. Then the timing goes on for ``BUSY_ROUNDS``
+        rounds of ``BUSY_STEP_BUDGET`` and up to ``busy_max_steps``: a wrong choice there costs twice the run.
 
         NOTE: the mean, not the median: on a busy machine a setting's steps are fast for a while and then stall for
         tens of milliseconds when a thread is descheduled. An epoch pays for the stalls, so the timing must too.
@@ -207,7 +221,8 @@ class ThreadChoice:
         rounds: dict[Setting, list[float]] = {s: [] for s in candidates}
         grads: dict[Setting, list[NDArray]] = {}
         x, t = self.probes[0]
-        n_rounds, budget, unsteady = ROUNDS, STEP_BUDGET, False
+        n_rounds, budget, max_steps = ROUNDS, STEP_BUDGET, self.max_steps
+        stalled, on_cpu = False, []
         round_ = 0
         while round_ < n_rounds:
             for setting in candidates if round_ % 2 == 0 else reversed(candidates):
@@ -217,7 +232,7 @@ class ThreadChoice:
                             np.array(g) for x_, t_ in self.probes for g in self.net.gradient(x_, t_).values()
                         ]
                     steps, fastest, slowest = 0, math.inf, 0.0
-                    start = time.perf_counter()
+                    start, cpu_start = time.perf_counter(), time.thread_time()
                     while True:
                         begun = time.perf_counter()
                         self.net.gradient(x, t)
@@ -225,14 +240,18 @@ class ThreadChoice:
                         steps += 1
                         if steps > 1:  # the first step of a window may wake sleeping threads
                             fastest, slowest = min(fastest, ended - begun), max(slowest, ended - begun)
-                        if steps >= MAX_STEPS or (steps >= MIN_STEPS and ended - start >= budget):
+                        if steps >= max_steps or (steps >= MIN_STEPS and ended - start >= budget):
                             break
                     rounds[setting].append((ended - start) / steps)
-                    unsteady = unsteady or (slowest > UNSTEADY * fastest and slowest - fastest > STALL)
+                    stalled = stalled or (slowest > UNSTEADY * fastest and slowest - fastest > STALL)
+                    if setting == Setting(1, 1):  # all of it in this thread: its CPU time is the step's
+                        on_cpu.append((time.thread_time() - cpu_start) / (ended - start))
             round_ += 1
-            if round_ == 1 and unsteady:
-                n_rounds, budget = BUSY_ROUNDS, BUSY_STEP_BUDGET
-        self.busy = unsteady
+            if round_ == 1 and (stalled or (on_cpu and min(on_cpu) < ON_CPU)):
+                self.busy = True
+                n_rounds, budget, max_steps = BUSY_ROUNDS, BUSY_STEP_BUDGET, self.busy_max_steps
+            elif round_ == 1:
+                self.busy = False
         return {s: statistics.fmean(r) for s, r in rounds.items()}, rounds, grads
 
 
