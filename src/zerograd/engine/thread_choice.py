@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -103,6 +104,7 @@ class ThreadChoice:
         self.busy = False  # the last timing saw steps stall: another process is taking the cores
         self.max_steps = MAX_STEPS  # timed steps per window at most (for_trainer sizes it to the run)...
         self.busy_max_steps = MAX_STEPS  # ... and on a busy machine
+        self.cores = 1  # the cores this process may use (for_trainer)
         self._baseline: float | None = None  # seconds per step of the first epoch under self.setting
 
     @classmethod
@@ -151,6 +153,7 @@ class ThreadChoice:
         # browser's short runs) times 2 steps a window, as before, where a 10,000-step run affords MAX_STEPS
         planned = math.ceil(n / batch_size) * int(getattr(config, "epochs", 1))
         choice.max_steps = max(MIN_STEPS, min(MAX_STEPS, planned // (RUN_SHARE * len(candidates) * ROUNDS)))
+        choice.cores = cores
         busy_share = BUSY_RUN_SHARE * len(candidates) * BUSY_ROUNDS  # where a wrong choice costs more, more of it
         choice.busy_max_steps = max(MIN_STEPS, min(MAX_STEPS, planned // busy_share))
         return choice
@@ -211,8 +214,8 @@ class ThreadChoice:
 
         Each candidate-round (a window) takes steps for about ``STEP_BUDGET`` seconds (``MIN_STEPS`` to
         ``max_steps``). The first round also asks whether another process is taking the cores: a step that stalled
-        (``UNSTEADY`` times another of its window and ``STALL`` seconds longer), or the single-threaded setting's
-        thread running less than ``ON_CPU`` of its window's wall time. Then the timing goes on for ``BUSY_ROUNDS``
+        (``UNSTEADY`` times another of its window and ``STALL`` seconds longer), the single-threaded setting's
+        thread running less than ``ON_CPU`` of its window's wall time, or a load average above the cores. Then the timing goes on for ``BUSY_ROUNDS``
         rounds of ``BUSY_STEP_BUDGET`` and up to ``busy_max_steps``: a wrong choice there costs twice the run.
 
         NOTE: the mean, not the median: on a busy machine a setting's steps are fast for a while and then stall for
@@ -247,12 +250,21 @@ class ThreadChoice:
                     if setting == Setting(1, 1):  # all of it in this thread: its CPU time is the step's
                         on_cpu.append((time.thread_time() - cpu_start) / (ended - start))
             round_ += 1
-            if round_ == 1 and (stalled or (on_cpu and min(on_cpu) < ON_CPU)):
+            if round_ == 1 and (stalled or (on_cpu and min(on_cpu) < ON_CPU) or _loaded(self.cores)):
                 self.busy = True
                 n_rounds, budget, max_steps = BUSY_ROUNDS, BUSY_STEP_BUDGET, self.busy_max_steps
             elif round_ == 1:
                 self.busy = False
         return {s: statistics.fmean(r) for s, r in rounds.items()}, rounds, grads
+
+
+def _loaded(cores: int) -> bool:
+    """The last minute's load average says other processes want the cores (more runnable than cores, by half
+    one): a few timed steps can fall between their time slices, a minute's average does not."""
+    try:
+        return os.getloadavg()[0] >= cores + 0.5
+    except OSError:  # no load average on this system
+        return False
 
 
 class _NetState:
