@@ -1,11 +1,12 @@
 """A busy machine: zerograd's thread choice against fixed BLAS threads and PyTorch, with other processes running.
 
 Starts ``--busy`` processes that keep one core each busy with NumPy products (one BLAS thread each, as other
-training jobs would), then times, alternating process by process over rounds, ``bench_wall.py`` under:
-``rule`` (the size rule, untimed: zerograd before issue 24), ``blas1`` / ``blasN`` (BLAS held to 1 or to every
-core), ``auto`` (the default: timed, the rule's bits unless another setting is 1.5x faster), ``identical`` (timed,
-only settings with the rule's bits), ``fastest`` (timed, any setting, recorded), and ``bench_torch.py`` (PyTorch eager, its default threads). Reported: medians of epochs 2.. and the
-ratios the issue's targets are stated in. The busy processes are ended (by their own pid) at the end.
+training jobs would), then times, alternating process by process over rounds, ``bench_wall.py`` under: ``rule`` (the
+size rule, untimed: zerograd before issue 24), ``blas1`` / ``blasN`` (BLAS held to 1 or to every core), ``auto``
+(the default: timed, the rule's bits unless another setting is 1.5x faster), ``identical`` (timed, only settings
+with the rule's bits), ``fastest`` (timed, any setting, recorded), and ``bench_torch.py`` (PyTorch eager, its
+default threads). Reported: medians of epochs 2.. and the ratios the issue's targets are stated in. The busy
+processes are ended (by their own pid) at the end.
 
     python benchmarks/busy.py --busy 2 --net wide-adam --rounds 3
     python benchmarks/busy.py --busy 0 --net book          # the same rows on a quiet machine

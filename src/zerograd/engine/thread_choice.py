@@ -13,20 +13,21 @@ epoch the Trainer times a few steps of the net on its first batch under each can
 
 alternating between them (three rounds of about 20 ms each, five of 60 ms on a busy machine; means), and keeps the
 fastest; after each epoch it compares the epoch's time per step with the first epoch under that setting, and times
-them again when it drifted by more than ``DRIFT``. ``cores`` is what the process may use: its CPU affinity and its cgroup's ``cpu.max`` quota.
+them again when it drifted by more than ``DRIFT``. ``cores`` is what the process may use: its CPU affinity and its
+cgroup's ``cpu.max`` quota.
 
 NOTE: OpenBLAS does not give the same bits on one thread and on two for every product (``(100, 784) @
 (784, 256)`` differs in the last bit here), and a convolution's ``dW`` is summed over as many blocks as zerograd has
 threads. So each candidate's gradients on the probe batches (the full batch and the last, short one) are compared
 bit for bit with the reference's, and the modes differ in what they do with a candidate of other bits:
 
-- ``"auto"`` (the default) keeps the rule's bits unless the timing found the machine busy (a step ``UNSTEADY``
-  times another of its window: BLAS's threads stalling while another process holds a core) and a candidate of other
-  bits is at least ``COLLAPSE`` times faster on average than every candidate with them (the ``784-256-128-10``
-  net's step 2.3x slower on two BLAS threads than on one beside two busy processes). On a quiet machine the run is
-  the rule's run, bit for bit; when it takes the faster setting it says so (``note``), decides
-  before the first step and records the decision in the config (``blas_threads``, ``zerograd_threads``: saved in
-  the checkpoint, so ``--resume`` continues with it, bit for bit).
+- ``"auto"`` (the default) keeps the rule's bits unless the timing found the machine busy (stalling steps, a
+  single thread kept off the CPU, a load average above the cores: see ``_time``) and a candidate of other bits is at
+  least ``COLLAPSE`` times faster on average than every candidate with them (the ``784-256-128-10`` net's step
+  2.3x slower on two BLAS threads than on one beside two busy processes). On a quiet machine the run is the rule's
+  run, bit for bit; when it takes the faster setting it says so (``note``), decides before the first step and
+  records the decision in the config (``blas_threads``, ``zerograd_threads``: saved in the checkpoint, so
+  ``--resume`` continues with it, bit for bit).
 - ``"identical"`` never uses a candidate of other bits: the run is the rule's run whatever the load.
 - ``"fastest"`` takes the fastest candidate, decided and recorded as ``"auto"`` records a rescue; two new runs on
   a machine under different loads may then differ in the last bits.
@@ -59,7 +60,8 @@ THREAD_CHOICES = ("auto", "identical", "fastest", "off")
 DRIFT = 0.25  # an epoch's time per step this far from the first epoch under the setting: time the candidates again
 ROUNDS = 3  # alternating rounds over the candidates; each candidate's time is the median of its rounds
 # timed steps per candidate and round (after one untimed step, whose gradients are compared): for about STEP_BUDGET
-# seconds; a busy machine (a step UNSTEADY times another in one window) gets BUSY_ROUNDS rounds of BUSY_STEP_BUDGET
+# seconds; a busy machine (see ThreadChoice._time) gets BUSY_ROUNDS rounds of BUSY_STEP_BUDGET; a stall is a step
+# UNSTEADY times another of its window
 MIN_STEPS, MAX_STEPS, STEP_BUDGET = 2, 30, 0.02
 # (and by STALL seconds at least: a step of microseconds varies threefold with a cache miss on any machine)
 UNSTEADY, STALL, BUSY_ROUNDS, BUSY_STEP_BUDGET = 3.0, 0.002, 5, 0.06
@@ -101,7 +103,7 @@ class ThreadChoice:
         self.log: list[tuple[int, dict[Setting, float], Setting]] = []
         self.setting = reference
         self.note: str | None = None  # "auto": why the run left the rule's bits, when it did (one line)
-        self.busy = False  # the last timing saw steps stall: another process is taking the cores
+        self.busy = False  # the last timing found other processes taking the cores
         self.max_steps = MAX_STEPS  # timed steps per window at most (for_trainer sizes it to the run)...
         self.busy_max_steps = MAX_STEPS  # ... and on a busy machine
         self.cores = 1  # the cores this process may use (for_trainer)
@@ -215,8 +217,9 @@ class ThreadChoice:
         Each candidate-round (a window) takes steps for about ``STEP_BUDGET`` seconds (``MIN_STEPS`` to
         ``max_steps``). The first round also asks whether another process is taking the cores: a step that stalled
         (``UNSTEADY`` times another of its window and ``STALL`` seconds longer), the single-threaded setting's
-        thread running less than ``ON_CPU`` of its window's wall time, or a load average above the cores. Then the timing goes on for ``BUSY_ROUNDS``
-        rounds of ``BUSY_STEP_BUDGET`` and up to ``busy_max_steps``: a wrong choice there costs twice the run.
+        thread running less than ``ON_CPU`` of its window's wall time, or a load average above the cores. Then the
+        timing goes on for ``BUSY_ROUNDS`` rounds of ``BUSY_STEP_BUDGET`` and up to ``busy_max_steps``: a wrong choice
+        there costs twice the run.
 
         NOTE: the mean, not the median: on a busy machine a setting's steps are fast for a while and then stall for
         tens of milliseconds when a thread is descheduled. An epoch pays for the stalls, so the timing must too.
