@@ -31,6 +31,7 @@ import zerograd
 from zerograd.book.deep_convnet import DeepConvNet
 from zerograd.book.trainer import Trainer
 from zerograd.datasets import DatasetError, load_dataset
+from zerograd.io.fileio import write_text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     }
-    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_text(out / "result.json", json.dumps(result, indent=2) + "\n")
     print(
         f"test acc {test_acc:.4f} on {len(x_test):,} Fashion-MNIST test images after {trainer.max_iter:,} "
         f"iterations, {seconds / 60:.1f} min → {out / 'result.json'}"

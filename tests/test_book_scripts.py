@@ -7,6 +7,7 @@ write files (params.pkl, images), so they run in a copy of the tree. Chapter 5 a
 run by test_book.py.
 """
 
+import json
 import os
 import re
 import shutil
@@ -249,8 +250,6 @@ def test_chapter8_full_run_script_on_fashion_mnist(tmp_path):
     args = [sys.executable, str(script), "--out", str(out), "--epochs", "1", "--train-samples", "300"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    import json
-
     result = json.loads((out / "result.json").read_text())
     assert (result["dataset"], result["train_images"], result["test_images"]) == ("fashion-mnist", 300, 10000)
     assert result["iterations"] == 3  # the book's Trainer: int(epochs * max(N / 100, 1)) batches of 100
