@@ -32,6 +32,7 @@ from zerograd.book.deep_convnet import DeepConvNet
 from zerograd.book.trainer import Trainer
 from zerograd.datasets import DatasetError, load_dataset
 from zerograd.io.fileio import write_text
+from zerograd.validators import OptionError, positive_int
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=None, help="folder of the Fashion-MNIST files (default: the datasets' own)")
     parser.add_argument("--seed", type=int, default=0, help="seed of np.random (default: 0)")
     args = parser.parse_args(argv)
+    try:  # the project's one validator of counts, before anything is made
+        positive_int(args.epochs, "--epochs")
+        if args.train_samples is not None:
+            positive_int(args.train_samples, "--train-samples")
+    except OptionError as err:
+        parser.error(str(err))
 
     out = Path(args.out)
     try:

@@ -270,6 +270,17 @@ def test_chapter8_full_run_script_on_fashion_mnist(tmp_path):
     assert again.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.parametrize("flag,value", [("--epochs", "0"), ("--train-samples", "-3")])
+def test_chapter8_full_run_script_refuses_a_bad_count(tmp_path, flag, value):
+    script = Path(__file__).resolve().parents[1] / "scripts" / "book_deepnet_full.py"
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, str(script), "--out", str(out), flag, value], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and f"{flag} must be a positive integer, got {value}" in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()  # refused before anything was made
+
+
 # -- the list in docs/book-scripts.md ----------------------------------------------------------------------------
 
 

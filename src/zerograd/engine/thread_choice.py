@@ -95,8 +95,17 @@ class ThreadChoice:
     """
 
     def __init__(
-        self, net: Any, probes: list[tuple[NDArray, NDArray]], reference: Setting, candidates: list[Setting], mode: str
+        self,
+        net: Any,
+        probes: list[tuple[NDArray, NDArray]],
+        reference: Setting,
+        candidates: list[Setting],
+        mode: str,
+        planned_steps: int | None = None,
+        cores: int = 1,
     ) -> None:
+        """planned_steps: the run's steps, which bound the timing's (None: no bound but MAX_STEPS); cores: what
+        the process may use."""
         self.net, self.probes, self.reference, self.mode = net, probes, reference, mode
         self.candidates = candidates
         self.excluded: list[Setting] = []
@@ -104,9 +113,15 @@ class ThreadChoice:
         self.setting = reference
         self.note: str | None = None  # "auto": why the run left the rule's bits, when it did (one line)
         self.busy = False  # the last timing found other processes taking the cores
-        self.max_steps = MAX_STEPS  # timed steps per window at most (for_trainer sizes it to the run)...
-        self.busy_max_steps = MAX_STEPS  # ... and on a busy machine
-        self.cores = 1  # the cores this process may use (for_trainer)
+        self.cores = cores
+        # timed steps per window at most, quiet and busy. NOTE: the timing may take about 1/RUN_SHARE of the
+        # run's own steps: a tune trial of 250 steps (or the browser's short runs) times 2 steps a window, as
+        # before, where a 10,000-step run affords MAX_STEPS; where a wrong choice costs more, more of it
+        self.max_steps = self.busy_max_steps = MAX_STEPS
+        if planned_steps is not None:
+            quiet, busy = RUN_SHARE * len(candidates) * ROUNDS, BUSY_RUN_SHARE * len(candidates) * BUSY_ROUNDS
+            self.max_steps = max(MIN_STEPS, min(MAX_STEPS, planned_steps // quiet))
+            self.busy_max_steps = max(MIN_STEPS, min(MAX_STEPS, planned_steps // busy))
         self._baseline: float | None = None  # seconds per step of the first epoch under self.setting
 
     @classmethod
@@ -139,7 +154,7 @@ class ThreadChoice:
             fixed_zerograd = parallel.threads()
         reference = Setting(fixed_blas or rule or many, fixed_zerograd or parallel.threads())
         if mode == "off" or cores < 2:
-            return cls(net, [], reference, [reference], mode)
+            return cls(net, [], reference, [reference], mode, cores=cores)
         options = [reference, Setting(1, 1), Setting(1, cores), Setting(many, 1)]
         candidates: list[Setting] = []
         for option in options:
@@ -150,15 +165,8 @@ class ThreadChoice:
         probes = [(x[:batch_size], t[:batch_size])]
         if n % batch_size and n > batch_size and getattr(config, "sampling", "epoch") == "epoch":
             probes.append((x[: n % batch_size], t[: n % batch_size]))  # the short last batch has its own shapes
-        choice = cls(net, probes, reference, candidates, mode)
-        # NOTE: the timing may take about 1/RUN_SHARE of the run's own steps: a tune trial of 250 steps (or the
-        # browser's short runs) times 2 steps a window, as before, where a 10,000-step run affords MAX_STEPS
         planned = math.ceil(n / batch_size) * int(getattr(config, "epochs", 1))
-        choice.max_steps = max(MIN_STEPS, min(MAX_STEPS, planned // (RUN_SHARE * len(candidates) * ROUNDS)))
-        choice.cores = cores
-        busy_share = BUSY_RUN_SHARE * len(candidates) * BUSY_ROUNDS  # where a wrong choice costs more, more of it
-        choice.busy_max_steps = max(MIN_STEPS, min(MAX_STEPS, planned // busy_share))
-        return choice
+        return cls(net, probes, reference, candidates, mode, planned_steps=planned, cores=cores)
 
     def choose(self, epoch: int) -> Setting:
         """Time the candidates and keep the fastest allowed (the reference when there is one candidate)."""
